@@ -1,0 +1,235 @@
+"""The hall file: one TOML (or YAML) document describing a hall, and loading it.
+
+Loading is an upsert keyed by the hall's id, service codes and window numbers:
+re-loading changes names, hours, quotas and window services but leaves today's
+tickets, counters and open windows as they are. Services and windows dropped
+from the file are retired (inactive), never deleted, since tickets refer to them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlmodel import Session, select
+
+from . import clock
+from .errors import Invalid
+from .models import Hall, Service, Window, WindowService, Zone
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,31}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ZoneSpec(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+    name_en: str = ""
+
+
+class ServiceSpec(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+    name_en: str = ""
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    zone: str | None = None
+    handling_minutes: float = Field(gt=0, le=480)
+    daily_quota: int | None = Field(default=None, gt=0, le=9999)
+    hours: list[str] = []
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v):
+        clock.parse_hours(v)
+        return v
+
+
+class WindowSpec(_Strict):
+    number: int = Field(gt=0, le=9999)
+    name: str
+    zone: str | None = None
+    services: dict[str, float] = {}
+
+    @field_validator("services")
+    @classmethod
+    def _weights(cls, v):
+        for code, w in v.items():
+            if not 0 < w <= 100:
+                raise ValueError(f"weight of {code} must be above 0 and at most 100")
+        return v
+
+
+class HallSpec(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    slug: str = Field(pattern=SLUG)
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    hours: list[str] = ["08:30-12:00", "13:30-17:30"]
+    recall_limit: int = Field(default=3, ge=0, le=20)
+    requeue_skipped: bool = False
+    requeue_grace_minutes: int = Field(default=10, ge=0, le=240)
+    stop_issuing_minutes_before_close: int = Field(default=0, ge=0, le=240)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v):
+        clock.parse_hours(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        try:
+            clock.zone(v)
+        except Exception:
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class HallFile(_Strict):
+    hall: HallSpec
+    zones: list[ZoneSpec] = []
+    services: list[ServiceSpec]
+    windows: list[WindowSpec] = []
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        zones = {z.code for z in self.zones}
+        codes = [s.code for s in self.services]
+        prefixes = [s.prefix for s in self.services]
+        numbers = [w.number for w in self.windows]
+        for label, items in (("service code", codes), ("ticket prefix", prefixes), ("window number", numbers)):
+            dupes = sorted({str(x) for x in items if items.count(x) > 1})
+            if dupes:
+                raise ValueError(f"each {label} must be unique; repeated: {', '.join(dupes)}")
+        for s in self.services:
+            if s.zone and s.zone not in zones:
+                raise ValueError(f"service {s.code} names unknown zone {s.zone}")
+        for w in self.windows:
+            if w.zone and w.zone not in zones:
+                raise ValueError(f"window {w.number} names unknown zone {w.zone}")
+            unknown = sorted(set(w.services) - set(codes))
+            if unknown:
+                raise ValueError(f"window {w.number} serves unknown services {', '.join(unknown)}")
+        return self
+
+
+def parse_hall_file(path: str | Path) -> HallFile:
+    """Read and validate a hall file; raise Invalid with every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Invalid("unreadable", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = tomllib.loads(text)
+    except Exception as exc:
+        raise Invalid("bad_syntax", f"{path.name}: {exc}") from None
+    try:
+        return HallFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
+        raise Invalid("bad_hall_file", f"{path.name}: {problems}") from None
+
+
+def _upsert(session: Session, model, key: dict, values: dict):
+    row = session.exec(select(model).filter_by(**key)).first()
+    if row is None:
+        row = model(**key, **values)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_hall(session: Session, spec: HallFile, now: datetime) -> Hall:
+    """Create or update the hall the file describes; return it."""
+    h = spec.hall
+    clash = session.exec(select(Hall).where(Hall.slug == h.slug, Hall.code != h.id)).first()
+    if clash:
+        raise Invalid("slug_taken", f"slug {h.slug} already belongs to hall {clash.code}")
+    hall = _upsert(
+        session,
+        Hall,
+        {"code": h.id},
+        {
+            "slug": h.slug,
+            "name": h.name,
+            "name_en": h.name_en,
+            "timezone": h.timezone,
+            "hours": h.hours,
+            "recall_limit": h.recall_limit,
+            "requeue_skipped": h.requeue_skipped,
+            "requeue_grace_minutes": h.requeue_grace_minutes,
+            "stop_issuing_minutes_before_close": h.stop_issuing_minutes_before_close,
+            "sweep_after": None,  # hours may have changed: recompute on the next operation
+        },
+    )
+    zones = {}
+    for z in spec.zones:
+        zones[z.code] = _upsert(session, Zone, {"hall_id": hall.id, "code": z.code}, {"name": z.name, "name_en": z.name_en, "active": True})
+    for old in session.exec(select(Zone).where(Zone.hall_id == hall.id)).all():
+        if old.code not in zones:
+            old.active = False
+            session.add(old)
+
+    services = {}
+    for s in spec.services:
+        # A prefix given up by a retired service may be taken by a new one.
+        services[s.code] = _upsert(
+            session,
+            Service,
+            {"hall_id": hall.id, "code": s.code},
+            {
+                "name": s.name,
+                "name_en": s.name_en,
+                "prefix": s.prefix,
+                "zone_id": zones[s.zone].id if s.zone else None,
+                "handling_minutes": s.handling_minutes,
+                "daily_quota": s.daily_quota,
+                "hours": s.hours,
+                "active": True,
+            },
+        )
+    for old in session.exec(select(Service).where(Service.hall_id == hall.id)).all():
+        if old.code not in services:
+            old.active = False
+            session.add(old)
+
+    numbers = set()
+    for w in spec.windows:
+        numbers.add(w.number)
+        window = _upsert(
+            session,
+            Window,
+            {"hall_id": hall.id, "number": w.number},
+            {"name": w.name, "zone_id": zones[w.zone].id if w.zone else None, "active": True},
+        )
+        links = {l.service_id: l for l in session.exec(select(WindowService).where(WindowService.window_id == window.id)).all()}
+        wanted = {services[code].id: weight for code, weight in w.services.items()}
+        for sid, link in links.items():
+            if sid not in wanted:
+                session.delete(link)
+        for sid, weight in wanted.items():
+            link = links.get(sid) or WindowService(window_id=window.id, service_id=sid)
+            link.weight = weight
+            session.add(link)
+    for old in session.exec(select(Window).where(Window.hall_id == hall.id)).all():
+        if old.number not in numbers:
+            old.active = False
+            session.add(old)
+    session.flush()
+    return hall

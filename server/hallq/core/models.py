@@ -1,0 +1,152 @@
+"""SQLModel tables. Every moment is an aware UTC datetime; the hall's time zone
+turns it into a business date and local hours (see clock.py)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .enums import Priority, Role, TicketStatus, WindowState
+
+
+class Hall(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)  # the hall file's stable id
+    slug: str = Field(unique=True, max_length=32)  # used in URLs and MQTT topics
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    hours: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recall_limit: int = 3
+    requeue_skipped: bool = False
+    requeue_grace_minutes: int = 10
+    stop_issuing_minutes_before_close: int = 0
+    # Next moment at which open tickets must be swept (closing time or day end).
+    sweep_after: datetime | None = None
+
+
+class Zone(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    code: str = Field(max_length=32)
+    name: str
+    name_en: str = ""
+    active: bool = True
+
+
+class Service(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    code: str = Field(max_length=32)
+    name: str
+    name_en: str = ""
+    prefix: str = Field(max_length=2)
+    zone_id: int | None = Field(default=None, foreign_key="zone.id")
+    handling_minutes: float = 10.0
+    daily_quota: int | None = None
+    # Empty: the hall's hours apply.
+    hours: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+
+
+class Window(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    number: int
+    name: str
+    zone_id: int | None = Field(default=None, foreign_key="zone.id")
+    state: WindowState = WindowState.CLOSED
+    staff_id: int | None = Field(default=None, foreign_key="user.id")
+    # No foreign key: window and ticket point at each other, and a cycle of
+    # constraints would need deferred creation on PostgreSQL for no gain.
+    current_ticket_id: int | None = None
+    pause_reason: str | None = None
+    since: datetime | None = None
+    version: int = 0  # grows with every change of this window's state
+    active: bool = True
+
+
+class WindowService(SQLModel, table=True):
+    """Which services a window serves, and how strongly it prefers each."""
+
+    window_id: int = Field(foreign_key="window.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+    weight: float = 1.0
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("hall_id", "business_date", "number"),
+        Index("ix_ticket_queue", "hall_id", "status", "service_id", "priority", "queued_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(unique=True, max_length=24)  # unguessable id for the tracker
+    hall_id: int = Field(foreign_key="hall.id")
+    business_date: date
+    number: str = Field(max_length=8)
+    service_id: int = Field(foreign_key="service.id")
+    priority: Priority = Priority.NORMAL
+    status: TicketStatus = TicketStatus.WAITING
+    issued_at: datetime
+    # Orders the queue: the original issue time, kept across transfers and requeues.
+    queued_at: datetime
+    # The ticket may not be called before this (a skipped ticket's grace period).
+    available_at: datetime
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    staff_id: int | None = Field(default=None, foreign_key="user.id")
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    recalls: int = 0
+    requeues: int = 0
+    transfers: int = 0
+    close_reason: str | None = None
+    channel: str = "api"  # api, kiosk, dispenser, phone, appointment
+    estimated_wait_minutes: float | None = None  # promised at issue
+
+
+class TicketCounter(SQLModel, table=True):
+    """Last number handed out per hall, prefix and business day."""
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    prefix: str = Field(primary_key=True, max_length=2)
+    business_date: date = Field(primary_key=True)
+    last: int = 0
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    display_name: str = ""
+    staff_no: str = ""  # 工号, shown on the window screen
+    role: Role
+    hall_id: int | None = Field(default=None, foreign_key="hall.id")  # None: every hall
+    password_hash: str = ""
+    active: bool = True
+    created_at: datetime
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)  # sha256 hex of the token
+    label: str = ""
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: every change made by a person or a device."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int | None = Field(default=None, foreign_key="hall.id", index=True)
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    target: str = ""
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,228 @@
+"""The hall engine's front door: one method per thing a user can do.
+
+Each write runs in one transaction: find the hall, close what the clock has
+left open, do the operation, commit, and only then publish its events. HTTP
+routes, Socket.IO handlers, MQTT handlers, the CLI and the simulator all come
+through here, so they share one behaviour.
+"""
+
+from __future__ import annotations
+
+
+from sqlmodel import Session, select
+
+from . import accounts, clock, hallfile, tickets, views, windows
+from .enums import Role
+from .errors import Invalid, NotFound
+from .events import DomainEvent, NullPublisher, Publisher
+from .models import Hall, Ticket, Window
+from .policy import AgingPriorityPolicy, CallingPolicy
+from .txn import SYSTEM, Actor, Txn
+
+
+class HallService:
+    def __init__(self, db, *, publisher: Publisher | None = None, clock_=None, policy: CallingPolicy | None = None):
+        self.db = db
+        self.publisher = publisher or NullPublisher()
+        self.clock = clock_ or clock.SystemClock()
+        self.policy = policy or AgingPriorityPolicy()
+
+    # -- plumbing ---------------------------------------------------------
+
+    @property
+    def boost(self) -> dict:
+        return getattr(self.policy, "boost", {})
+
+    def _hall(self, session: Session, slug: str) -> Hall:
+        hall = session.exec(select(Hall).where(Hall.slug == slug)).first() if isinstance(slug, str) else None
+        if hall is None:
+            raise NotFound("unknown_hall", f"no hall {slug!r}")
+        return hall
+
+    def _write(self, slug: str, actor: Actor, fn):
+        """Run fn(tx) in a write transaction; publish its events after commit."""
+        with self.db.write() as session:
+            tx = Txn(session=session, hall=self._hall(session, slug), now=self.clock.now(), actor=actor)
+            tickets.sweep(tx)
+            result = fn(tx)
+            events = list(tx.events)
+        self._publish(events)
+        return result
+
+    def _publish(self, events: list[DomainEvent]) -> None:
+        for event in events:
+            self.publisher.publish(event)
+
+    def sweep(self, slug: str) -> None:
+        """Close what the clock left open (also done by every write)."""
+        self._write(slug, SYSTEM, lambda tx: None)
+
+    # -- configuration ----------------------------------------------------
+
+    def load_hall(self, spec: hallfile.HallFile, actor: Actor = SYSTEM) -> dict:
+        now = self.clock.now()
+        with self.db.write() as session:
+            hall = hallfile.load_hall(session, spec, now)
+            tx = Txn(session=session, hall=hall, now=now, actor=actor)
+            tx.audit("hall.load", hall.slug, services=len(spec.services), windows=len(spec.windows))
+            tx.emit("hall.configured")
+            slug, events = hall.slug, list(tx.events)
+        self._publish(events)
+        return {"hall": slug, "services": len(spec.services), "windows": len(spec.windows)}
+
+    # -- tickets ----------------------------------------------------------
+
+    def issue_ticket(self, slug: str, *, service: str, priority=None, actor: Actor | None = None, channel: str = "api") -> dict:
+        """Issue a ticket; the answer says how many are ahead and the estimated wait."""
+
+        def op(tx: Txn):
+            accounts.require_issue(actor, tx.hall)
+            ticket = tickets.issue_ticket(tx, service_code=service, priority=priority, channel=channel)
+            view = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+            ticket.estimated_wait_minutes = view["estimated_wait_minutes"]
+            tx.session.add(ticket)
+            tx.emit("ticket.issued", ticket=ticket.public_id, number=ticket.number, service=view["service"], priority=view["priority"])
+            return view
+
+        return self._write(slug, actor or SYSTEM, op)
+
+    def ticket(self, slug: str, ref: str) -> dict:
+        """A ticket's view, by public id (or number within today)."""
+        with self.db.read() as session:
+            tx = Txn(session=session, hall=self._hall(session, slug), now=self.clock.now())
+            ticket = tickets.find_ticket(tx, ref)
+            return views.ticket_view(session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+
+    def move_ticket(self, slug: str, ref: str, *, service: str, actor: Actor) -> dict:
+        """Manager: move a waiting ticket to another service."""
+
+        def op(tx: Txn):
+            accounts.require_manager(actor, tx.hall)
+            ticket = tickets.move_ticket(tx, tickets.find_ticket(tx, ref), service)
+            return views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+
+        return self._write(slug, actor, op)
+
+    # -- windows ----------------------------------------------------------
+
+    def window_action(self, slug: str, number: int, action: str, *, actor: Actor, **params) -> dict:
+        """Run one window action (open, call-next, recall, ...) and return the window's new view."""
+        fn = windows.ACTIONS.get(action)
+        if fn is None:
+            raise NotFound("unknown_action", f"no window action {action!r}; known: {', '.join(windows.ACTIONS)}")
+
+        def op(tx: Txn):
+            window = windows.get_window(tx, number)
+            accounts.require_window(actor, tx.hall, window, action)
+            if action == "call-next":
+                ticket = fn(tx, window, self.policy)
+            elif action == "call":
+                ticket = fn(tx, window, _required(params, "ticket"))
+            elif action == "transfer":
+                ticket = fn(tx, window, _required(params, "service"))
+            elif action == "pause":
+                ticket = fn(tx, window, params.get("reason") or "")
+            else:
+                ticket = fn(tx, window)
+            view = views.window_view(tx.session, window, tx.services, tx.now)
+            if isinstance(ticket, Ticket):
+                view["last_ticket"] = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+            self._attach_window_view(tx, window.number, view)
+            return view
+
+        return self._write(slug, actor, op)
+
+    def set_window_services(self, slug: str, number: int, services: dict, *, actor: Actor) -> dict:
+        def op(tx: Txn):
+            accounts.require_manager(actor, tx.hall)
+            window = windows.get_window(tx, number)
+            windows.set_services(tx, window, services)
+            view = views.window_view(tx.session, window, tx.services, tx.now)
+            self._attach_window_view(tx, window.number, view)
+            return view
+
+        return self._write(slug, actor, op)
+
+    @staticmethod
+    def _attach_window_view(tx: Txn, number: int, view: dict) -> None:
+        """Give this window's events its full new state, so listeners need not ask."""
+        public = {k: v for k, v in view.items() if k != "last_ticket"}
+        for i, event in enumerate(tx.events):
+            if event.window == number and "window_state" not in event.data:
+                tx.events[i] = DomainEvent(event.kind, event.hall, event.at, event.window, {**event.data, "window_state": public})
+
+    # -- reading ----------------------------------------------------------
+
+    def halls(self) -> list[dict]:
+        with self.db.read() as session:
+            return [{"slug": h.slug, "id": h.code, "name": h.name, "name_en": h.name_en} for h in session.exec(select(Hall)).all()]
+
+    def hall_info(self, slug: str) -> dict:
+        with self.db.read() as session:
+            hall = self._hall(session, slug)
+            return {
+                "slug": hall.slug,
+                "id": hall.code,
+                "name": hall.name,
+                "name_en": hall.name_en,
+                "timezone": hall.timezone,
+                "hours": hall.hours,
+                "recall_limit": hall.recall_limit,
+            }
+
+    def queue(self, slug: str) -> list[dict]:
+        with self.db.read() as session:
+            hall = self._hall(session, slug)
+            tx = Txn(session=session, hall=hall, now=self.clock.now())
+            return views.queue_view(session, hall, tx.services, tx.now, clock.business_date(tx.now, hall.timezone))
+
+    def windows(self, slug: str) -> list[dict]:
+        with self.db.read() as session:
+            hall = self._hall(session, slug)
+            tx = Txn(session=session, hall=hall, now=self.clock.now())
+            rows = session.exec(
+                select(Window).where(Window.hall_id == hall.id, Window.active == True).order_by(Window.number)  # noqa: E712
+            ).all()
+            return [views.window_view(session, w, tx.services, tx.now) for w in rows]
+
+    def window(self, slug: str, number: int) -> dict:
+        with self.db.read() as session:
+            hall = self._hall(session, slug)
+            tx = Txn(session=session, hall=hall, now=self.clock.now())
+            return views.window_view(session, windows.get_window(tx, number, lock=False), tx.services, tx.now)
+
+    # -- accounts ---------------------------------------------------------
+
+    def add_user(self, *, name: str, role: str, password: str, hall: str | None = None, display_name: str = "", staff_no: str = "") -> dict:
+        with self.db.write() as session:
+            hall_row = self._hall(session, hall) if hall else None
+            user = accounts.create_user(
+                session, name=name, role=role, password=password, now=self.clock.now(), hall=hall_row,
+                display_name=display_name, staff_no=staff_no,
+            )
+            return {"name": user.name, "role": str(user.role), "hall": hall_row.slug if hall_row else None}
+
+    def create_token(self, name: str, label: str = "") -> str:
+        with self.db.write() as session:
+            return accounts.create_token(session, user_name=name, now=self.clock.now(), label=label)
+
+    def actor_for_token(self, token: str) -> Actor | None:
+        with self.db.read() as session:
+            user = accounts.user_for_token(session, token)
+            return accounts.actor_for(user) if user else None
+
+    def actor_for_login(self, name: str, password: str) -> Actor | None:
+        with self.db.read() as session:
+            user = accounts.authenticate(session, name, password)
+            return accounts.actor_for(user) if user else None
+
+
+def _required(params: dict, key: str):
+    value = params.get(key)
+    if value is None or value == "":
+        raise Invalid("missing_field", f"this action needs {key!r}", field=key)
+    if not isinstance(value, str):
+        raise Invalid("bad_field", f"{key!r} must be a string", field=key)
+    return value
+
+

@@ -1,0 +1,184 @@
+"""Issuing tickets, and closing the ones a day leaves behind."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
+
+from . import clock
+from .enums import OPEN_TICKET_STATUSES, Priority, TicketStatus, WindowState
+from .errors import Conflict, Invalid, NotFound, Refused
+from .models import Service, Ticket, TicketCounter, Window
+from .txn import Txn
+
+
+def _parse_priority(value) -> Priority:
+    try:
+        return Priority(value or Priority.NORMAL)
+    except ValueError:
+        allowed = ", ".join(p.value for p in Priority)
+        raise Invalid("bad_priority", f"priority must be one of {allowed}, not {value!r}") from None
+
+
+def next_number(tx: Txn, prefix: str, day: date, count: int = 1) -> int:
+    """Atomically take `count` numbers for (hall, prefix, day); return the last one taken.
+
+    One INSERT … ON CONFLICT DO UPDATE … RETURNING: atomic on PostgreSQL under
+    any concurrency, and on SQLite inside the writer's BEGIN IMMEDIATE.
+    """
+    dialect = tx.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(TicketCounter).values(hall_id=tx.hall.id, prefix=prefix, business_date=day, last=count)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["hall_id", "prefix", "business_date"],
+        set_={"last": TicketCounter.last + count},
+    ).returning(TicketCounter.last)
+    return tx.session.execute(stmt).scalar_one()
+
+
+def format_number(prefix: str, n: int) -> str:
+    return f"{prefix}{n:03d}"
+
+
+def check_can_issue(tx: Txn, service: Service) -> None:
+    """Refuse with a clear reason when the service takes no tickets now."""
+    if not service.active:
+        raise Refused("service_inactive", f"service {service.code} is not offered in this hall")
+    spans = clock.parse_hours(service.hours or tx.hall.hours)
+    if not clock.is_open(spans, tx.now, tx.hall.timezone, stop_minutes_before=tx.hall.stop_issuing_minutes_before_close):
+        hours = ", ".join(str(s) for s in spans)
+        raise Refused(
+            "service_closed",
+            f"service {service.code} issues tickets only during {hours}",
+            hours=[str(s) for s in spans],
+        )
+
+
+def issue_ticket(tx: Txn, *, service_code: str, priority=None, channel: str = "api") -> Ticket:
+    """Issue the next ticket of a service; raise Refused when quota or hours say no."""
+    service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
+    if service is None:
+        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+    prio = _parse_priority(priority)
+    check_can_issue(tx, service)
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    n = next_number(tx, service.prefix, day)
+    if service.daily_quota is not None and n > service.daily_quota:
+        # The caller rolls back, so the counter is not consumed.
+        raise Refused(
+            "quota_reached",
+            f"today's {service.daily_quota} tickets for {service.code} have all been issued",
+            quota=service.daily_quota,
+        )
+    ticket = Ticket(
+        public_id=secrets.token_urlsafe(12),
+        hall_id=tx.hall.id,
+        business_date=day,
+        number=format_number(service.prefix, n),
+        service_id=service.id,
+        priority=prio,
+        status=TicketStatus.WAITING,
+        issued_at=tx.now,
+        queued_at=tx.now,
+        available_at=tx.now,
+        channel=channel,
+    )
+    tx.session.add(ticket)
+    tx.session.flush()
+    return ticket
+
+
+def find_ticket(tx: Txn, ref: str) -> Ticket:
+    """A ticket of this hall by public id, or by number within today."""
+    ref = str(ref).strip()
+    ticket = tx.session.exec(select(Ticket).where(Ticket.public_id == ref, Ticket.hall_id == tx.hall.id)).first()
+    if ticket is None:
+        day = clock.business_date(tx.now, tx.hall.timezone)
+        ticket = tx.session.exec(
+            select(Ticket).where(Ticket.hall_id == tx.hall.id, Ticket.business_date == day, Ticket.number == ref.upper())
+        ).first()
+    if ticket is None:
+        raise NotFound("unknown_ticket", f"no ticket {ref!r} in hall {tx.hall.slug}")
+    return ticket
+
+
+def move_ticket(tx: Txn, ticket: Ticket, service_code: str) -> Ticket:
+    """Move a waiting ticket to another service; it keeps its place by issue time."""
+    target = tx.service_by_code(service_code)
+    if target is None or not target.active:
+        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+    if ticket.status != TicketStatus.WAITING:
+        raise Conflict("ticket_not_waiting", f"ticket {ticket.number} is {ticket.status}, not waiting")
+    if target.id == ticket.service_id:
+        raise Conflict("same_service", f"ticket {ticket.number} is already in {target.code}")
+    source = tx.services[ticket.service_id]
+    ticket.service_id = target.id
+    ticket.transfers += 1
+    tx.session.add(ticket)
+    tx.audit("ticket.move", ticket.number, from_service=source.code, to_service=target.code)
+    tx.emit("ticket.transferred", ticket=ticket.public_id, number=ticket.number, service=target.code, from_service=source.code)
+    return ticket
+
+
+def sweep(tx: Txn) -> None:
+    """Close what the clock has left open: at closing time the tickets still
+    waiting or called; at the day's end everything, and every window."""
+    hall = tx.hall
+    if hall.sweep_after is not None and tx.now < hall.sweep_after:
+        return
+    tz = hall.timezone
+    today = clock.business_date(tx.now, tz)
+    spans = clock.parse_hours(hall.hours)
+    closing = clock.closing_moment(spans, today, tz)
+    session = tx.session
+
+    stale = session.exec(
+        select(Ticket).where(
+            Ticket.hall_id == hall.id, Ticket.status.in_(OPEN_TICKET_STATUSES), Ticket.business_date < today
+        )
+    ).all()
+    late = []
+    if tx.now >= closing:
+        late = session.exec(
+            select(Ticket).where(
+                Ticket.hall_id == hall.id,
+                Ticket.business_date == today,
+                Ticket.status.in_((TicketStatus.WAITING, TicketStatus.CALLED)),
+            )
+        ).all()
+    for ticket, reason in [(t, "day_end") for t in stale] + [(t, "hall_closed") for t in late]:
+        ticket.status = TicketStatus.EXPIRED
+        ticket.close_reason = reason
+        ticket.finished_at = tx.now
+        session.add(ticket)
+        tx.emit("ticket.expired", ticket=ticket.public_id, number=ticket.number, reason=reason)
+
+    expired_ids = {t.id for t in stale} | {t.id for t in late}
+    windows = session.exec(select(Window).where(Window.hall_id == hall.id)).all()
+    for window in windows:
+        day_changed = window.since is not None and clock.business_date(window.since, tz) < today
+        if day_changed and window.state != WindowState.CLOSED:
+            reset_window(window, WindowState.CLOSED, tx.now)
+            session.add(window)
+            tx.emit("window.closed", window=window.number, reason="day_end", version=window.version)
+        elif window.current_ticket_id in expired_ids:
+            reset_window(window, WindowState.IDLE, tx.now, keep_staff=True)
+            session.add(window)
+            tx.emit("window.idle", window=window.number, reason="hall_closed", version=window.version)
+
+    day_end = clock.day_end_moment(today, tz)
+    hall.sweep_after = closing if tx.now < closing else day_end
+    session.add(hall)
+
+
+def reset_window(window: Window, state: WindowState, now: datetime, keep_staff: bool = False) -> None:
+    window.state = state
+    window.current_ticket_id = None
+    window.pause_reason = None
+    if not keep_staff:
+        window.staff_id = None
+    window.since = now
+    window.version += 1

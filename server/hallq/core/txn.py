@@ -1,0 +1,75 @@
+"""The context every core operation runs in: one hall, one moment, one actor,
+one database transaction, and the events and audit lines it produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from .enums import Role
+from .events import DomainEvent
+from .models import AuditEntry, Hall, Service, Window, WindowService
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a signed-in person, a token's owner, a device or the system."""
+
+    name: str
+    role: Role | str
+    user_id: int | None = None
+    hall_id: int | None = None  # None: not bound to one hall (admins, the system)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == "system"
+
+
+SYSTEM = Actor(name="system", role="system")
+
+
+@dataclass
+class Txn:
+    session: Session
+    hall: Hall
+    now: datetime
+    actor: Actor = SYSTEM
+    events: list[DomainEvent] = field(default_factory=list)
+    _services: dict[int, Service] | None = None
+
+    def emit(self, kind: str, *, window: int | None = None, **data) -> None:
+        self.events.append(DomainEvent(kind=kind, hall=self.hall.slug, at=self.now, window=window, data=data))
+
+    def audit(self, action: str, target: str = "", **detail) -> None:
+        self.session.add(
+            AuditEntry(
+                hall_id=self.hall.id,
+                at=self.now,
+                actor=self.actor.name,
+                actor_role=str(self.actor.role),
+                action=action,
+                target=target,
+                detail=detail,
+            )
+        )
+
+    @property
+    def services(self) -> dict[int, Service]:
+        """The hall's services by id, loaded once per transaction."""
+        if self._services is None:
+            rows = self.session.exec(select(Service).where(Service.hall_id == self.hall.id)).all()
+            self._services = {s.id: s for s in rows}
+        return self._services
+
+    def service_by_code(self, code: str) -> Service | None:
+        for s in self.services.values():
+            if s.code == code:
+                return s
+        return None
+
+    def window_services(self, window: Window) -> dict[int, float]:
+        """service id → weight for one window."""
+        rows = self.session.exec(select(WindowService).where(WindowService.window_id == window.id)).all()
+        return {r.service_id: r.weight for r in rows}

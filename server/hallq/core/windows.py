@@ -1,0 +1,372 @@
+"""What happens at a window: open, call, recall, skip, start, complete,
+transfer, pause, resume, close; and the manager's change of its services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from .enums import AT_WINDOW_STATUSES, Role, TicketStatus, WindowState
+from .errors import Conflict, Invalid, NotFound
+from .models import Ticket, Window, WindowService
+from .policy import CallingPolicy, Candidate
+from .tickets import find_ticket, reset_window
+from .txn import Txn
+from . import clock
+
+MAX_WEIGHT = 100.0
+MAX_REASON = 100
+CLAIM_ATTEMPTS = 50
+
+
+def get_window(tx: Txn, number: int, *, lock: bool = True) -> Window:
+    """The hall's window by number; locked for the rest of the transaction on PostgreSQL."""
+    q = select(Window).where(Window.hall_id == tx.hall.id, Window.number == number, Window.active == True)  # noqa: E712
+    if lock:
+        q = q.with_for_update()
+    window = tx.session.exec(q).first()
+    if window is None:
+        raise NotFound("unknown_window", f"no window {number} in hall {tx.hall.slug}")
+    return window
+
+
+def _touch(tx: Txn, window: Window, state: WindowState | None = None) -> None:
+    if state is not None and state != window.state:
+        window.state = state
+        window.since = tx.now
+    window.version += 1
+    tx.session.add(window)
+
+
+def _current(tx: Txn, window: Window, allowed=AT_WINDOW_STATUSES) -> Ticket:
+    if window.current_ticket_id is None:
+        raise Conflict("no_current_ticket", f"window {window.number} has no ticket")
+    ticket = tx.session.get(Ticket, window.current_ticket_id)
+    if ticket.status not in allowed:
+        raise Conflict("bad_ticket_state", f"ticket {ticket.number} is {ticket.status}")
+    return ticket
+
+
+def _require_state(window: Window, *states: WindowState) -> None:
+    if window.state in states:
+        return
+    messages = {
+        WindowState.CLOSED: ("window_closed", f"window {window.number} is closed; open it first"),
+        WindowState.PAUSED: ("window_paused", f"window {window.number} is paused; resume it first"),
+        WindowState.SERVING: ("window_busy", f"window {window.number} still has a ticket; complete, skip or transfer it first"),
+        WindowState.IDLE: ("window_idle", f"window {window.number} has no ticket"),
+    }
+    code, message = messages[window.state]
+    raise Conflict(code, message, state=str(window.state))
+
+
+def _emit_window(tx: Txn, kind: str, window: Window, **data) -> None:
+    tx.emit(kind, window=window.number, state=str(window.state), version=window.version, **data)
+
+
+def open_window(tx: Txn, window: Window) -> Window:
+    """Open a window and sign the actor in at it."""
+    if window.state != WindowState.CLOSED:
+        if window.staff_id == tx.actor.user_id:
+            return window  # already open by the same person: nothing to do
+        raise Conflict("window_taken", f"window {window.number} is already open by someone else")
+    window.staff_id = tx.actor.user_id
+    window.pause_reason = None
+    _touch(tx, window, WindowState.IDLE)
+    tx.audit("window.open", f"window {window.number}")
+    _emit_window(tx, "window.opened", window)
+    return window
+
+
+def close_window(tx: Txn, window: Window) -> Window:
+    _require_state(window, WindowState.IDLE, WindowState.PAUSED, WindowState.CLOSED)
+    if window.state == WindowState.CLOSED:
+        return window
+    reset_window(window, WindowState.CLOSED, tx.now)
+    tx.session.add(window)
+    tx.audit("window.close", f"window {window.number}")
+    _emit_window(tx, "window.closed", window)
+    return window
+
+
+def pause_window(tx: Txn, window: Window, reason: str) -> Window:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason_required", "a pause needs a reason")
+    if len(reason) > MAX_REASON:
+        raise Invalid("reason_too_long", f"a pause reason has at most {MAX_REASON} characters")
+    _require_state(window, WindowState.IDLE)
+    window.pause_reason = reason
+    _touch(tx, window, WindowState.PAUSED)
+    tx.audit("window.pause", f"window {window.number}", reason=reason)
+    _emit_window(tx, "window.paused", window, reason=reason)
+    return window
+
+
+def resume_window(tx: Txn, window: Window) -> Window:
+    _require_state(window, WindowState.PAUSED)
+    window.pause_reason = None
+    _touch(tx, window, WindowState.IDLE)
+    tx.audit("window.resume", f"window {window.number}")
+    _emit_window(tx, "window.resumed", window)
+    return window
+
+
+def queue_heads(tx: Txn, weights: dict[int, float]) -> list[Candidate]:
+    """The oldest callable ticket of each (service, priority) group the window serves."""
+    if not weights:
+        return []
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    ranked = (
+        select(
+            Ticket.id,
+            Ticket.service_id,
+            Ticket.priority,
+            Ticket.queued_at,
+            func.row_number()
+            .over(partition_by=(Ticket.service_id, Ticket.priority), order_by=(Ticket.queued_at, Ticket.id))
+            .label("rank"),
+        )
+        .where(
+            Ticket.hall_id == tx.hall.id,
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.business_date == day,
+            Ticket.service_id.in_(list(weights)),
+            Ticket.available_at <= tx.now,
+        )
+        .subquery()
+    )
+    rows = tx.session.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    return [Candidate(r.id, r.service_id, r.priority, r.queued_at, weights[r.service_id]) for r in rows]
+
+
+def _claim(tx: Txn, window: Window, ticket_id: int) -> bool:
+    """Take a waiting ticket for this window in one conditional UPDATE; False if another window was faster."""
+    result = tx.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)
+        .values(status=TicketStatus.CALLED, window_id=window.id, staff_id=window.staff_id, called_at=tx.now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _after_call(tx: Txn, window: Window, ticket_id: int, how: str) -> Ticket:
+    ticket = tx.session.get(Ticket, ticket_id)
+    tx.session.refresh(ticket)
+    window.current_ticket_id = ticket.id
+    _touch(tx, window, WindowState.SERVING)
+    window.since = tx.now
+    service = tx.services[ticket.service_id]
+    tx.emit(
+        "ticket.called",
+        window=window.number,
+        ticket=ticket.public_id,
+        number=ticket.number,
+        service=service.code,
+        window_name=window.name,
+        how=how,
+        version=window.version,
+    )
+    return ticket
+
+
+def call_next(tx: Txn, window: Window, policy: CallingPolicy) -> Ticket:
+    """Call the best waiting ticket among every service the window serves."""
+    _require_state(window, WindowState.IDLE)
+    weights = tx.window_services(window)
+    if not weights:
+        raise Conflict("no_services", f"window {window.number} serves no service")
+    for _ in range(CLAIM_ATTEMPTS):
+        choice = policy.choose(queue_heads(tx, weights), tx.now, window.id)
+        if choice is None:
+            raise Conflict("queue_empty", f"no one is waiting for the services of window {window.number}")
+        if _claim(tx, window, choice.ticket_id):
+            return _after_call(tx, window, choice.ticket_id, "next")
+    raise Conflict("busy", "the queue is changing too fast; try again")
+
+
+def call_ticket(tx: Txn, window: Window, ref: str) -> Ticket:
+    """Call one particular waiting ticket, by number or id."""
+    _require_state(window, WindowState.IDLE)
+    ticket = find_ticket(tx, ref)
+    if ticket.status != TicketStatus.WAITING:
+        raise Conflict("ticket_not_waiting", f"ticket {ticket.number} is {ticket.status}, not waiting")
+    staff_like = tx.actor.role == Role.STAFF
+    if staff_like and ticket.service_id not in tx.window_services(window):
+        raise Conflict("service_not_served", f"window {window.number} does not serve {tx.services[ticket.service_id].code}")
+    if not _claim(tx, window, ticket.id):
+        raise Conflict("ticket_taken", f"ticket {ticket.number} was just called by another window")
+    tx.audit("ticket.call", ticket.number, window=window.number)
+    return _after_call(tx, window, ticket.id, "direct")
+
+
+def recall(tx: Txn, window: Window) -> Ticket:
+    """Call the current ticket again; past the hall's recall limit it becomes a no-show."""
+    _require_state(window, WindowState.SERVING)
+    ticket = _current(tx, window, (TicketStatus.CALLED,))
+    if ticket.recalls >= tx.hall.recall_limit:
+        return _no_show(tx, window, ticket, reason="recall_limit")
+    ticket.recalls += 1
+    ticket.called_at = tx.now
+    tx.session.add(ticket)
+    _touch(tx, window)
+    service = tx.services[ticket.service_id]
+    tx.emit(
+        "ticket.recalled",
+        window=window.number,
+        ticket=ticket.public_id,
+        number=ticket.number,
+        service=service.code,
+        window_name=window.name,
+        recalls=ticket.recalls,
+        version=window.version,
+    )
+    return ticket
+
+
+def skip(tx: Txn, window: Window) -> Ticket:
+    """The called visitor did not come (过号)."""
+    _require_state(window, WindowState.SERVING)
+    ticket = _current(tx, window, (TicketStatus.CALLED,))
+    return _no_show(tx, window, ticket, reason="skipped")
+
+
+def _no_show(tx: Txn, window: Window, ticket: Ticket, *, reason: str) -> Ticket:
+    hall = tx.hall
+    window.current_ticket_id = None
+    _touch(tx, window, WindowState.IDLE)
+    if hall.requeue_skipped and ticket.requeues == 0:
+        # Back to the queue once, at its original place, after a grace period.
+        ticket.status = TicketStatus.WAITING
+        ticket.requeues += 1
+        ticket.available_at = tx.now + timedelta(minutes=hall.requeue_grace_minutes)
+        ticket.window_id = None
+        ticket.staff_id = None
+        ticket.called_at = None
+        ticket.recalls = 0
+        kind = "ticket.requeued"
+    else:
+        ticket.status = TicketStatus.NO_SHOW
+        ticket.finished_at = tx.now
+        ticket.close_reason = reason
+        kind = "ticket.no_show"
+    tx.session.add(ticket)
+    tx.emit(kind, window=window.number, ticket=ticket.public_id, number=ticket.number, reason=reason, version=window.version)
+    return ticket
+
+
+def start(tx: Txn, window: Window) -> Ticket:
+    """The visitor has arrived: service begins."""
+    _require_state(window, WindowState.SERVING)
+    ticket = _current(tx, window, (TicketStatus.CALLED,))
+    ticket.status = TicketStatus.SERVING
+    ticket.started_at = tx.now
+    tx.session.add(ticket)
+    _touch(tx, window)
+    tx.emit("ticket.started", window=window.number, ticket=ticket.public_id, number=ticket.number, version=window.version)
+    return ticket
+
+
+def complete(tx: Txn, window: Window) -> Ticket:
+    """Service done (办结); completing a called ticket starts and ends it at once."""
+    _require_state(window, WindowState.SERVING)
+    ticket = _current(tx, window)
+    if ticket.started_at is None:
+        ticket.started_at = tx.now
+    ticket.status = TicketStatus.DONE
+    ticket.finished_at = tx.now
+    tx.session.add(ticket)
+    window.current_ticket_id = None
+    _touch(tx, window, WindowState.IDLE)
+    tx.emit(
+        "ticket.completed",
+        window=window.number,
+        ticket=ticket.public_id,
+        number=ticket.number,
+        service=tx.services[ticket.service_id].code,
+        staff_id=ticket.staff_id,
+        version=window.version,
+    )
+    return ticket
+
+
+def transfer(tx: Txn, window: Window, service_code: str) -> Ticket:
+    """Send the current ticket to another service (转办); it keeps its place by issue time."""
+    _require_state(window, WindowState.SERVING)
+    ticket = _current(tx, window)
+    target = tx.service_by_code(service_code) if isinstance(service_code, str) else None
+    if target is None or not target.active:
+        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+    if target.id == ticket.service_id:
+        raise Conflict("same_service", f"ticket {ticket.number} is already in {target.code}")
+    source = tx.services[ticket.service_id]
+    ticket.service_id = target.id
+    ticket.status = TicketStatus.WAITING
+    ticket.available_at = tx.now
+    ticket.window_id = None
+    ticket.staff_id = None
+    ticket.called_at = None
+    ticket.started_at = None
+    ticket.recalls = 0
+    ticket.transfers += 1
+    tx.session.add(ticket)
+    window.current_ticket_id = None
+    _touch(tx, window, WindowState.IDLE)
+    tx.audit("ticket.transfer", ticket.number, window=window.number, from_service=source.code, to_service=target.code)
+    tx.emit(
+        "ticket.transferred",
+        window=window.number,
+        ticket=ticket.public_id,
+        number=ticket.number,
+        service=target.code,
+        from_service=source.code,
+        version=window.version,
+    )
+    return ticket
+
+
+def set_services(tx: Txn, window: Window, weights: dict[str, float]) -> dict[str, float]:
+    """Replace the services a window serves (code → weight); audited with before and after."""
+    if not isinstance(weights, dict):
+        raise Invalid("bad_services", "services must map service codes to weights")
+    new: dict[int, float] = {}
+    for code, weight in weights.items():
+        service = tx.service_by_code(code)
+        if service is None or not service.active:
+            raise NotFound("unknown_service", f"no service {code!r} in hall {tx.hall.slug}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= MAX_WEIGHT:
+            raise Invalid("bad_weight", f"the weight of {code} must be a number above 0 and at most {MAX_WEIGHT:g}")
+        new[service.id] = float(weight)
+    before = {tx.services[sid].code: w for sid, w in tx.window_services(window).items()}
+    existing = tx.session.exec(select(WindowService).where(WindowService.window_id == window.id)).all()
+    for link in existing:
+        if link.service_id in new:
+            link.weight = new.pop(link.service_id)
+            tx.session.add(link)
+        else:
+            tx.session.delete(link)
+    for sid, weight in new.items():
+        tx.session.add(WindowService(window_id=window.id, service_id=sid, weight=weight))
+    _touch(tx, window)
+    after = {code: float(w) for code, w in weights.items()}
+    tx.audit("window.services", f"window {window.number}", before=before, after=after)
+    _emit_window(tx, "window.services_changed", window, services=after)
+    return after
+
+
+ACTIONS = {
+    "open": open_window,
+    "close": close_window,
+    "pause": pause_window,
+    "resume": resume_window,
+    "call-next": call_next,
+    "call": call_ticket,
+    "recall": recall,
+    "skip": skip,
+    "start": start,
+    "complete": complete,
+    "transfer": transfer,
+}
