@@ -131,3 +131,34 @@ def any_hall(db_url, clock, publisher):
 def manager(hall):
     hall.add_user(name="manager1", role="manager", password="manager-pass", hall="district")
     return hall.actor_for_login("manager1", "manager-pass")
+
+
+@pytest.fixture
+def app(hall, tmp_path):
+    """The Flask app around the `hall` service (SQLite, example hall, fixed clock)."""
+    from hallq.web import create_app
+
+    app = create_app(service=hall, instance_path=tmp_path / "instance", secret_key="test-secret")
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class ApiUsers:
+    """Creates accounts and tokens, and builds Authorization headers."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def token(self, name: str, role: str, hall: str | None = "district", **kw) -> dict:
+        self.service.add_user(name=name, role=role, password="password-" + name, hall=hall, **kw)
+        return {"Authorization": "Bearer " + self.service.create_token(name)}
+
+
+@pytest.fixture
+def users(hall):
+    return ApiUsers(hall)

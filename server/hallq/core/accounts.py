@@ -133,3 +133,15 @@ def require_window(actor: Actor, hall: Hall, window: Window, action: str) -> Non
         return  # opening is how staff sign in to a window; the core refuses a taken one
     if window.staff_id != actor.user_id:
         raise Forbidden("not_your_window", f"you are not signed in at window {window.number}")
+
+
+def set_password(session: Session, *, name: str, password: str) -> User:
+    """Give an existing account a new password."""
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid("weak_password", f"a password has at least {MIN_PASSWORD} characters")
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        raise NotFound("unknown_user", f"no user {name}")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    return user

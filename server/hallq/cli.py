@@ -1,0 +1,174 @@
+"""The `hallq` command: serve, demo, hall load, user add, token create, db upgrade."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings, load_settings
+from .core.errors import HallError
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _service(ctx: click.Context):
+    """A HallService on the configured database, migrated to the latest schema."""
+    from .core.policy import make_policy
+    from .core.service import HallService
+    from .db import Database
+    from .migrate import upgrade
+
+    settings = _settings(ctx)
+    upgrade(settings.effective_database_url)
+    db = Database.from_url(settings.effective_database_url, synchronous=settings.sqlite_synchronous)
+    return HallService(db, policy=make_policy(settings.calling_policy))
+
+
+def _fail(exc: HallError) -> None:
+    click.echo(f"error: {exc.message} ({exc.code})", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("--database-url", envvar=["HALLQ_DATABASE_URL", "DATABASE_URL"], default="", help="Overrides the configured database.")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str) -> None:
+    """HallQ: queue-and-window management for government service halls."""
+    overrides = {"database_url": database_url} if database_url else {}
+    try:
+        ctx.obj = {"settings": load_settings(**overrides)}
+    except Exception as exc:  # a broken config file or variable: say which
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from .migrate import current, upgrade
+
+    url = _settings(ctx).effective_database_url
+    upgrade(url)
+    click.echo(f"database at revision {current(url)}")
+
+
+@cli.group()
+def hall() -> None:
+    """Halls."""
+
+
+@hall.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def hall_load(ctx: click.Context, file: Path) -> None:
+    """Create or update a hall from its TOML/YAML file (today's tickets are kept)."""
+    from .core.hallfile import parse_hall_file
+
+    try:
+        result = _service(ctx).load_hall(parse_hall_file(file))
+    except HallError as exc:
+        _fail(exc)
+    click.echo(f"hall {result['hall']} loaded: {result['services']} services, {result['windows']} windows")
+
+
+@cli.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["staff", "manager", "admin", "device"]))
+@click.option("--hall", "hall_slug", default=None, help="The hall's slug (required except for admins).")
+@click.option("--display-name", default="", help="Name shown on the window screen.")
+@click.option("--staff-no", default="", help="Staff number (工号).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_add(ctx, name, role, hall_slug, display_name, staff_no, password_stdin) -> None:
+    """Create an account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        result = _service(ctx).add_user(
+            name=name, role=role, password=password, hall=hall_slug, display_name=display_name, staff_no=staff_no
+        )
+    except HallError as exc:
+        _fail(exc)
+    where = f" in hall {result['hall']}" if result["hall"] else ""
+    click.echo(f"user {result['name']} ({result['role']}){where} created")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+@click.pass_context
+def token_create(ctx, name, label) -> None:
+    """Print a new API token for user NAME (shown once; send as 'Authorization: Bearer TOKEN')."""
+    try:
+        click.echo(_service(ctx).create_token(name, label))
+    except HallError as exc:
+        _fail(exc)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from settings: 5000).")
+@click.pass_context
+def serve(ctx, host, port) -> None:
+    """Run the HallQ server."""
+    from .web import create_app
+    from .web.server import PortTaken, serve as run
+
+    settings = _settings(ctx)
+    host = host or settings.host
+    port = port or settings.port
+    _service(ctx).db.dispose()  # migrate before serving
+    click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
+    try:
+        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads)
+    except PortTaken as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", default=None, type=int, help="HTTP port (default: 5000, or a free one if taken).")
+@click.option("--rate", default=1.0, type=float, help="Speed of the simulated hall (2 = twice as busy).")
+@click.pass_context
+def demo(ctx, host, port, rate) -> None:
+    """Load the example hall and run it live, with simulated visitors and staff."""
+    from .demo import run_demo
+
+    run_demo(_settings(ctx), host=host, port=port, rate=rate)
+
+
+def _register_optional_commands() -> None:
+    """Commands from other parts of HallQ, when they are installed."""
+    try:
+        from .sim.cli import simulate
+    except ImportError:
+        return
+    cli.add_command(simulate)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli(prog_name="hallq")

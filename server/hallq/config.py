@@ -1,0 +1,82 @@
+"""HallQ's one settings model, in layers: defaults, then the instance config
+file (instance/hallq.toml), then environment variables (HALLQ_*), then the
+overrides a caller passes (tests). Every field is documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_INSTANCE = Path(os.environ.get("HALLQ_INSTANCE_PATH", "instance")).resolve()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HALLQ_", extra="forbid", validate_default=True)
+
+    instance_path: Path = Field(DEFAULT_INSTANCE, description="Folder for the SQLite file, the secret key and hallq.toml.")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("HALLQ_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL; empty means SQLite at INSTANCE/hallq.db. postgresql://… selects PostgreSQL.",
+    )
+    sqlite_synchronous: str = Field("NORMAL", description="SQLite PRAGMA synchronous (NORMAL or FULL); see hallq/db.py for why NORMAL.")
+    secret_key: str = Field("", description="Signs sessions and CSRF tokens; empty means generated once and kept in INSTANCE/secret_key.")
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("HALLQ_REDIS_URL", "REDIS_URL", "redis_url"),
+        description="When set, Socket.IO uses Redis as its message queue so several server processes can share rooms.",
+    )
+    host: str = Field("127.0.0.1", description="Address `hallq serve` listens on.")
+    port: int = Field(5000, ge=1, le=65535, description="HTTP port of `hallq serve`.")
+    threads: int = Field(64, ge=4, le=1024, description="Worker threads of the HTTP server (one per open WebSocket, plus requests).")
+    calling_policy: str = Field("aging", description="Which policy chooses the next ticket (see docs/calling-policy.md).")
+    session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only; turn on when the hall serves HTTPS.")
+    max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    public_base_url: str = Field("", description="Base URL printed on tickets' QR codes; empty means the address the request came to.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
+        instance = Path(os.environ.get("HALLQ_INSTANCE_PATH", DEFAULT_INSTANCE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=instance / "hallq.toml"))
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _sync(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
+        return v
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'hallq.db'}"
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated on first use and kept in the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every layer; keyword overrides win."""
+    return Settings(**overrides)

@@ -1,0 +1,198 @@
+"""`hallq demo`: the example hall, alive. Simulated visitors take tickets and
+simulated staff open windows, call, serve and complete, through the same
+HallService the API uses, so every page and device sees a working hall."""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+
+import click
+
+from .config import Settings
+from .core.accounts import set_password
+from .core.errors import HallError
+from .core.hallfile import parse_hall_file
+from .core.txn import Actor
+from .core.enums import Role
+from pathlib import Path
+
+log = logging.getLogger("hallq.demo")
+EXAMPLE = Path(__file__).parent / "examples" / "district-hall.toml"
+STAFF_NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴昊",
+               "徐丽", "孙强", "胡军", "朱琳", "高翔", "林霞", "何刚", "郭敏", "马超", "罗佳"]
+SPEED = 20.0  # one demo second is this many hall seconds
+
+
+def demo_spec():
+    """The example hall, open around the clock so the demo works at any hour."""
+    spec = parse_hall_file(EXAMPLE)
+    spec.hall.hours = ["00:00-24:00"]
+    spec.hall.stop_issuing_minutes_before_close = 0
+    for s in spec.services:
+        s.hours = []
+    return spec
+
+
+def prepare(service, spec) -> dict:
+    """Load the hall and (re)create the demo accounts with fresh passwords."""
+    service.load_hall(spec)
+    slug = spec.hall.slug
+    creds = {"manager": ("demo-manager", secrets.token_urlsafe(9))}
+    staff = []
+    for i, w in enumerate(spec.windows):
+        staff.append((f"staff{w.number:02d}", STAFF_NAMES[i % len(STAFF_NAMES)], f"{1000 + w.number}"))
+    with service.db.write() as session:
+        from .core import accounts
+        from sqlmodel import select
+        from .core.models import Hall, User
+
+        hall = session.exec(select(Hall).where(Hall.slug == slug)).one()
+        now = service.clock.now()
+        wanted = [(creds["manager"][0], Role.MANAGER, "演示管理员", "")] + [(n, Role.STAFF, d, no) for n, d, no in staff]
+        wanted.append(("demo-kiosk", Role.DEVICE, "演示取号机", ""))
+        for name, role, display, no in wanted:
+            if session.exec(select(User).where(User.name == name)).first() is None:
+                accounts.create_user(session, name=name, role=role, password=secrets.token_urlsafe(12), now=now,
+                                     hall=hall, display_name=display, staff_no=no)
+        set_password(session, name=creds["manager"][0], password=creds["manager"][1])
+        staff_pw = secrets.token_urlsafe(9)
+        set_password(session, name=staff[0][0], password=staff_pw)
+        creds["staff"] = (staff[0][0], staff_pw)
+    creds["kiosk_token"] = service.create_token("demo-kiosk", "demo kiosk")
+    return creds
+
+
+class DemoHall:
+    """Visitors and staff, simulated in threads against a live HallService."""
+
+    def __init__(self, service, spec, *, rate: float = 1.0, seed: int | None = None):
+        self.service = service
+        self.spec = spec
+        self.slug = spec.hall.slug
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.stop = threading.Event()
+        self.kiosk = Actor(name="demo-kiosk", role=Role.DEVICE, hall_id=None)
+        self.handling = {s.code: s.handling_minutes for s in spec.services}
+        self.mix = [(s.code, s.daily_quota or 100) for s in spec.services]
+
+    def start(self) -> None:
+        threading.Thread(target=self._visitors, name="demo-visitors", daemon=True).start()
+        open_windows = [w.number for w in self.spec.windows][: max(1, int(len(self.spec.windows) * 0.8))]
+        for number in open_windows:
+            threading.Thread(target=self._window, args=(number,), name=f"demo-window-{number}", daemon=True).start()
+
+    def _sleep(self, hall_seconds: float) -> bool:
+        return self.stop.wait(hall_seconds / SPEED)
+
+    def _visitors(self) -> None:
+        codes, weights = zip(*self.mix)
+        per_hour = 476 / 7.0 * 1.6 * self.rate  # a busy day
+        while not self.stop.is_set():
+            service = self.rng.choices(codes, weights)[0]
+            priority = self.rng.choices(["normal", "appointment", "green"], [85, 10, 5])[0]
+            try:
+                self.service.issue_ticket(self.slug, service=service, priority=priority, actor=self.kiosk, channel="kiosk")
+            except HallError as exc:
+                log.info("demo visitor refused: %s", exc.message)
+            if self._sleep(self.rng.expovariate(per_hour / 3600.0)):
+                return
+
+    def _staff_actor(self, number: int) -> Actor:
+        from sqlmodel import select
+        from .core.models import User
+        from .core.accounts import actor_for
+
+        with self.service.db.read() as session:
+            return actor_for(session.exec(select(User).where(User.name == f"staff{number:02d}")).one())
+
+    def _act(self, number: int, actor: Actor, action: str, **params):
+        try:
+            return self.service.window_action(self.slug, number, action, actor=actor, **params)
+        except HallError:
+            return None
+
+    def _window(self, number: int) -> None:
+        actor = self._staff_actor(number)
+        if self._sleep(self.rng.uniform(0, 120)):
+            return
+        self._act(number, actor, "resume")
+        self._act(number, actor, "open")
+        while not self.stop.is_set():
+            view = self._act(number, actor, "call-next")
+            if view is None:
+                if self._sleep(30):
+                    return
+                continue
+            code = view["ticket"]["service"]
+            if self._sleep(self.rng.uniform(20, 60)):
+                return
+            if self.rng.random() < 0.05:
+                self._act(number, actor, "skip")
+                continue
+            self._act(number, actor, "start")
+            minutes = self.rng.lognormvariate(0, 0.4) * self.handling.get(code, 10)
+            if self._sleep(minutes * 60):
+                return
+            self._act(number, actor, "complete")
+            if self.rng.random() < 0.02:
+                self._act(number, actor, "pause", reason="休息")
+                if self._sleep(600):
+                    return
+                self._act(number, actor, "resume")
+
+
+def run_demo(settings: Settings, *, host: str, port: int | None, rate: float) -> None:
+    """Set up the demo hall and serve it, printing where to look."""
+    from .core.service import HallService
+    from .db import Database
+    from .migrate import upgrade
+    from .web import create_app
+    from .web.server import PortTaken, check_port, free_port, serve
+
+    if not settings.database_url:
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{settings.instance_path / 'demo.db'}"})
+    url = settings.effective_database_url
+    upgrade(url)
+    spec = demo_spec()
+    service = HallService(Database.from_url(url, synchronous=settings.sqlite_synchronous))
+    creds = prepare(service, spec)
+    service.db.dispose()
+
+    if port is None:
+        port = settings.port
+        try:
+            check_port(host, port)
+        except PortTaken:
+            port = free_port(host)
+    base = f"http://{host}:{port}"
+    slug = spec.hall.slug
+    click.echo(
+        "\n".join(
+            [
+                "",
+                f"HallQ demo hall “{spec.hall.name}” is running at {base}/",
+                f"  API              {base}/api/v1/halls/{slug}/queue",
+                f"  windows          {base}/api/v1/halls/{slug}/windows",
+                f"  OpenAPI          {base}/api/openapi.json",
+                f"  manager login    {creds['manager'][0]} / {creds['manager'][1]}",
+                f"  staff login      {creds['staff'][0]} / {creds['staff'][1]}  (window 1)",
+                f"  kiosk API token  {creds['kiosk_token']}",
+                f"  database         {url}",
+                "Press Ctrl+C to stop.",
+                "",
+            ]
+        )
+    )
+
+    def start_demo(app) -> None:
+        DemoHall(app.extensions["hallq"], spec, rate=rate).start()
+
+    try:
+        serve(lambda: create_app(settings), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)
+    except PortTaken as exc:
+        raise click.ClickException(str(exc)) from None

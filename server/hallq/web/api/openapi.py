@@ -1,0 +1,166 @@
+"""The OpenAPI 3.1 document of the REST API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ... import __version__
+from .schemas import Login, TicketCreate, TicketMove, WindowAction, WindowServices
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+        }
+    },
+}
+TICKET = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "Unguessable id used by the phone tracker"},
+        "number": {"type": "string", "example": "A032"},
+        "hall": {"type": "string"},
+        "service": {"type": "string"},
+        "service_name": {"type": "string"},
+        "priority": {"type": "string", "enum": ["normal", "appointment", "green"]},
+        "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "expired", "cancelled"]},
+        "ahead": {"type": ["integer", "null"], "description": "Waiting tickets that will be called before this one"},
+        "estimated_wait_minutes": {"type": ["number", "null"]},
+        "window": {"type": ["object", "null"]},
+        "issued_at": {"type": "string", "format": "date-time"},
+    },
+}
+WINDOW = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer"},
+        "name": {"type": "string"},
+        "zone": {"type": ["string", "null"]},
+        "state": {"type": "string", "enum": ["closed", "idle", "serving", "paused"]},
+        "since": {"type": ["string", "null"], "format": "date-time"},
+        "staff": {"type": ["object", "null"]},
+        "ticket": {"type": ["object", "null"]},
+        "pause_reason": {"type": ["string", "null"]},
+        "version": {"type": "integer", "description": "Grows with every change of this window"},
+        "services": {"type": "array", "items": {"type": "object"}},
+    },
+}
+QUEUE = {
+    "type": "object",
+    "properties": {
+        "hall": {"type": "string"},
+        "services": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "service": {"type": "string"},
+                    "waiting": {"type": "integer"},
+                    "oldest_wait_minutes": {"type": ["number", "null"]},
+                    "estimated_wait_minutes": {"type": ["number", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+def _errors(*statuses: int) -> dict:
+    text = {400: "Malformed request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state", 422: "Invalid content"}
+    return {str(s): {"description": text[s], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}} for s in statuses}
+
+
+def _body(model) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def _ok(schema: str, status: str = "200", description: str = "OK") -> dict:
+    return {status: {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+
+
+HALL = {"name": "hall", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The hall's slug"}
+WINDOW_NO = {"name": "window", "in": "path", "required": True, "schema": {"type": "integer"}}
+SECURED = [{"bearer": []}, {"session": []}]
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    from .routes import WINDOW_ACTIONS
+
+    paths = {
+        "/api/v1/halls": {"get": {"summary": "List halls", "responses": {"200": {"description": "OK"}}}},
+        "/api/v1/halls/{hall}": {"get": {"summary": "A hall's settings", "parameters": [HALL], "responses": {"200": {"description": "OK"}, **_errors(404)}}},
+        "/api/v1/halls/{hall}/tickets": {
+            "post": {
+                "summary": "Issue a ticket (取号)",
+                "parameters": [HALL],
+                "security": SECURED,
+                "requestBody": _body(TicketCreate),
+                "responses": {**_ok("Ticket", "201", "The new ticket, with people ahead and the estimated wait"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/api/v1/halls/{hall}/tickets/{ticket_id}": {
+            "get": {
+                "summary": "A ticket's status and position (public: the tracker page uses it)",
+                "parameters": [HALL, {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {**_ok("Ticket"), **_errors(404)},
+            }
+        },
+        "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
+            "post": {
+                "summary": "Manager: move a waiting ticket to another service",
+                "parameters": [HALL, {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "security": SECURED,
+                "requestBody": _body(TicketMove),
+                "responses": {**_ok("Ticket"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/api/v1/halls/{hall}/queue": {"get": {"summary": "Waiting count, oldest wait and estimate per service", "parameters": [HALL], "responses": {**_ok("Queue"), **_errors(404)}}},
+        "/api/v1/halls/{hall}/windows": {"get": {"summary": "Every window's state", "parameters": [HALL], "responses": {"200": {"description": "OK"}, **_errors(404)}}},
+        "/api/v1/halls/{hall}/windows/{window}": {"get": {"summary": "One window's state", "parameters": [HALL, WINDOW_NO], "responses": {**_ok("Window"), **_errors(404)}}},
+        "/api/v1/halls/{hall}/windows/{window}/{action}": {
+            "post": {
+                "summary": "A window action: " + ", ".join(WINDOW_ACTIONS),
+                "description": "call takes {ticket}, transfer takes {service}, pause takes {reason}. Staff act only at the window they opened; managers at any window of their hall.",
+                "parameters": [HALL, WINDOW_NO, {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": list(WINDOW_ACTIONS)}}],
+                "security": SECURED,
+                "requestBody": {**_body(WindowAction), "required": False},
+                "responses": {**_ok("Window", description="The window's new state (and last_ticket)"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/api/v1/halls/{hall}/windows/{window}/services": {
+            "put": {
+                "summary": "Manager: set which services a window serves, with weights",
+                "parameters": [HALL, WINDOW_NO],
+                "security": SECURED,
+                "requestBody": _body(WindowServices),
+                "responses": {**_ok("Window"), **_errors(400, 401, 403, 404, 422)},
+            }
+        },
+        "/api/v1/session": {
+            "post": {"summary": "Sign in (browser session)", "requestBody": _body(Login), "responses": {"200": {"description": "Signed in; includes csrf_token"}, **_errors(400, 401, 422)}},
+            "get": {"summary": "Who is signed in", "responses": {"200": {"description": "OK"}, **_errors(401)}},
+            "delete": {"summary": "Sign out", "responses": {"204": {"description": "Signed out"}, **_errors(401)}},
+        },
+    }
+    schemas = {"Error": ERROR, "Ticket": TICKET, "Window": WINDOW, "Queue": QUEUE}
+    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "HallQ API", "version": __version__, "description": "Queue and window management for government service halls. See docs/api.md."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Token from `hallq token create NAME`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session", "description": "Browser session; changes need the X-CSRFToken header"},
+            },
+        },
+    }

@@ -1,0 +1,128 @@
+"""The API's routes: each parses, calls one HallService method, and answers."""
+
+from __future__ import annotations
+
+from flask import jsonify, request, session
+from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from ...core.errors import Invalid
+from .. import hall_service
+from ..login import SignedIn
+from . import bp
+from .auth import Unauthorized, current_actor
+from .openapi import openapi_document
+from .schemas import Login, TicketCreate, TicketMove, WindowAction, WindowServices
+
+WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "call", "recall", "skip", "start", "complete", "transfer")
+
+
+def json_body(model):
+    """The request's JSON body validated against `model` (400 when it is not JSON at all)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.content_length in (None, 0) and not request.data:
+            data = {}
+        else:
+            raise BadJSON("bad_json", "the body must be a JSON object (Content-Type: application/json)")
+    if not isinstance(data, dict):
+        raise BadJSON("bad_json", "the body must be a JSON object")
+    return model.model_validate(data)
+
+
+class BadJSON(Invalid):
+    kind = "bad_request"
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/api/v1/halls")
+def halls():
+    return jsonify({"halls": hall_service().halls()})
+
+
+@bp.get("/api/v1/halls/<hall>")
+def hall_info(hall):
+    return jsonify(hall_service().hall_info(hall))
+
+
+@bp.post("/api/v1/halls/<hall>/tickets")
+def issue_ticket(hall):
+    body = json_body(TicketCreate)
+    actor = current_actor()
+    ticket = hall_service().issue_ticket(hall, service=body.service, priority=body.priority, actor=actor, channel=body.channel)
+    return jsonify(ticket), 201
+
+
+@bp.get("/api/v1/halls/<hall>/tickets/<ticket_id>")
+def ticket(hall, ticket_id):
+    return jsonify(hall_service().ticket(hall, ticket_id))
+
+
+@bp.post("/api/v1/halls/<hall>/tickets/<ticket_id>/move")
+def move_ticket(hall, ticket_id):
+    body = json_body(TicketMove)
+    return jsonify(hall_service().move_ticket(hall, ticket_id, service=body.service, actor=current_actor()))
+
+
+@bp.get("/api/v1/halls/<hall>/queue")
+def queue(hall):
+    return jsonify({"hall": hall, "services": hall_service().queue(hall)})
+
+
+@bp.get("/api/v1/halls/<hall>/windows")
+def windows(hall):
+    return jsonify({"hall": hall, "windows": hall_service().windows(hall)})
+
+
+@bp.get("/api/v1/halls/<hall>/windows/<int:window>")
+def window(hall, window):
+    return jsonify(hall_service().window(hall, window))
+
+
+@bp.post("/api/v1/halls/<hall>/windows/<int:window>/<action>")
+def window_action(hall, window, action):
+    if action not in WINDOW_ACTIONS:
+        from ...core.errors import NotFound
+
+        raise NotFound("unknown_action", f"no window action {action!r}; known: {', '.join(WINDOW_ACTIONS)}")
+    body = json_body(WindowAction)
+    actor = current_actor()
+    params = body.model_dump(exclude_none=True)
+    return jsonify(hall_service().window_action(hall, window, action, actor=actor, **params))
+
+
+@bp.put("/api/v1/halls/<hall>/windows/<int:window>/services")
+def window_services(hall, window):
+    body = json_body(WindowServices)
+    return jsonify(hall_service().set_window_services(hall, window, body.services, actor=current_actor()))
+
+
+@bp.post("/api/v1/session")
+def login():
+    body = json_body(Login)
+    actor = hall_service().actor_for_login(body.name, body.password)
+    if actor is None:
+        raise Unauthorized("bad_credentials", "wrong user name or password")
+    session.clear()
+    login_user(SignedIn(actor))
+    return jsonify({"user": actor.name, "role": str(actor.role), "csrf_token": generate_csrf()})
+
+
+@bp.get("/api/v1/session")
+def whoami():
+    actor = current_actor(required=False)
+    if actor is None:
+        raise Unauthorized("login_required", "nobody is signed in")
+    return jsonify({"user": actor.name, "role": str(actor.role), "csrf_token": generate_csrf()})
+
+
+@bp.delete("/api/v1/session")
+def logout():
+    current_actor()
+    logout_user()
+    session.clear()
+    return "", 204

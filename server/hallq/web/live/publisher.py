@@ -1,0 +1,52 @@
+"""Publishes domain events to Socket.IO rooms.
+
+Window and ticket events go out as they happen. The queue summary is a
+snapshot, not an event: after any change it is recomputed at most once per
+`queue_interval` seconds per hall and sent to the hall's room, so a burst of
+200 tickets costs one query, not 200.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ...core.events import DomainEvent
+from .rooms import hall_room, window_room
+
+log = logging.getLogger("hallq.live")
+
+
+class SocketIOPublisher:
+    def __init__(self, socketio, service, queue_interval: float = 0.3):
+        self.socketio = socketio
+        self.service = service
+        self.queue_interval = queue_interval
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+
+    def publish(self, event: DomainEvent) -> None:
+        payload = event.as_dict()
+        rooms = [hall_room(event.hall)]
+        if event.window is not None:
+            rooms.append(window_room(event.hall, event.window))
+        self.socketio.emit("event", payload, to=rooms)  # a client in both rooms gets it once
+        if event.kind.startswith(("ticket.", "window.", "hall.")):
+            self._schedule_queue(event.hall)
+
+    def _schedule_queue(self, hall: str) -> None:
+        with self._lock:
+            if hall in self._pending:
+                return
+            self._pending.add(hall)
+        timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
+        timer.daemon = True
+        timer.start()
+
+    def _send_queue(self, hall: str) -> None:
+        with self._lock:
+            self._pending.discard(hall)
+        try:
+            self.socketio.emit("queue", {"hall": hall, "services": self.service.queue(hall)}, to=hall_room(hall))
+        except Exception:
+            log.exception("could not send the queue of hall %s", hall)

@@ -1,0 +1,9 @@
+"""Room names, built in one place."""
+
+
+def hall_room(hall: str) -> str:
+    return f"hall:{hall}"
+
+
+def window_room(hall: str, window: int) -> str:
+    return f"window:{hall}:{window}"
