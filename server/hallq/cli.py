@@ -172,3 +172,7 @@ _register_optional_commands()
 
 def main() -> None:
     cli(prog_name="hallq")
+
+
+if __name__ == "__main__":
+    main()

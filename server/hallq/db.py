@@ -15,7 +15,8 @@ runs without a UPS can set `sqlite_synchronous = "FULL"` (HALLQ_SQLITE_SYNCHRONO
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -75,6 +76,11 @@ class Database:
         self.engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
         self.dialect = engine.dialect.name
+        # SQLite has one writer at a time anyway. Queueing this process's writers
+        # on a lock, instead of letting them poll SQLite's busy handler (which
+        # sleeps up to 100 ms between tries), cuts p99 latency under load from
+        # seconds to milliseconds. Other processes still wait on busy_timeout.
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **kw) -> "Database":
@@ -87,7 +93,7 @@ class Database:
     @contextmanager
     def write(self):
         """A session whose transaction commits at the end, or rolls back on error."""
-        with Session(self._writer, expire_on_commit=False) as session:
+        with self._write_lock or nullcontext(), Session(self._writer, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

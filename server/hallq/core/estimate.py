@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
 from .enums import Priority, TicketStatus, WindowState
@@ -25,21 +25,32 @@ from .models import Ticket, Window, WindowService
 WORKING_STATES = (WindowState.IDLE, WindowState.SERVING)
 
 
-def _ahead_condition(queued_at: datetime, priority: Priority, ticket_id: int | None, boost: dict):
-    """SQL condition: a waiting ticket that will be called before this one."""
-    mine = queued_at - timedelta(minutes=boost.get(priority, 0.0))
+def _ahead_statement():
+    """Count of waiting tickets of a service called before a given one; built once, run with parameters.
+
+    A ticket of class p is ahead when its queued_at is earlier than
+    (my virtual time + boost[p]), ties broken by id.
+    """
     parts = []
     for p in Priority:
-        theirs_limit = mine + timedelta(minutes=boost.get(p, 0.0))
-        if ticket_id is None:
-            earlier = Ticket.queued_at <= theirs_limit
-        else:
-            earlier = or_(
-                Ticket.queued_at < theirs_limit,
-                and_(Ticket.queued_at == theirs_limit, Ticket.id < ticket_id),
-            )
-        parts.append(and_(Ticket.priority == p, earlier))
-    return or_(*parts)
+        limit = bindparam(f"limit_{p.value}")
+        parts.append(and_(Ticket.priority == p, or_(Ticket.queued_at < limit, and_(Ticket.queued_at == limit, Ticket.id < bindparam("ticket_id")))))
+    return (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.hall_id == bindparam("hall_id"),
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.service_id == bindparam("service_id"),
+            Ticket.business_date == bindparam("day"),
+            Ticket.id != bindparam("ticket_id"),
+            or_(*parts),
+        )
+    )
+
+
+_AHEAD = _ahead_statement()
+NO_TICKET = 2**31 - 1  # stands in for the id of a ticket not yet inserted: it sorts after every real one
 
 
 def people_ahead(
@@ -54,25 +65,22 @@ def people_ahead(
     boost: dict,
 ) -> int:
     """Waiting tickets of the same service that will be called before this one."""
-    q = select(func.count()).select_from(Ticket).where(
-        Ticket.hall_id == hall_id,
-        Ticket.status == TicketStatus.WAITING,
-        Ticket.service_id == service_id,
-        Ticket.business_date == day,
-        _ahead_condition(queued_at, priority, ticket_id, boost),
-    )
-    if ticket_id is not None:
-        q = q.where(Ticket.id != ticket_id)
-    return session.exec(q).one()
+    mine = queued_at - timedelta(minutes=boost.get(priority, 0.0))
+    params = {f"limit_{p.value}": mine + timedelta(minutes=boost.get(p, 0.0)) for p in Priority}
+    params.update(hall_id=hall_id, service_id=service_id, day=day, ticket_id=ticket_id if ticket_id is not None else NO_TICKET)
+    return session.execute(_AHEAD, params).scalar_one()
+
+
+_CAPACITY = (
+    select(WindowService.window_id, WindowService.service_id, WindowService.weight, Window.state)
+    .join(Window, Window.id == WindowService.window_id)
+    .where(Window.hall_id == bindparam("hall_id"), Window.active == True)  # noqa: E712
+)
 
 
 def service_capacity(session: Session, hall_id: int) -> dict[int, tuple[float, float]]:
     """service id → (capacity of open windows, capacity of all configured windows)."""
-    rows = session.exec(
-        select(WindowService.window_id, WindowService.service_id, WindowService.weight, Window.state)
-        .join(Window, Window.id == WindowService.window_id)
-        .where(Window.hall_id == hall_id, Window.active == True)  # noqa: E712
-    ).all()
+    rows = session.execute(_CAPACITY, {"hall_id": hall_id}).all()
     totals: dict[int, float] = defaultdict(float)
     for window_id, _, weight, _ in rows:
         totals[window_id] += weight

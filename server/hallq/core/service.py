@@ -77,10 +77,8 @@ class HallService:
 
         def op(tx: Txn):
             accounts.require_issue(actor, tx.hall)
-            ticket = tickets.issue_ticket(tx, service_code=service, priority=priority, channel=channel)
-            view = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
-            ticket.estimated_wait_minutes = view["estimated_wait_minutes"]
-            tx.session.add(ticket)
+            ticket, ahead, wait = tickets.issue_ticket(tx, service_code=service, priority=priority, channel=channel, boost=self.boost)
+            view = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost, known=(ahead, wait))
             tx.emit("ticket.issued", ticket=ticket.public_id, number=ticket.number, service=view["service"], priority=view["priority"])
             return view
 

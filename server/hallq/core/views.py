@@ -30,8 +30,9 @@ def ticket_view(
     *,
     boost: dict,
     capacity: dict | None = None,
+    known: tuple[int, float | None] | None = None,
 ) -> dict:
-    """A ticket as the visitor, the staff and the displays see it."""
+    """A ticket as the visitor, the staff and the displays see it (`known`: ahead and wait, when already computed)."""
     service = services[ticket.service_id]
     view = {
         "id": ticket.public_id,
@@ -56,7 +57,9 @@ def ticket_view(
     if ticket.window_id is not None:
         window = session.get(Window, ticket.window_id)
         view["window"] = {"number": window.number, "name": window.name}
-    if ticket.status == TicketStatus.WAITING:
+    if known is not None:
+        view["ahead"], view["estimated_wait_minutes"] = known
+    elif ticket.status == TicketStatus.WAITING:
         ahead = estimate.people_ahead(
             session,
             hall_id=hall.id,

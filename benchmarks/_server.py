@@ -1,0 +1,58 @@
+"""Start a real `hallq serve` in a subprocess for benchmarks: temp instance, example hall open all day."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+HALLQ = [sys.executable, "-m", "hallq"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(database_url: str = "", threads: int = 64):
+    """Yield (base_url, token, env) for a served example hall; stop it afterwards."""
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmp:
+        env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING")
+        if database_url:
+            env["HALLQ_DATABASE_URL"] = database_url
+        hall_file = Path(tmp) / "hall.toml"
+        text = (ROOT / "server/hallq/examples/district-hall.toml").read_text(encoding="utf-8")
+        text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]')
+        text = text.replace('hours = ["09:00-12:00", "13:30-17:00"]', "hours = []")
+        text = text.replace("daily_quota = ", "# daily_quota = ")
+        hall_file.write_text(text, encoding="utf-8")
+        run = lambda *args, **kw: subprocess.run([*HALLQ, *args], env=env, check=True, capture_output=True, text=True, **kw)  # noqa: E731
+        run("hall", "load", str(hall_file))
+        run("user", "add", "bench-kiosk", "--role", "device", "--hall", "district", "--password-stdin", input="bench-password\n")
+        token = run("token", "create", "bench-kiosk").stdout.strip()
+        port = _free_port()
+        proc = subprocess.Popen([*HALLQ, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urlopen(base + "/api/v1/halls", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("server did not start: " + proc.stderr.read().decode()[-2000:])
+            yield base, token, env
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -1,0 +1,5 @@
+"""python -m hallq"""
+
+from .cli import main
+
+main()
