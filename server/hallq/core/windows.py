@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from functools import lru_cache
+
+from sqlalchemy import bindparam, union_all, update
 from sqlmodel import select
 
-from .enums import AT_WINDOW_STATUSES, Role, TicketStatus, WindowState
+from .enums import AT_WINDOW_STATUSES, Priority, Role, TicketStatus, WindowState
 from .errors import Conflict, Invalid, NotFound
 from .models import Ticket, Window, WindowService
 from .policy import CallingPolicy, Candidate
@@ -114,32 +116,44 @@ def resume_window(tx: Txn, window: Window) -> Window:
     return window
 
 
+@lru_cache(maxsize=64)
+def _heads_statement(groups: int):
+    """UNION ALL of one index seek per (service, priority) group: the oldest callable ticket of each.
+
+    Each member walks ix_ticket_queue to its first row, so the cost grows with
+    the number of groups a window serves, not with the length of the queue.
+    """
+    members = []
+    for i in range(groups):
+        head = (
+            select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at)
+            .where(
+                Ticket.hall_id == bindparam("hall_id"),
+                Ticket.status == TicketStatus.WAITING,
+                Ticket.service_id == bindparam(f"service_{i}"),
+                Ticket.priority == bindparam(f"priority_{i}"),
+                Ticket.business_date == bindparam("day"),
+                Ticket.available_at <= bindparam("now"),
+            )
+            .order_by(Ticket.queued_at, Ticket.id)
+            .limit(1)
+            .subquery()
+        )
+        members.append(select(head))
+    return union_all(*members) if groups > 1 else members[0]
+
+
 def queue_heads(tx: Txn, weights: dict[int, float]) -> list[Candidate]:
     """The oldest callable ticket of each (service, priority) group the window serves."""
     if not weights:
         return []
-    day = clock.business_date(tx.now, tx.hall.timezone)
-    ranked = (
-        select(
-            Ticket.id,
-            Ticket.service_id,
-            Ticket.priority,
-            Ticket.queued_at,
-            func.row_number()
-            .over(partition_by=(Ticket.service_id, Ticket.priority), order_by=(Ticket.queued_at, Ticket.id))
-            .label("rank"),
-        )
-        .where(
-            Ticket.hall_id == tx.hall.id,
-            Ticket.status == TicketStatus.WAITING,
-            Ticket.business_date == day,
-            Ticket.service_id.in_(list(weights)),
-            Ticket.available_at <= tx.now,
-        )
-        .subquery()
-    )
-    rows = tx.session.execute(select(ranked).where(ranked.c.rank == 1)).all()
-    return [Candidate(r.id, r.service_id, r.priority, r.queued_at, weights[r.service_id]) for r in rows]
+    groups = [(sid, p) for sid in weights for p in Priority]
+    params = {"hall_id": tx.hall.id, "day": clock.business_date(tx.now, tx.hall.timezone), "now": tx.now}
+    for i, (sid, p) in enumerate(groups):
+        params[f"service_{i}"] = sid
+        params[f"priority_{i}"] = p
+    rows = tx.session.connection().execute(_heads_statement(len(groups)), params).all()
+    return [Candidate(r[0], r[1], Priority(r[2]), r[3], weights[r[1]]) for r in rows]
 
 
 def _claim(tx: Txn, window: Window, ticket_id: int) -> bool:
