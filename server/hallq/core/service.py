@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from . import accounts, clock, hallfile, tickets, views, windows
+from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
 from .enums import Role
 from .errors import Invalid, NotFound
 from .events import DomainEvent, NullPublisher, Publisher
@@ -213,6 +213,91 @@ class HallService:
         with self.db.read() as session:
             user = accounts.authenticate(session, name, password)
             return accounts.actor_for(user) if user else None
+
+    # -- pages: staff figures, trends, layout, administration --------------
+
+    def _read_hall(self, slug: str, fn):
+        with self.db.read() as session:
+            return fn(session, self._hall(session, slug))
+
+    def hall_id(self, slug: str) -> int:
+        """The hall's database id (what an Actor's hall_id refers to)."""
+        return self._read_hall(slug, lambda session, hall: hall.id)
+
+    def staff_today(self, slug: str, user_id: int) -> dict:
+        """A staff member's figures for today: served, no-shows, mean handling time."""
+        return self._read_hall(slug, lambda session, hall: dashboards.staff_today(session, hall, user_id, self.clock.now()))
+
+    def staff_window(self, slug: str, user_id: int) -> int | None:
+        """The window this staff member has open in the hall, if any."""
+        return self._read_hall(slug, lambda session, hall: dashboards.staff_window(session, hall, user_id))
+
+    def service_trends(self, slug: str) -> dict:
+        return self._read_hall(slug, lambda session, hall: dashboards.service_trends(session, hall, self.clock.now()))
+
+    def waiting_tickets(self, slug: str) -> list[dict]:
+        return self._read_hall(slug, lambda session, hall: dashboards.waiting_tickets(session, hall, self.clock.now()))
+
+    def layout(self, slug: str) -> dict:
+        """The hall's zones and services (names, prefixes, zone of each service)."""
+        return self._read_hall(slug, dashboards.layout)
+
+    def hall_spec(self, slug: str, *, actor: Actor) -> hallfile.HallFile:
+        """Administration: the hall's configuration as an editable hall file."""
+
+        def read(session, hall):
+            admin.require_admin(actor, hall)
+            return admin.export_hall(session, hall)
+
+        return self._read_hall(slug, read)
+
+    def apply_hall_spec(self, slug: str, spec: hallfile.HallFile, *, actor: Actor) -> dict:
+        """Administration: apply an edited hall file to this hall (same rules as `hallq hall load`)."""
+
+        def op(tx: Txn):
+            admin.require_admin(actor, tx.hall)
+            if spec.hall.id != tx.hall.code:
+                raise Invalid("other_hall", "this hall file describes another hall")
+            hallfile.load_hall(tx.session, spec, tx.now)
+            tx.audit("hall.edit", tx.hall.slug, services=len(spec.services), windows=len(spec.windows))
+            tx.emit("hall.configured")
+            return {"hall": tx.hall.slug, "services": len(spec.services), "windows": len(spec.windows)}
+
+        return self._write(slug, actor, op)
+
+    def users(self, slug: str, *, actor: Actor) -> list[dict]:
+        def read(session, hall):
+            admin.require_admin(actor, hall)
+            return admin.list_users(session, hall)
+
+        return self._read_hall(slug, read)
+
+    def create_hall_user(self, slug: str, *, actor: Actor, name: str, role: str, password: str, display_name: str = "", staff_no: str = "") -> dict:
+        """Administration: a new account of this hall."""
+
+        def op(tx: Txn):
+            admin.require_admin(actor, tx.hall)
+            user = accounts.create_user(
+                tx.session, name=name, role=admin.check_role(actor, role), password=password, now=tx.now,
+                hall=tx.hall, display_name=display_name, staff_no=staff_no,
+            )
+            tx.audit("user.create", user.name, role=str(user.role))
+            return {"name": user.name, "role": str(user.role)}
+
+        return self._write(slug, actor, op)
+
+    def update_hall_user(self, slug: str, name: str, *, actor: Actor, password: str | None = None, **changes) -> dict:
+        """Administration: change an account's role, state, names, or set a new password."""
+
+        def op(tx: Txn):
+            admin.require_admin(actor, tx.hall)
+            user = admin.update_user(tx.session, tx.hall, actor, name, **changes)
+            if password:
+                accounts.set_password(tx.session, name=user.name, password=password)
+            tx.audit("user.update", user.name, **{k: v for k, v in changes.items() if v is not None}, password_reset=bool(password))
+            return {"name": user.name, "role": str(user.role), "active": user.active}
+
+        return self._write(slug, actor, op)
 
 
 def _required(params: dict, key: str):

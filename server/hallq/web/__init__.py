@@ -59,7 +59,30 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions, see api/auth.py
     init_live(app, socketio, fanout)
+    init_pages(app)
     return app
+
+
+def init_pages(app: Flask) -> None:
+    """The people's pages: sign-in, staff, manager, kiosk, tracker, admin, displays; in zh-CN and en."""
+    from .admin import bp as admin_bp
+    from .auth_pages import bp as auth_bp
+    from .displays_bp import bp as displays_bp
+    from .i18n import init_i18n
+    from .kiosk import bp as kiosk_bp
+    from .manager import bp as manager_bp
+    from .pages import register_error_pages
+    from .staff import bp as staff_bp
+    from .tracker import bp as tracker_bp
+
+    init_i18n(app)
+    login_manager.login_view = "auth_pages.login"
+    for bp in (auth_bp, staff_bp, manager_bp, kiosk_bp, tracker_bp, admin_bp, displays_bp):
+        app.register_blueprint(bp)
+    register_error_pages(app)
+    from .messages import page_strings
+
+    app.jinja_env.globals["page_strings"] = page_strings
 
 
 def hall_service(app: Flask | None = None) -> HallService:

@@ -1,0 +1,72 @@
+/* The hall screen: latest calls (newest highlighted and flashing), waiting per service, a notice line. */
+(function () {
+  "use strict";
+  const D = window.Display, T = D.T, $ = (id) => document.getElementById(id);
+  const hall = D.params.get("hall");
+  const layout = D.params.get("layout");
+  if (layout === "portrait") document.body.classList.add("portrait");
+  if (layout === "landscape") document.body.classList.add("landscape");
+  const MAX_CALLS = layout === "portrait" ? 10 : 7;
+  $("t-latest").textContent = T.latest;
+  $("t-waiting").textContent = T.waiting;
+  $("notice").textContent = D.params.get("notice") || T.notice;
+  D.clock($("clock"));
+  if (!hall) { D.fail(T.noHall); return; }
+
+  let calls = [];  // {number, window, at}
+  let flashing = null;
+
+  function renderCalls() {
+    const list = $("calls");
+    list.replaceChildren(...calls.slice(0, MAX_CALLS).map((c, i) => {
+      const li = document.createElement("li");
+      li.dataset.number = c.number;
+      if (i === 0) li.className = "newest" + (flashing === c.number ? " flash" : "");
+      const n = document.createElement("span"); n.className = "num"; n.textContent = c.number;
+      const to = document.createElement("span"); to.className = "to"; to.textContent = D.format(T.windowNo, { n: c.window });
+      li.append(n, to);
+      return li;
+    }));
+  }
+
+  function renderQueue(services) {
+    $("queue").replaceChildren(...services.map((q) => {
+      const tr = document.createElement("tr");
+      tr.dataset.service = q.service;
+      const name = document.createElement("td");
+      const prefix = document.createElement("span"); prefix.className = "prefix"; prefix.textContent = q.prefix;
+      name.append(prefix, D.name(q));
+      const n = document.createElement("td"); n.className = "n"; n.textContent = q.waiting + (T.people ? " " + T.people : "");
+      tr.append(name, n);
+      return tr;
+    }));
+  }
+
+  function called(number, windowNumber, at) {
+    calls = [{ number, window: windowNumber, at }, ...calls.filter((c) => c.number !== number)].slice(0, 20);
+    flashing = number;
+    renderCalls();
+    setTimeout(() => { if (flashing === number) { flashing = null; renderCalls(); } }, 6000);
+    D.announce(number, windowNumber);
+  }
+
+  D.connect({ hall }, {
+    snapshot(s) {
+      $("hall-name").textContent = D.name(s.hall);
+      document.title = D.name(s.hall);
+      // Rebuild from the windows: the tickets now at a window, newest call first.
+      const atWindows = s.windows.filter((w) => w.ticket && w.ticket.called_at)
+        .map((w) => ({ number: w.ticket.number, window: w.number, at: w.ticket.called_at }))
+        .sort((a, b) => (a.at < b.at ? 1 : -1));
+      const known = new Set(atWindows.map((c) => c.number));
+      calls = [...atWindows, ...calls.filter((c) => !known.has(c.number))].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 20);
+      renderCalls();
+      renderQueue(s.queue);
+    },
+    event(e) {
+      if (e.kind === "ticket.called" || e.kind === "ticket.recalled") called(e.data.number, e.window, e.at);
+    },
+    queue(q) { renderQueue(q.services); },
+    error() { D.fail(T.unknown); },
+  });
+})();

@@ -1,0 +1,123 @@
+"""Administration: the hall's configuration as an editable hall file, and its
+accounts. Configuration changes go back through hallfile.load_hall, so the
+admin pages and `hallq hall load` validate and apply them the same way."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from .enums import Role
+from .errors import Forbidden, Invalid, NotFound
+from .hallfile import HallFile
+from .models import Hall, Service, User, Window, WindowService, Zone
+from .txn import Actor
+
+
+def export_hall(session: Session, hall: Hall) -> HallFile:
+    """The hall's active configuration as a HallFile (what `hallq hall load` reads)."""
+    zones = session.exec(select(Zone).where(Zone.hall_id == hall.id, Zone.active == True).order_by(Zone.id)).all()  # noqa: E712
+    zone_code = {z.id: z.code for z in zones}
+    services = session.exec(select(Service).where(Service.hall_id == hall.id, Service.active == True).order_by(Service.id)).all()  # noqa: E712
+    service_code = {s.id: s.code for s in services}
+    windows = session.exec(select(Window).where(Window.hall_id == hall.id, Window.active == True).order_by(Window.number)).all()  # noqa: E712
+    links: dict[int, dict[str, float]] = {}
+    for link in session.exec(select(WindowService).where(WindowService.window_id.in_([w.id for w in windows] or [0]))).all():
+        if link.service_id in service_code:
+            links.setdefault(link.window_id, {})[service_code[link.service_id]] = link.weight
+    return HallFile.model_validate(
+        {
+            "hall": {
+                "id": hall.code,
+                "slug": hall.slug,
+                "name": hall.name,
+                "name_en": hall.name_en,
+                "timezone": hall.timezone,
+                "hours": hall.hours,
+                "recall_limit": hall.recall_limit,
+                "requeue_skipped": hall.requeue_skipped,
+                "requeue_grace_minutes": hall.requeue_grace_minutes,
+                "stop_issuing_minutes_before_close": hall.stop_issuing_minutes_before_close,
+            },
+            "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en} for z in zones],
+            "services": [
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "name_en": s.name_en,
+                    "prefix": s.prefix,
+                    "zone": zone_code.get(s.zone_id),
+                    "handling_minutes": s.handling_minutes,
+                    "daily_quota": s.daily_quota,
+                    "hours": s.hours,
+                }
+                for s in services
+            ],
+            "windows": [
+                {"number": w.number, "name": w.name, "zone": zone_code.get(w.zone_id), "services": links.get(w.id, {})}
+                for w in windows
+            ],
+        }
+    )
+
+
+def require_admin(actor: Actor, hall: Hall) -> None:
+    """Admins, and managers of this hall, administer it."""
+    if actor.role == Role.ADMIN:
+        return
+    if actor.role == Role.MANAGER and actor.hall_id == hall.id:
+        return
+    raise Forbidden("admin_only", f"only an administrator or a manager of hall {hall.slug} may do this")
+
+
+def list_users(session: Session, hall: Hall) -> list[dict]:
+    """The hall's accounts (never their password hashes)."""
+    rows = session.exec(select(User).where(User.hall_id == hall.id).order_by(User.role, User.name)).all()
+    return [
+        {"name": u.name, "display_name": u.display_name, "staff_no": u.staff_no, "role": str(u.role), "active": u.active}
+        for u in rows
+    ]
+
+
+def _roles_for(actor: Actor) -> tuple[Role, ...]:
+    # A manager may not make an admin (an admin reaches every hall).
+    return tuple(Role) if actor.role == Role.ADMIN else (Role.STAFF, Role.MANAGER, Role.DEVICE)
+
+
+def check_role(actor: Actor, role: str) -> Role:
+    """The role, if this actor may give it."""
+    try:
+        wanted = Role(role)
+    except ValueError:
+        raise Invalid("bad_role", f"role must be one of {', '.join(r.value for r in Role)}") from None
+    if wanted not in _roles_for(actor):
+        raise Forbidden("role_not_allowed", f"you may not give the role {wanted}")
+    return wanted
+
+
+def update_user(
+    session: Session,
+    hall: Hall,
+    actor: Actor,
+    name: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+    staff_no: str | None = None,
+) -> User:
+    """Change an account of this hall: role, active, display name, staff number."""
+    user = session.exec(select(User).where(User.name == name, User.hall_id == hall.id)).first()
+    if user is None:
+        raise NotFound("unknown_user", f"no user {name} in hall {hall.slug}")
+    if user.id == actor.user_id and (active is False or (role is not None and role != str(user.role))):
+        raise Invalid("own_account", "you cannot deactivate yourself or change your own role")
+    if role is not None:
+        user.role = check_role(actor, role)
+    if active is not None:
+        user.active = bool(active)
+    if display_name is not None:
+        user.display_name = display_name.strip()[:64]
+    if staff_no is not None:
+        user.staff_no = staff_no.strip()[:16]
+    session.add(user)
+    return user

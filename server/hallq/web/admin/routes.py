@@ -1,0 +1,119 @@
+"""Admin pages: plain forms (CSRF-protected), each change applied through HallService."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
+
+from ...core.enums import Role
+from ...core.errors import HallError
+from ...core.hallfile import HallFile
+from .. import hall_service
+from ..manager import sources
+from ..messages import error_text
+from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
+from . import bp
+from .edits import EDITS, retire
+
+
+@bp.get("/<hall>")
+@roles_required(*MANAGERS)
+def overview(hall):
+    actor = signed_in_actor()
+    service = hall_service()
+    spec = service.hall_spec(hall, actor=actor)
+    roles = [r.value for r in Role] if actor.role == Role.ADMIN else [Role.STAFF.value, Role.MANAGER.value, Role.DEVICE.value]
+    return render_template(
+        "admin/hall.html",
+        hall=hall_or_404(hall),
+        spec=spec,
+        users=service.users(hall, actor=actor),
+        roles=roles,
+        devices=sources.devices(service, hall),
+        me=actor.name,
+    )
+
+
+def _apply(hall: str, change) -> None:
+    service = hall_service()
+    actor = signed_in_actor()
+    data = service.hall_spec(hall, actor=actor).model_dump()
+    change(data)
+    service.apply_hall_spec(hall, HallFile.model_validate(data), actor=actor)
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return _("Not saved: %(problem)s", problem=f"{where}: {first['msg']}" if where else first["msg"])
+    return _("Not saved: %(problem)s", problem=error_text(exc.code, exc.message))
+
+
+@bp.post("/<hall>/<kind>")
+@roles_required(*MANAGERS)
+def save(hall, kind):
+    """Add or change the hall's settings, a zone, a service or a window."""
+    edit = EDITS.get(kind)
+    if edit is None:
+        return redirect(url_for("admin.overview", hall=hall))
+    try:
+        _apply(hall, lambda data: edit(data, request.form))
+        flash(_("Saved."), "ok")
+    except (HallError, ValidationError) as exc:
+        flash(_problem(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + f"#{kind}")
+
+
+@bp.post("/<hall>/<kind>/<key>/retire")
+@roles_required(*MANAGERS)
+def retire_item(hall, kind, key):
+    """Retire a zone, service or window (kept in the database for past tickets)."""
+    try:
+        _apply(hall, lambda data: retire(data, kind, key))
+        flash(_("Retired."), "ok")
+    except (HallError, ValidationError) as exc:
+        flash(_problem(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + f"#{kind}")
+
+
+@bp.post("/<hall>/users")
+@roles_required(*MANAGERS)
+def create_user(hall):
+    f = request.form
+    try:
+        hall_service().create_hall_user(
+            hall,
+            actor=signed_in_actor(),
+            name=f.get("name", "").strip(),
+            role=f.get("role", ""),
+            password=f.get("password", ""),
+            display_name=f.get("display_name", "").strip(),
+            staff_no=f.get("staff_no", "").strip(),
+        )
+        flash(_("Account created."), "ok")
+    except HallError as exc:
+        flash(_problem(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + "#users")
+
+
+@bp.post("/<hall>/users/<name>")
+@roles_required(*MANAGERS)
+def update_user(hall, name):
+    f = request.form
+    try:
+        hall_service().update_hall_user(
+            hall,
+            name,
+            actor=signed_in_actor(),
+            role=f.get("role") or None,
+            active=f.get("active") == "on" if "active_present" in f else None,
+            display_name=f.get("display_name"),
+            staff_no=f.get("staff_no"),
+            password=f.get("password") or None,
+        )
+        flash(_("Saved."), "ok")
+    except HallError as exc:
+        flash(_problem(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + "#users")

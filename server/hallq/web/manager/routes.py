@@ -1,0 +1,42 @@
+"""Manager pages. Changes (open/close windows, services, moves) go through the
+REST API from the page; these routes render the page and gather what it shows."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, render_template
+
+from ...core import dashboards
+from .. import hall_service
+from ..pages import MANAGERS, hall_or_404, roles_required
+from . import bp, sources
+
+
+@bp.get("/<hall>")
+@roles_required(*MANAGERS)
+def live_hall(hall):
+    return render_template("manager/hall.html", hall=hall_or_404(hall), layout=hall_service().layout(hall))
+
+
+@bp.get("/<hall>/state")
+@roles_required(*MANAGERS)
+def state(hall):
+    """Alerts, trends, the waiting list and devices: refreshed by the page after each live update."""
+    service = hall_service()
+    windows, queue = service.windows(hall), service.queue(hall)
+    devices = sources.devices(service, hall)
+    limit = float(current_app.config.get("HALLQ_WAIT_ALERT_MINUTES", dashboards.WAIT_ALERT_MINUTES))
+    return jsonify(
+        {
+            "alerts": dashboards.hall_alerts(windows, queue, devices["devices"], wait_limit=limit),
+            "trends": service.service_trends(hall),
+            "waiting": service.waiting_tickets(hall),
+            "devices": devices,
+        }
+    )
+
+
+@bp.get("/<hall>/suggestions")
+@roles_required(*MANAGERS)
+def suggestions(hall):
+    """The balancer's suggestions (issue 5 fills this in; until then it says it is unavailable)."""
+    return jsonify(sources.suggestions(hall_service(), hall))

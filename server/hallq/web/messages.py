@@ -1,0 +1,100 @@
+"""Plain-language, translated texts for the hall engine's error codes, and the
+strings the pages' JavaScript shows (handed to it translated, as JSON)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+ERRORS = {
+    "queue_empty": _l("Nobody is waiting for the services of this window."),
+    "ticket_taken": _l("That ticket was just called by another window."),
+    "ticket_not_waiting": _l("That ticket is no longer waiting."),
+    "window_taken": _l("This window is already open by someone else."),
+    "window_closed": _l("The window is closed. Open it first."),
+    "window_paused": _l("The window is paused. Resume it first."),
+    "window_busy": _l("The window still has a ticket. Complete, skip or transfer it first."),
+    "window_idle": _l("The window has no ticket."),
+    "no_current_ticket": _l("The window has no ticket."),
+    "bad_ticket_state": _l("The ticket has already been started or finished."),
+    "no_services": _l("This window serves no service. Ask the hall manager."),
+    "not_your_window": _l("You are not signed in at this window."),
+    "reason_required": _l("A pause needs a reason."),
+    "same_service": _l("The ticket is already in that service."),
+    "unknown_service": _l("There is no such service."),
+    "unknown_ticket": _l("There is no such ticket."),
+    "service_closed": _l("This service is not issuing tickets now."),
+    "service_inactive": _l("This service is not offered in this hall."),
+    "quota_reached": _l("Today's tickets for this service are all taken."),
+    "busy": _l("The queue is changing quickly. Try again."),
+    "manager_only": _l("Only a hall manager may do this."),
+    "login_required": _l("Please sign in again."),
+    "csrf_failed": _l("The page is out of date. Reload it and try again."),
+    "network": _l("The server cannot be reached. Check the network and try again."),
+}
+
+
+def error_text(code: str, fallback: str = "") -> str:
+    """The translated text for an error code, or the engine's own message."""
+    text = ERRORS.get(code)
+    return str(text) if text is not None else (fallback or code)
+
+
+def page_strings() -> dict:
+    """Texts the JavaScript of the signed-in pages needs, in the page's language."""
+    return {
+        "errors": {code: str(text) for code, text in ERRORS.items()},
+        "state": {
+            "idle": _("Idle"),
+            "serving": _("Serving"),
+            "paused": _("Paused"),
+            "closed": _("Closed"),
+            "offline": _("Device offline"),
+        },
+        "ticket_status": {
+            "waiting": _("Waiting"),
+            "called": _("Called"),
+            "serving": _("Being served"),
+            "done": _("Done"),
+            "no_show": _("Missed"),
+            "expired": _("Expired"),
+            "cancelled": _("Cancelled"),
+        },
+        "trend": {"rising": _("rising"), "falling": _("falling"), "steady": _("steady")},
+        "priority": {"normal": _("Normal"), "appointment": _("Appointment"), "green": _("Green channel")},
+        "minutes": _("%(n)s min"),
+        "none": _("—"),
+        "offline": _("Connection lost. Reconnecting…"),
+        "online": _("Connected"),
+        "pause_prompt": _("Why is the window pausing?"),
+        "pause_reasons": [_("Break"), _("Meeting"), _("Back-office work"), _("System fault")],
+        "confirm_close": _("Close this window?"),
+        "saved": _("Saved"),
+        "moved": _("Ticket %(number)s moved to %(service)s"),
+        "alert_wait": _("%(service)s: the oldest ticket has waited %(minutes)s min (limit %(limit)s)"),
+        "alert_idle": _("Window %(window)s is idle while %(service)s has %(waiting)s waiting"),
+        "alert_device": _("Device %(device)s is offline"),
+        "alert_paper": _("Printer of %(device)s is out of paper"),
+        "no_alerts": _("No alerts"),
+        "no_suggestions": _("No suggestions now"),
+        "suggestions_unavailable": _("The balancer is not installed on this server yet."),
+        "apply": _("Apply"),
+        "called_to": _("Ticket %(number)s to window %(window)s"),
+        "labels": {"open": _("Open"), "close": _("Close"), "move": _("Move"), "window": _("Window %(number)s")},
+        "kiosk": {
+            "waiting": _("%(n)s waiting"),
+            "ahead": _("%(ahead)s people ahead of you · about %(minutes)s min"),
+            "printed": _("Please take your printed ticket."),
+            "not_printed": _("Please remember your number or scan the code."),
+        },
+        "tracker": {
+            "waiting": _("Waiting"),
+            "called": _("Called: please go to window %(window)s"),
+            "serving": _("Being served at window %(window)s"),
+            "done": _("Finished. Thank you for your visit."),
+            "no_show": _("Missed: your ticket was called but you did not come."),
+            "expired": _("This ticket has expired."),
+            "cancelled": _("This ticket was cancelled."),
+            "alerts_on": _("Sound alerts are on"),
+        },
+    }

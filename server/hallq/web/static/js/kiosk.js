@@ -1,0 +1,48 @@
+/* The touch kiosk: one tap issues a ticket; live waiting counts on every button. */
+(function () {
+  "use strict";
+  const H = window.HallQ, T = H.T;
+  const page = JSON.parse(document.getElementById("page").textContent);
+  const $ = (id) => document.getElementById(id);
+  let green = false, busy = false, closeTimer = null;
+
+  $("green").addEventListener("click", () => {
+    green = !green;
+    $("green").setAttribute("aria-pressed", String(green));
+    document.body.classList.toggle("green-on", green);
+  });
+
+  function hideTicket() {
+    $("ticket").hidden = true;
+    if (green) $("green").click();
+    clearTimeout(closeTimer);
+  }
+  $("ticket-done").addEventListener("click", hideTicket);
+
+  async function issue(code) {
+    if (busy) return;
+    busy = true;
+    $("message").textContent = "";
+    const r = await H.api("POST", page.issue, { service: code, green, dispenser: page.dispenser || undefined });
+    busy = false;
+    if (!r.ok) { $("message").textContent = H.errorText(r.data.error); return; }
+    const t = r.data;
+    $("ticket-number").textContent = t.number;
+    $("ticket-service").textContent = H.localName({ name: t.service_name, name_en: t.service_name_en });
+    $("ticket-ahead").textContent = H.format(T.kiosk.ahead, { ahead: t.ahead, minutes: Math.round(t.estimated_wait_minutes || 0) });
+    $("ticket-qr").src = t.qr_url;
+    $("ticket-printed").textContent = t.printed ? T.kiosk.printed : T.kiosk.not_printed;
+    $("ticket").hidden = false;
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(hideTicket, 15000);
+  }
+  for (const b of document.querySelectorAll("button.service")) b.addEventListener("click", () => issue(b.dataset.service));
+
+  function showQueue(services) {
+    for (const q of services) {
+      const span = document.querySelector(`[data-waiting="${q.service}"]`);
+      if (span) span.textContent = H.format(T.kiosk.waiting, { n: q.waiting });
+    }
+  }
+  H.connect({ hall: page.hall }, { snapshot: (s) => showQueue(s.queue), queue: (q) => showQueue(q.services) });
+})();

@@ -1,0 +1,163 @@
+/* The manager's live hall. Windows and queues arrive over Socket.IO; alerts,
+   trends and the waiting list are re-read after each change (never on a timer). */
+(function () {
+  "use strict";
+  const H = window.HallQ, T = H.T, el = H.el;
+  const page = JSON.parse(document.getElementById("page").textContent);
+  const services = page.services, byCode = Object.fromEntries(services.map((s) => [s.code, s]));
+  const windows = new Map();
+  let queue = [], extra = { alerts: [], trends: {}, waiting: [], devices: { devices: [] } };
+  const $ = (id) => document.getElementById(id);
+  const say = (text, kind) => { $("message").textContent = text || ""; $("message").className = "message " + (kind || ""); };
+
+  function offlineWindows() {
+    const out = new Set();
+    for (const d of (extra.devices && extra.devices.devices) || []) if (d.online === false && d.window) out.add(d.window);
+    return out;
+  }
+
+  function renderMap() {
+    const offline = offlineWindows();
+    const maps = {};
+    for (const m of document.querySelectorAll(".window-map")) { maps[m.dataset.zone] = m; m.replaceChildren(); }
+    let loose = 0;
+    for (const w of [...windows.values()].sort((a, b) => a.number - b.number)) {
+      const zone = w.zone in maps ? w.zone : "";
+      if (!zone) loose++;
+      const state = offline.has(w.number) ? "offline" : w.state;
+      maps[zone].append(el("div", { class: "window-card state-" + state, id: "window-" + w.number, "data-state": w.state },
+        el("div", { class: "wnum", text: String(w.number) }),
+        el("div", { class: "wname", text: w.name }),
+        el("div", { class: "wstate", text: T.state[state] + (w.pause_reason ? " · " + w.pause_reason : "") }),
+        el("div", { class: "wticket", text: w.ticket ? w.ticket.number : "" }),
+        el("div", { class: "wstaff", text: w.staff ? w.staff.name + (w.staff.staff_no ? " (" + w.staff.staff_no + ")" : "") : "" }),
+        el("div", { class: "wtime", "data-since": w.since || "", text: w.since ? H.clockText(w.since) : "" })));
+    }
+    document.querySelector(".no-zone").hidden = loose === 0;
+  }
+
+  function renderQueue() {
+    $("queue-rows").replaceChildren(...queue.map((q) => {
+      const t = extra.trends[q.service] || {};
+      const arrow = { rising: "↑", falling: "↓", steady: "→" }[t.trend] || "";
+      return el("tr", { "data-service": q.service },
+        el("td", { text: q.prefix + " · " + H.localName(q) }),
+        el("td", { class: "num", text: String(q.waiting) }),
+        el("td", { text: H.minutesText(q.oldest_wait_minutes) }),
+        el("td", { text: H.minutesText(q.estimated_wait_minutes) }),
+        el("td", { class: "num", text: String(q.open_windows) }),
+        el("td", { class: "trend-" + (t.trend || ""), title: t.issued !== undefined ? `+${t.issued} / −${t.called}` : "", text: arrow ? arrow + " " + T.trend[t.trend] : "" }));
+    }));
+  }
+
+  function renderSkills() {
+    const rows = [...windows.values()].sort((a, b) => a.number - b.number).map((w) => {
+      const served = Object.fromEntries(w.services.map((s) => [s.code, s.weight]));
+      const cells = services.map((s) => el("td", {},
+        el("input", { type: "checkbox", "aria-label": H.format(T.labels.window, { number: w.number }) + " " + s.code,
+          "data-window": w.number, "data-service": s.code, checked: s.code in served,
+          onchange: () => saveServices(w.number) })));
+      const toggle = w.state === "closed"
+        ? el("button", { text: T.labels.open, "data-open": w.number, onclick: () => windowAction(w.number, "open") })
+        : el("button", { text: T.labels.close, "data-close": w.number, disabled: w.state !== "idle" && w.state !== "paused", onclick: () => windowAction(w.number, "close") });
+      return el("tr", { "data-window": w.number }, el("th", { text: w.number + " " + w.name }), ...cells, el("td", {}, toggle));
+    });
+    $("skills-rows").replaceChildren(...rows);
+  }
+
+  function renderAlerts() {
+    const items = extra.alerts.map((a) => {
+      const name = byCode[a.service] ? H.localName(byCode[a.service]) : a.service;
+      const text = {
+        long_wait: () => H.format(T.alert_wait, { service: name, minutes: Math.round(a.minutes), limit: Math.round(a.limit) }),
+        idle_window: () => H.format(T.alert_idle, { window: a.window, service: name, waiting: a.waiting }),
+        device_offline: () => H.format(T.alert_device, { device: a.device }),
+        paper_out: () => H.format(T.alert_paper, { device: a.device }),
+      }[a.kind];
+      return el("li", { class: "alert " + a.kind, text: text ? text() : a.kind });
+    });
+    $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "calm", text: T.no_alerts })]));
+  }
+
+  function renderWaiting() {
+    $("waiting-rows").replaceChildren(...extra.waiting.map((t) => {
+      const select = el("select", { "aria-label": T.labels.move + " " + t.number },
+        ...services.filter((s) => s.code !== t.service).map((s) => el("option", { value: s.code, text: s.prefix + " · " + H.localName(s) })));
+      return el("tr", { "data-ticket": t.number },
+        el("td", { text: t.number }),
+        el("td", { text: byCode[t.service] ? H.localName(byCode[t.service]) : t.service }),
+        el("td", { text: T.priority[t.priority] || t.priority }),
+        el("td", { text: H.minutesText(t.waited_minutes) }),
+        el("td", {}, select, el("button", { text: T.labels.move, onclick: () => moveTicket(t, select.value) })));
+    }));
+  }
+
+  async function refreshExtra() {
+    const r = await H.api("GET", page.state);
+    if (!r.ok) return;
+    extra = r.data;
+    renderAlerts(); renderQueue(); renderWaiting(); renderMap();
+  }
+  let pending = null;
+  function refreshSoon() { if (!pending) pending = setTimeout(() => { pending = null; refreshExtra(); }, 250); }
+
+  async function refreshSuggestions() {
+    const r = await H.api("GET", page.suggestions);
+    if (!r.ok) return;
+    renderSuggestions(r.data);
+  }
+  function renderSuggestions(data) {
+    const list = $("suggestions");
+    if (!data.available) { list.replaceChildren(el("li", { class: "calm", text: T.suggestions_unavailable })); return; }
+    const items = (data.suggestions || []).map((s) => el("li", { class: "suggestion", text: s.text || s.summary || JSON.stringify(s) }));
+    list.replaceChildren(...(items.length ? items : [el("li", { class: "calm", text: T.no_suggestions })]));
+  }
+
+  async function saveServices(number) {
+    const w = windows.get(number);
+    const weights = Object.fromEntries(w.services.map((s) => [s.code, s.weight]));
+    const chosen = {};
+    for (const box of document.querySelectorAll(`input[data-window="${number}"]`)) if (box.checked) chosen[box.dataset.service] = weights[box.dataset.service] || 1;
+    const r = await H.api("PUT", `${page.api}/${number}/services`, { services: chosen });
+    if (r.ok) { windows.set(number, r.data); say(T.saved, "ok"); } else { say(H.errorText(r.data.error), "error"); renderSkills(); }
+  }
+
+  async function windowAction(number, action) {
+    if (action === "close" && !window.confirm(T.confirm_close)) return;
+    const r = await H.api("POST", `${page.api}/${number}/${action}`, {});
+    if (r.ok) { windows.set(number, r.data); renderSkills(); renderMap(); say(T.saved, "ok"); } else say(H.errorText(r.data.error), "error");
+  }
+
+  async function moveTicket(ticket, code) {
+    const r = await H.api("POST", `${page.tickets}/${ticket.id}/move`, { service: code });
+    if (r.ok) say(H.format(T.moved, { number: ticket.number, service: H.localName(byCode[code]) }), "ok");
+    else say(H.errorText(r.data.error), "error");
+  }
+
+  setInterval(() => { for (const t of document.querySelectorAll(".wtime[data-since]")) if (t.dataset.since) t.textContent = H.clockText(t.dataset.since); }, 1000);
+
+  H.connect({ hall: page.hall, manager: true }, {
+    snapshot(s) {
+      windows.clear();
+      for (const w of s.windows) windows.set(w.number, w);
+      queue = s.queue;
+      renderMap(); renderQueue(); renderSkills();
+      refreshExtra(); refreshSuggestions();
+    },
+    event(e) {
+      const ws = e.data && e.data.window_state;
+      if (ws) {
+        const old = windows.get(ws.number);
+        if (!old || ws.version >= old.version) {
+          windows.set(ws.number, ws);
+          renderMap();
+          if (!old || old.state !== ws.state || JSON.stringify(old.services) !== JSON.stringify(ws.services)) renderSkills();
+        }
+      }
+      if (e.kind.startsWith("device.")) refreshSoon();
+      if (e.kind === "hall.configured") window.location.reload();
+    },
+    queue(q) { queue = q.services; renderQueue(); refreshSoon(); },
+    suggestions(data) { renderSuggestions(data); },
+  });
+})();
