@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .events import register_handlers
 from .publisher import SocketIOPublisher
-from . import events  # noqa: F401  (registers the Socket.IO handlers)
 
 
 def init_live(app, socketio, fanout) -> None:
     """Send every domain event to the browsers watching its hall or window."""
+    register_handlers(socketio)
     publisher = SocketIOPublisher(socketio, app.extensions["hallq"])
     fanout.add(publisher)
     app.extensions["hallq.live"] = publisher

@@ -1,22 +1,34 @@
-"""Socket.IO handlers: a client joins a hall (and optionally a window) and gets a snapshot."""
+"""Socket.IO handlers: a client joins a hall (and optionally a window) and gets a snapshot.
+
+Connections are accepted only from the page's own origin (Socket.IO's default
+when no CORS origins are configured). The hall and window rooms are public:
+displays, kiosks and phone trackers join them without signing in, and they
+carry only what a hall screen shows. Joining with {"manager": true} needs a
+signed-in manager (or admin) of that hall: the session cookie of the handshake
+is read by Flask-Login as for any page.
+"""
 
 from __future__ import annotations
 
 from flask import request
+from flask_login import current_user
 from flask_socketio import emit, join_room
 
+from ...core.enums import Role
 from ...core.errors import HallError
-from ..extensions import socketio
-from .rooms import hall_room, window_room
+from .rooms import hall_room, manager_room, window_room
 
 
 def _error(code: str, message: str) -> dict:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-@socketio.on("join")
+def _signed_in():
+    return current_user.actor if current_user and current_user.is_authenticated else None
+
+
 def on_join(data):
-    """{"hall": slug, "window": n?} → joins the rooms and answers with a full snapshot."""
+    """{"hall": slug, "window": n?, "manager": bool?} → joins the rooms and answers with a full snapshot."""
     from .. import hall_service
 
     if not isinstance(data, dict) or not isinstance(data.get("hall"), str):
@@ -30,10 +42,24 @@ def on_join(data):
         snapshot = {"hall": service.hall_info(hall), "windows": service.windows(hall), "queue": service.queue(hall)}
         if window is not None:
             snapshot["window"] = service.window(hall, window)
+        if data.get("manager"):
+            actor = _signed_in()
+            if actor is None:
+                return _error("login_required", "sign in as a manager of this hall")
+            if actor.role not in (Role.MANAGER, Role.ADMIN) or (actor.hall_id is not None and actor.hall_id != service.hall_id(hall)):
+                return _error("manager_only", f"only a manager of hall {hall} may join its manager room")
     except HallError as exc:
         return {"ok": False, "error": exc.as_dict()}
     join_room(hall_room(hall))
     if window is not None:
         join_room(window_room(hall, window))
+    if data.get("manager"):
+        join_room(manager_room(hall))
     emit("snapshot", snapshot, to=request.sid)
     return {"ok": True}
+
+
+def register_handlers(socketio) -> None:
+    """Attach the handlers to the app's Socket.IO server; called for every app created,
+    because Flask-SocketIO binds handlers to the server that exists at the time."""
+    socketio.on_event("join", on_join)

@@ -7,3 +7,8 @@ def hall_room(hall: str) -> str:
 
 def window_room(hall: str, window: int) -> str:
     return f"window:{hall}:{window}"
+
+
+def manager_room(hall: str) -> str:
+    """Signed-in managers of the hall: for what only they may see (balancer suggestions)."""
+    return f"manager:{hall}"

@@ -1,0 +1,82 @@
+"""Live events over Socket.IO: snapshot on join, one event per change, queue summaries."""
+
+import time
+
+from hallq.web.extensions import socketio
+
+H = "/api/v1/halls/district"
+
+
+def received(client, name, timeout=5.0, predicate=lambda args: True):
+    """Wait until `client` has received an event `name` whose payload satisfies predicate."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        for msg in client.get_received():
+            seen.append(msg)
+            if msg["name"] == name and predicate(msg["args"][0]):
+                return msg["args"][0]
+        time.sleep(0.02)
+    raise AssertionError(f"no {name!r} received; got {[m['name'] for m in seen]}")
+
+
+def test_join_gives_snapshot_then_events(app, client, users):
+    kiosk = users.token("kiosk1", "device")
+    staff = users.token("staff1", "staff")
+    display = socketio.test_client(app)
+    assert display.emit("join", {"hall": "district"}, callback=True) == {"ok": True}
+    snap = received(display, "snapshot")
+    assert len(snap["windows"]) == 20 and snap["hall"]["slug"] == "district"
+
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    issued = received(display, "event", predicate=lambda e: e["kind"] == "ticket.issued")
+    assert issued["data"]["number"] == "A001"
+    queue = received(display, "queue", predicate=lambda q: any(s["waiting"] for s in q["services"]))
+    assert next(s for s in queue["services"] if s["service"] == "SI")["waiting"] == 1
+
+    client.post(f"{H}/windows/3/open", headers=staff)
+    client.post(f"{H}/windows/3/call-next", headers=staff)
+    called = received(display, "event", predicate=lambda e: e["kind"] == "ticket.called")
+    assert called["window"] == 3 and called["data"]["number"] == "A001"
+    assert called["data"]["window_state"]["state"] == "serving"
+    assert called["data"]["window_state"]["ticket"]["number"] == "A001"
+
+
+def test_window_room_gets_only_its_window(app, client, users):
+    staff = users.token("staff1", "staff")
+    staff2 = users.token("staff2", "staff")
+    screen5 = socketio.test_client(app)
+    screen5.emit("join", {"hall": "district", "window": 5}, callback=True)
+    snap = received(screen5, "snapshot")
+    assert snap["window"]["number"] == 5
+    client.post(f"{H}/windows/4/open", headers=staff)
+    client.post(f"{H}/windows/5/open", headers=staff2)
+    opened = received(screen5, "event", predicate=lambda e: e["kind"] == "window.opened" and e["window"] == 5)
+    assert opened["data"]["window_state"]["number"] == 5
+
+
+def test_bad_join_is_answered_with_an_error(app):
+    c = socketio.test_client(app)
+    assert c.emit("join", "district", callback=True)["error"]["code"] == "bad_request"
+    assert c.emit("join", {"hall": "district", "window": "5"}, callback=True)["error"]["code"] == "bad_request"
+    assert c.emit("join", {"hall": "nowhere"}, callback=True)["error"]["code"] == "unknown_hall"
+    assert c.is_connected()
+
+
+def test_window_versions_only_grow_across_events(app, client, users):
+    kiosk = users.token("kiosk1", "device")
+    staff = users.token("staff1", "staff")
+    display = socketio.test_client(app)
+    display.emit("join", {"hall": "district", "window": 1}, callback=True)
+    for _ in range(3):
+        client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    client.post(f"{H}/windows/1/open", headers=staff)
+    for action in ["call-next", "recall", "start", "complete", "call-next", "skip"]:
+        assert client.post(f"{H}/windows/1/{action}", headers=staff).status_code == 200
+    time.sleep(0.1)
+    versions = [
+        m["args"][0]["data"]["window_state"]["version"]
+        for m in display.get_received()
+        if m["name"] == "event" and m["args"][0]["window"] == 1
+    ]
+    assert len(versions) == 7 and versions == sorted(versions) and len(set(versions)) == 7
