@@ -90,11 +90,11 @@ def test_comparison_notices_a_table_without_a_migration(sqlite_url):
     models = MetaData()
     for table in SQLModel.metadata.tables.values():
         table.to_metadata(models)
-    Table("device", models, Column("id", Integer, primary_key=True))
+    Table("not_migrated", models, Column("id", Integer, primary_key=True))
 
     diff = differences(sqlite_url, models)
 
-    assert [(op[0], op[1].name) for op in diff] == [("add_table", "device")]
+    assert [(op[0], op[1].name) for op in diff] == [("add_table", "not_migrated")]
 
 
 def test_downgrade_to_nothing_and_back(db_url):

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     log_level: str = Field("INFO", description="Python logging level.")
     public_base_url: str = Field("", description="Base URL printed on tickets' QR codes; empty means the address the request came to.")
+    # MQTT (devices): see docs/mqtt.md.
+    mqtt_enabled: bool = Field(True, description="Start the MQTT side (embedded broker or MQTT_URL, request bridge, publisher) with the server.")
+    mqtt_url: str = Field(
+        "",
+        validation_alias=AliasChoices("HALLQ_MQTT_URL", "MQTT_URL", "mqtt_url"),
+        description="External broker, mqtt[s]://user:password@host:port; empty means the embedded broker.",
+    )
+    mqtt_host: str = Field("127.0.0.1", description="Address the embedded MQTT broker listens on (0.0.0.0 to reach devices on the LAN).")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="Port of the embedded MQTT broker.")
+    mqtt_request_max_age: float = Field(60.0, gt=0, description="Device requests older than this many seconds are refused, not replayed.")
+    mqtt_block_size: int = Field(20, ge=1, le=200, description="Numbers a dispenser reserves per service for issuing while offline.")
 
     @classmethod
     def settings_customise_sources(

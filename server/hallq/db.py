@@ -25,6 +25,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from .core import models  # noqa: F401  (registers the tables)
+from .core import devices  # noqa: F401  (device registry, requests, number blocks, reviews)
 
 _WRITE = "hallq_write"
 

@@ -1,0 +1,87 @@
+"""Tickets on an ESC/POS thermal printer (python-escpos), and the printer
+itself chosen by config: usb, serial, network, file or dummy.
+
+Chinese text goes out as GB18030 in the printer's Chinese mode (FS &), which
+the common hall printers understand; python-escpos's own code pages have no
+Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+CHINESE_ON = b"\x1c\x26"  # FS &
+CHINESE_OFF = b"\x1c\x2e"  # FS .
+
+
+def make_printer(conf: dict):
+    """A python-escpos printer from the [printer] section of a device's config."""
+    from escpos import printer
+
+    kind = conf.get("kind", "dummy")
+    if kind == "usb":
+        return printer.Usb(int(str(conf["vendor"]), 0), int(str(conf["product"]), 0), profile=conf.get("profile"))
+    if kind == "serial":
+        return printer.Serial(conf["device"], baudrate=int(conf.get("baudrate", 9600)), profile=conf.get("profile"))
+    if kind == "network":
+        return printer.Network(conf["host"], port=int(conf.get("port", 9100)), profile=conf.get("profile"))
+    if kind == "file":
+        return printer.File(conf["path"], profile=conf.get("profile"))
+    if kind == "dummy":
+        return printer.Dummy()
+    raise ValueError(f"printer kind is usb, serial, network, file or dummy, not {kind!r}")
+
+
+class TicketPrinter:
+    """Lays out a ticket and sends it to one printer; knows whether paper is left."""
+
+    def __init__(self, printer, *, paper_sensor=None, encoding: str = "gb18030", query_status: bool = False):
+        self.printer = printer
+        self.paper_sensor = paper_sensor  # a gpiozero input that is active when the paper is out
+        self.encoding = encoding
+        self.query_status = query_status  # ask the printer itself (USB/serial printers that answer)
+
+    def paper(self) -> str:
+        """ok, low or out."""
+        if self.paper_sensor is not None and self.paper_sensor.is_active:
+            return "out"
+        if self.query_status:
+            try:
+                status = self.printer.paper_status()
+            except Exception:
+                return "ok"  # a printer that cannot answer is not known to be empty
+            return {0: "out", 1: "low"}.get(status, "ok")
+        return "ok"
+
+    def _zh(self, text: str) -> None:
+        self.printer._raw(CHINESE_ON + text.encode(self.encoding, "replace") + CHINESE_OFF)
+
+    def print_ticket(self, ticket: dict, *, hall_name: str, tz: str = "Asia/Shanghai", tracker_url: str = "",
+                     offline: bool = False, waiting: int | None = None) -> None:
+        """The hall, the number in large type, the service, people ahead, estimated wait, time and a QR code."""
+        p = self.printer
+        issued = ticket.get("issued_at")
+        moment = datetime.fromisoformat(issued.replace("Z", "+00:00")) if issued else datetime.now(ZoneInfo(tz))
+        p.set(align="center", normal_textsize=True)
+        self._zh(hall_name + "\n")
+        p.set(align="center", custom_size=True, width=4, height=4, bold=True)
+        p.text(ticket["number"] + "\n")
+        p.set(align="center", normal_textsize=True)
+        self._zh(ticket.get("service_name") or ticket.get("service", ""))
+        p.text("\n")
+        ahead = ticket.get("ahead")
+        if ahead is None and offline:
+            ahead = waiting
+        if ahead is not None:
+            self._zh(f"前面还有 {ahead} 人\n")
+        wait = ticket.get("estimated_wait_minutes")
+        if wait is not None:
+            self._zh(f"预计等候约 {round(wait)} 分钟\n")
+        if offline:
+            self._zh("网络中断时取号，请留意叫号屏\n")
+        p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
+        if tracker_url and ticket.get("id"):
+            p.qr(tracker_url.replace("{ticket}", ticket["id"]), size=5, center=True)
+            self._zh("扫码查看排队进度\n")
+        p.cut()

@@ -1,0 +1,113 @@
+"""The review box (评价器): five buttons, 非常满意 / 满意 / 基本满意 / 不满意 /
+非常不满意, each with its LED.
+
+It learns from the server the ticket just completed at its window, lights the
+buttons to invite a rating, and sends exactly one review for that ticket: a
+press with no ticket waiting, a second press, a stuck or hammered button are
+all ignored, so nothing floods the server. After a press the chosen LED stays
+lit for a moment to thank the visitor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+
+from hallq.mqtt import topics
+
+log = logging.getLogger("hallq_edge.review")
+LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+SCORES = (5, 4, 3, 2, 1)  # button i (left to right) gives SCORES[i]
+
+
+class ReviewBox:
+    def __init__(self, link, *, hall: str, window: int, buttons: list, leds: list, prompt_seconds: float = 120.0,
+                 thanks_seconds: float = 3.0, min_interval: float = 1.0, answer_timeout: float = 5.0):
+        if len(buttons) != 5 or len(leds) != 5:
+            raise ValueError("a review box has five buttons and five LEDs")
+        self.link = link
+        self.hall, self.window = hall, window
+        self.buttons, self.leds = buttons, leds
+        self.prompt_seconds = prompt_seconds
+        self.thanks_seconds = thanks_seconds
+        self.min_interval = min_interval
+        self.answer_timeout = answer_timeout
+        self.pending: str | None = None  # public id of the ticket awaiting its review
+        self.pending_number: str | None = None
+        self.answers: list[dict] = []
+        self._done: set[str] = set()
+        self._last_sent = float("-inf")
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        for i, button in enumerate(buttons):
+            button.when_pressed = lambda _=None, s=SCORES[i]: self.press(s)
+        link.subscribe(topics.window_completed(hall, window), self._on_completed)
+
+    def _on_completed(self, msg: dict) -> None:
+        ticket = msg.get("ticket")
+        if not isinstance(ticket, str) or msg.get("reviewed") or ticket in self._done:
+            return
+        at = msg.get("at")
+        if isinstance(at, str):
+            age = (datetime.now(timezone.utc) - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds()
+            if age > self.prompt_seconds:
+                return  # served long ago: the visitor has left
+        with self._lock:
+            self.pending, self.pending_number = ticket, msg.get("number")
+        self._prompt()
+
+    def press(self, score: int) -> bool:
+        """A visitor's press; True when it became a review."""
+        with self._lock:
+            now = time.monotonic()
+            if self.pending is None or now - self._last_sent < self.min_interval:
+                return False
+            ticket, self.pending = self.pending, None
+            self._done.add(ticket)
+            self._last_sent = now
+        self._thank(SCORES.index(score))
+        rid = self.link.request("review", ticket=ticket, score=score)
+        threading.Thread(target=self._await, args=(rid,), daemon=True).start()
+        return True
+
+    def _await(self, rid: str) -> None:
+        answer = self.link.wait_answer(rid, self.answer_timeout)
+        if answer is None:
+            log.warning("no answer to review %s (the request stays queued in MQTT)", rid)
+            return
+        self.answers.append(answer)
+        if answer.get("status") != "ok":
+            log.warning("review refused: %s", answer["error"]["message"])
+
+    # -- lights -----------------------------------------------------------
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _prompt(self) -> None:
+        for led in self.leds:
+            led.blink(on_time=0.5, off_time=0.5)
+        self._cancel_timer()
+        self._timer = threading.Timer(self.prompt_seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.pending = None
+        self._dark()
+
+    def _thank(self, index: int) -> None:
+        self._cancel_timer()
+        for i, led in enumerate(self.leds):
+            led.on() if i == index else led.off()
+        self._timer = threading.Timer(self.thanks_seconds, self._dark)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _dark(self) -> None:
+        for led in self.leds:
+            led.off()

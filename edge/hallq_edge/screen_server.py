@@ -1,0 +1,67 @@
+"""Serves the display pages from displays/ to the local Chromium kiosk and
+pushes the ScreenAgent's updates to them over Socket.IO (Flask-SocketIO in
+threading mode), speaking the server's own protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, abort, request, send_from_directory
+from flask_socketio import SocketIO, emit, join_room
+
+HALL_ROOM = "hall"
+
+
+class PageHub:
+    """The Socket.IO side of a call screen; agent.hub = PageHub(...)."""
+
+    def __init__(self, displays_dir: str | Path, *, page: str = "hall.html"):
+        self.displays = Path(displays_dir)
+        self.page = page
+        self.agent = None
+        self.app = Flask(__name__)
+        self.socketio = SocketIO(self.app, async_mode="threading")
+        self.app.add_url_rule("/", "index", self._index)
+        self.app.add_url_rule("/<path:name>", "file", self._file)
+        self.socketio.on_event("join", self._join)
+
+    def attach(self, agent) -> "PageHub":
+        self.agent = agent
+        agent.hub = self
+        return self
+
+    # -- pages ------------------------------------------------------------
+
+    def _index(self):
+        return self._file(self.page)
+
+    def _file(self, name: str):
+        if not (self.displays / name).is_file():
+            abort(404)
+        return send_from_directory(self.displays, name)
+
+    def _join(self, data):
+        if not isinstance(data, dict) or not isinstance(data.get("hall"), str):
+            return {"ok": False, "error": {"code": "bad_request", "message": "send {'hall': slug, 'window': number?}"}}
+        window = data.get("window")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
+            return {"ok": False, "error": {"code": "bad_request", "message": "window must be a number"}}
+        join_room(HALL_ROOM)
+        if window is not None:
+            join_room(f"window:{window}")
+        emit("snapshot", self.agent.snapshot(window), to=request.sid)
+        return {"ok": True}
+
+    # -- what the agent pushes ------------------------------------------------
+
+    def snapshot(self, snapshot: dict) -> None:
+        self.socketio.emit("snapshot", snapshot, to=HALL_ROOM)
+
+    def event(self, event: dict) -> None:
+        self.socketio.emit("event", event, to=HALL_ROOM)
+
+    def queue(self, body: dict) -> None:
+        self.socketio.emit("queue", body, to=HALL_ROOM)
+
+    def run(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        self.socketio.run(self.app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -1,0 +1,226 @@
+"""What devices do beyond the staff's and visitors' own actions: reserve number
+blocks for offline issuing, hand in the tickets issued offline, record reviews.
+DeviceService is the front door, like HallService, and shares its database,
+clock and publisher."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from . import clock, devices, tickets
+from .enums import Role, TicketStatus
+from .errors import Conflict, Invalid, NotFound
+from .models import Hall, Ticket, User, Window
+from .service import HallService
+from .txn import Actor, Txn
+from .views import iso
+
+MAX_BLOCK = 200
+SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+def device_actor(hall: Hall, device: devices.Device) -> Actor:
+    return Actor(name=f"device:{device.name}", role=Role.DEVICE, hall_id=hall.id)
+
+
+def reserve_block(tx: Txn, device: devices.Device, service_code: str, count: int) -> dict:
+    """Take `count` numbers of a service's prefix from today's counter for one dispenser."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BLOCK:
+        raise Invalid("bad_count", f"a block has 1–{MAX_BLOCK} numbers")
+    service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
+    if service is None or not service.active:
+        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    last = tickets.next_number(tx, service.prefix, day, count=count)
+    first = last - count + 1
+    if service.daily_quota is not None:
+        if first > service.daily_quota:
+            raise Conflict("quota_reached", f"today's {service.daily_quota} tickets for {service.code} have all been issued")
+        last = min(last, service.daily_quota)
+    block = devices.NumberBlock(
+        hall_id=tx.hall.id, device_id=device.id, service_id=service.id, prefix=service.prefix,
+        business_date=day, first=first, last=last, reserved_at=tx.now,
+    )
+    tx.session.add(block)
+    tx.audit("device.block", device.name, service=service.code, first=first, last=last)
+    return {"service": service.code, "prefix": service.prefix, "business_date": day.isoformat(), "first": first, "last": last}
+
+
+def hand_in_offline_ticket(tx: Txn, device: devices.Device, *, service_code: str, number: str, issued_at: datetime, priority=None) -> Ticket:
+    """Enter a ticket a dispenser issued offline from one of its blocks; a repeat returns the same ticket."""
+    service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
+    if service is None:
+        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    if not isinstance(number, str) or not number.startswith(service.prefix) or not number[len(service.prefix):].isdigit():
+        raise Invalid("bad_number", f"{number!r} is not a number of service {service.code}")
+    n = int(number[len(service.prefix):])
+    block = tx.session.exec(
+        select(devices.NumberBlock).where(
+            devices.NumberBlock.device_id == device.id,
+            devices.NumberBlock.service_id == service.id,
+            devices.NumberBlock.business_date == day,
+            devices.NumberBlock.first <= n,
+            devices.NumberBlock.last >= n,
+        )
+    ).first()
+    if block is None:
+        raise Conflict("not_in_block", f"{number} is in no block this dispenser reserved today")
+    existing = tx.session.exec(
+        select(Ticket).where(Ticket.hall_id == tx.hall.id, Ticket.business_date == day, Ticket.number == number)
+    ).first()
+    if existing is not None:
+        return existing
+    # It keeps its place by its offline issue time, but never one in the future
+    # (a device clock running ahead would jump the queue) or on another day.
+    issued_at = min(issued_at, tx.now)
+    if clock.business_date(issued_at, tx.hall.timezone) != day:
+        issued_at = tx.now
+    ticket = Ticket(
+        public_id=secrets.token_urlsafe(12), hall_id=tx.hall.id, business_date=day, number=number,
+        service_id=service.id, priority=tickets._parse_priority(priority), status=TicketStatus.WAITING,
+        issued_at=issued_at, queued_at=issued_at, available_at=tx.now, channel="dispenser",
+    )
+    tx.session.add(ticket)
+    tx.session.flush()
+    tx.audit("ticket.offline", number, device=device.name)
+    tx.emit("ticket.issued", ticket=ticket.public_id, number=number, service=service.code, priority=str(ticket.priority), offline=True)
+    return ticket
+
+
+def record_review(tx: Txn, device: devices.Device, *, ticket_ref: str, score: int) -> devices.Review:
+    """Store a visitor's rating of a ticket just served at the review box's window."""
+    if isinstance(score, bool) or score not in SCORES:
+        raise Invalid("bad_score", "a review's score is 1 (非常不满意) to 5 (非常满意)")
+    ticket = tickets.find_ticket(tx, ticket_ref)
+    window = tx.session.get(Window, ticket.window_id) if ticket.window_id else None
+    if window is None or window.number != device.window_number:
+        raise Conflict("other_window", f"ticket {ticket.number} was not served at window {device.window_number}")
+    if ticket.status != TicketStatus.DONE:
+        raise Conflict("not_served", f"ticket {ticket.number} is {ticket.status}, not served")
+    if tx.session.exec(select(devices.Review).where(devices.Review.ticket_id == ticket.id)).first():
+        raise Conflict("already_reviewed", f"ticket {ticket.number} has been reviewed")
+    review = devices.Review(
+        hall_id=tx.hall.id, ticket_id=ticket.id, window_id=window.id, staff_id=ticket.staff_id,
+        score=score, at=tx.now, device_id=device.id,
+    )
+    tx.session.add(review)
+    tx.emit("review.recorded", window=window.number, ticket=ticket.public_id, number=ticket.number, score=score, level=SCORES[score])
+    return review
+
+
+def last_completed(session, hall: Hall, window_number: int, now: datetime) -> dict | None:
+    """The ticket most recently completed at a window today, and whether it was reviewed."""
+    day = clock.business_date(now, hall.timezone)
+    row = session.exec(
+        select(Ticket)
+        .join(Window, Window.id == Ticket.window_id)
+        .where(Ticket.hall_id == hall.id, Ticket.business_date == day, Ticket.status == TicketStatus.DONE, Window.number == window_number)
+        .order_by(Ticket.finished_at.desc(), Ticket.id.desc())
+    ).first()
+    if row is None:
+        return None
+    reviewed = session.exec(select(devices.Review.id).where(devices.Review.ticket_id == row.id)).first() is not None
+    return {"ticket": row.public_id, "number": row.number, "window": window_number, "at": iso(row.finished_at), "reviewed": reviewed}
+
+
+class DeviceService:
+    """The devices' front door: registry, requests, blocks, offline tickets, reviews."""
+
+    def __init__(self, halls: HallService):
+        self.halls = halls
+        self.db = halls.db
+
+    @property
+    def clock(self):
+        return self.halls.clock
+
+    def _write(self, slug: str, device_name: str, fn):
+        """Run fn(tx, device) as the device in one write transaction; publish after commit."""
+        with self.db.write() as session:
+            device = devices.find_device(session, hall=slug, name=device_name)
+            hall = session.get(Hall, device.hall_id)
+            tx = Txn(session=session, hall=hall, now=self.clock.now(), actor=device_actor(hall, device))
+            tickets.sweep(tx)
+            result = fn(tx, device)
+            events = list(tx.events)
+        for event in events:
+            self.halls.publisher.publish(event)
+        return result
+
+    # -- registry ---------------------------------------------------------
+
+    def add(self, *, hall: str, name: str, role: str, window: int | None = None) -> dict:
+        """Register a device; the answer holds its password, shown this once."""
+        with self.db.write() as session:
+            device, password = devices.add_device(session, hall=hall, name=name, role=role, window=window, now=self.clock.now())
+            return {"device": device.name, "username": device.username, "password": password, **_brief(device)}
+
+    def revoke(self, *, hall: str, name: str) -> dict:
+        with self.db.write() as session:
+            return devices.device_view(devices.revoke_device(session, hall=hall, name=name, now=self.clock.now()), hall)
+
+    def list(self, hall: str, *, include_revoked: bool = False) -> list[dict]:
+        with self.db.read() as session:
+            return [devices.device_view(d, hall) for d in devices.devices(session, hall, include_revoked=include_revoked)]
+
+    def get(self, hall: str, name: str) -> dict:
+        with self.db.read() as session:
+            return devices.device_view(devices.find_device(session, hall=hall, name=name, active=False), hall)
+
+    def set_availability(self, hall: str, name: str, online: bool) -> None:
+        with self.db.write() as session:
+            devices.set_availability(session, devices.find_device(session, hall=hall, name=name), online, self.clock.now())
+
+    def set_status(self, hall: str, name: str, *, paper: str | None = None, detail: dict | None = None) -> dict:
+        with self.db.write() as session:
+            device = devices.find_device(session, hall=hall, name=name)
+            devices.set_status(session, device, now=self.clock.now(), paper=paper, detail=detail)
+            return devices.device_view(device, hall)
+
+    # -- device actions ---------------------------------------------------
+
+    def reserve_block(self, hall: str, name: str, *, service: str, count: int) -> dict:
+        return self._write(hall, name, lambda tx, d: reserve_block(tx, d, service, count))
+
+    def hand_in_offline_ticket(self, hall: str, name: str, *, service: str, number: str, issued_at: datetime, priority=None) -> dict:
+        def op(tx, device):
+            ticket = hand_in_offline_ticket(tx, device, service_code=service, number=number, issued_at=issued_at, priority=priority)
+            return {"ticket": ticket.public_id, "number": ticket.number, "status": str(ticket.status)}
+
+        return self._write(hall, name, op)
+
+    def review(self, hall: str, name: str, *, ticket: str, score: int) -> dict:
+        def op(tx, device):
+            review = record_review(tx, device, ticket_ref=ticket, score=score)
+            return {"ticket": ticket, "score": review.score, "level": SCORES[review.score], "window": device.window_number}
+
+        return self._write(hall, name, op)
+
+    def window_actor(self, hall: str, name: str) -> Actor:
+        """The staff member signed in at a caller's window, acting through the caller."""
+        with self.db.read() as session:
+            device = devices.find_device(session, hall=hall, name=name)
+            window = session.exec(
+                select(Window).where(Window.hall_id == device.hall_id, Window.number == device.window_number)
+            ).first()
+            staff = session.get(User, window.staff_id) if window is not None and window.staff_id else None
+            if staff is None:
+                raise Conflict("no_staff", f"no one is signed in at window {device.window_number}; sign in on the staff terminal first")
+            return Actor(name=f"{staff.name}@{device.name}", role=Role.STAFF, user_id=staff.id, hall_id=device.hall_id)
+
+    def last_completed(self, hall: str, window: int) -> dict | None:
+        with self.db.read() as session:
+            hall_row = devices._hall(session, hall)
+            return last_completed(session, hall_row, window, self.clock.now())
+
+    def prune_requests(self, older_than: timedelta = timedelta(days=1)) -> int:
+        with self.db.write() as session:
+            return devices.prune_requests(session, clock.utcnow() - older_than)
+
+
+def _brief(device: devices.Device) -> dict:
+    return {"role": device.role, "window": device.window_number}

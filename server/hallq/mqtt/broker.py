@@ -1,0 +1,192 @@
+"""The embedded MQTT broker (amqtt), for halls that run without Mosquitto.
+
+It runs in its own thread and event loop inside the server process. Anonymous
+clients are refused: amqtt's own anonymous plugin lets in any client that
+merely sends a user name, so it is not loaded; DeviceAuthPlugin checks every
+user name and password against the device registry (and the server's own
+account), and DeviceTopicPlugin applies the same rules as Mosquitto's ACL file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
+
+from ..core import devices
+from . import acl
+
+log = logging.getLogger("hallq.mqtt.broker")
+SERVER_USER = "hallq-server"
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+class Directory:
+    """Who may connect and what each may touch: the server's account and the registered devices."""
+
+    def __init__(self, db, server_password: str | None = None):
+        self.db = db
+        self.server_password = server_password or secrets.token_urlsafe(24)
+        self._rules: dict[str, list[acl.Rule]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, username: str | None, password: str | bytes | None) -> bool:
+        """Check a client's credentials; remember its rules for the topic checks."""
+        if not username:
+            return False
+        if isinstance(password, bytes):
+            password = password.decode("utf-8", "replace")
+        if username == SERVER_USER:
+            good = secrets.compare_digest((password or "").encode(), self.server_password.encode())
+            rules = acl.SERVER_RULES
+        else:
+            with self.db.read() as session:  # read inside: the session expires its rows on exit
+                device = devices.device_by_username(session, username)
+                good = device is not None and devices.verify_password(password or "", device.password_hash)
+                if good:
+                    hall = session.get(devices.Hall, device.hall_id).slug
+                    rules = acl.device_rules(hall, device.name, device.role, device.window_number)
+        with self._lock:
+            if good:
+                self._rules[username] = rules
+        return good
+
+    def rules(self, username: str | None) -> list[acl.Rule]:
+        with self._lock:
+            return self._rules.get(username or "", [])
+
+
+class DeviceAuthPlugin(BaseAuthPlugin):
+    """Admits only the server and registered, unrevoked devices with their own password."""
+
+    @dataclass
+    class Config:
+        directory: Any = None
+
+    async def authenticate(self, *, session) -> bool:
+        directory: Directory = self.config.directory
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, directory.authenticate, session.username, session.password)
+        except Exception:  # a database hiccup refuses the client; it retries
+            log.exception("could not check the credentials of %s", session.username)
+            return False
+
+
+class DeviceTopicPlugin(BaseTopicPlugin):
+    """Each client publishes and subscribes only where its rules allow."""
+
+    @dataclass
+    class Config:
+        directory: Any = None
+
+    async def topic_filtering(self, *, session=None, topic=None, action=None) -> bool:
+        if session is None or topic is None:
+            return False
+        rules = self.config.directory.rules(session.username)
+        if action == Action.PUBLISH:
+            allowed = acl.may_publish(rules, topic)
+        elif action == Action.SUBSCRIBE:
+            allowed = acl.may_subscribe(rules, topic)
+        else:
+            allowed = acl.may_receive(rules, topic)
+        if not allowed and action != Action.RECEIVE:
+            log.warning("refused %s of %s on %s", action, session.username, topic)
+        return allowed
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortTaken with a plain message when host:port cannot be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortTaken(
+                    f"MQTT port {port} on {host} is already in use (another broker, such as Mosquitto?); "
+                    "choose another with --mqtt-port or HALLQ_MQTT_PORT, or use that broker with MQTT_URL"
+                ) from None
+            raise PortTaken(f"cannot listen for MQTT on {host}:{port}: {exc.strerror}") from None
+
+
+class EmbeddedBroker:
+    """amqtt in a background thread; start() returns once it listens."""
+
+    def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883):
+        self.directory = directory
+        self.host, self.port = host, port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._broker: Broker | None = None
+        self._thread: threading.Thread | None = None
+
+    def _config(self) -> dict:
+        return {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {
+                f"{__name__}.DeviceAuthPlugin": {"directory": self.directory},
+                f"{__name__}.DeviceTopicPlugin": {"directory": self.directory},
+            },
+        }
+
+    def start(self, timeout: float = 30.0) -> None:
+        check_port(self.host, self.port)
+        logging.getLogger("amqtt").setLevel(logging.WARNING)
+        logging.getLogger("transitions").setLevel(logging.WARNING)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                self._broker = Broker(self._config(), loop=loop)
+                loop.run_until_complete(self._broker.start())
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"mqtt-broker-{self.port}", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise RuntimeError("the embedded MQTT broker did not start")
+        if failure:
+            raise RuntimeError(f"the embedded MQTT broker did not start: {failure[0]}") from failure[0]
+        log.info("embedded MQTT broker listening on %s:%s", self.host, self.port)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Shut the broker down (clients see the connection drop)."""
+        loop, broker = self._loop, self._broker
+        if loop is None or broker is None or not loop.is_running():
+            return
+        future = asyncio.run_coroutine_threadsafe(broker.shutdown(), loop)
+        try:
+            future.result(timeout)
+        except Exception:
+            log.exception("embedded MQTT broker did not shut down cleanly")
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._loop = self._broker = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"

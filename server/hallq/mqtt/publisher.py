@@ -1,0 +1,144 @@
+"""Publishes the hall's state to devices: domain events in, retained MQTT out.
+
+The database is the only source of truth. Each window's state goes out
+retained with its version, and a version older than one already sent is never
+sent; calls go out once per call or recall; the queue summary is recomputed at
+most once per `queue_interval` per hall. After every (re)connect to the broker
+everything retained is republished from the database (republish_all), so a
+restarted broker, or a device that was away, catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ..core import devices
+from ..core.device_actions import DeviceService
+from ..core.events import DomainEvent
+from ..core.service import HallService
+from ..core.clock import utcnow
+from . import schemas, topics
+
+log = logging.getLogger("hallq.mqtt.publisher")
+CALL_KINDS = ("ticket.called", "ticket.recalled")
+
+
+class MqttPublisher:
+    def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = 60.0,
+                 block_size: int = 20, tracker_url: str = "", queue_interval: float = 0.3):
+        self.halls = halls
+        self.devices = device_service
+        self.send = send  # send(topic, payload_bytes, retain)
+        self.request_max_age = request_max_age
+        self.block_size = block_size
+        self.tracker_url = tracker_url
+        self.queue_interval = queue_interval
+        self._versions: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+
+    # -- events -----------------------------------------------------------
+
+    def publish(self, event: DomainEvent) -> None:
+        """Turn one committed domain event into the MQTT messages devices need."""
+        state = event.data.get("window_state")
+        if state is not None and event.window is not None:
+            self.window_state(event.hall, state)
+        if event.kind in CALL_KINDS and event.window is not None:
+            self._call(event)
+        if event.kind in ("ticket.completed", "review.recorded") and event.window is not None:
+            self.completed(event.hall, event.window)
+        if event.kind == "hall.configured":
+            self.republish_hall(event.hall)
+        elif event.kind.startswith(("ticket.", "window.")):
+            self._schedule_queue(event.hall)
+
+    def window_state(self, hall: str, state: dict, *, again: bool = False) -> bool:
+        """Publish a window's state unless a newer version already went out."""
+        key = (hall, int(state["number"]))
+        with self._lock:
+            last = self._versions.get(key, -1)
+            if state["version"] < last or (state["version"] == last and not again):
+                return False
+            self._versions[key] = state["version"]
+            self.send(topics.window_state(hall, state["number"]), schemas.encode(state), True)
+        return True
+
+    def _call(self, event: DomainEvent) -> None:
+        d = event.data
+        message = schemas.CallMessage(
+            hall=event.hall, window=event.window, window_name=d.get("window_name", ""), number=d["number"],
+            ticket=d.get("ticket", ""), service=d.get("service"), how="recall" if event.kind == "ticket.recalled" else d.get("how", "next"),
+            recalls=d.get("recalls", 0), version=d.get("version", 0), at=event.as_dict()["at"],
+        )
+        self.send(topics.calls(event.hall), schemas.encode(message.model_dump()), False)
+
+    def completed(self, hall: str, window: int) -> None:
+        """The ticket last completed at a window (retained, for its review box)."""
+        last = self.devices.last_completed(hall, window)
+        if last is None:
+            return
+        message = schemas.CompletedMessage(hall=hall, **last)
+        self.send(topics.window_completed(hall, window), schemas.encode(message.model_dump()), True)
+
+    def _schedule_queue(self, hall: str) -> None:
+        with self._lock:
+            if hall in self._pending:
+                return
+            self._pending.add(hall)
+        timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
+        timer.daemon = True
+        timer.start()
+
+    def _send_queue(self, hall: str) -> None:
+        with self._lock:
+            self._pending.discard(hall)
+        try:
+            self.queue(hall)
+        except Exception:
+            log.exception("could not publish the queue of hall %s", hall)
+
+    def queue(self, hall: str) -> None:
+        body = {"hall": hall, "services": self.halls.queue(hall), "at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self.send(topics.queue(hall), schemas.encode(body), True)
+
+    # -- device configuration ----------------------------------------------
+
+    def device_config(self, hall: str, device: devices.DeviceInfo) -> dict:
+        """What a device needs to know, sent retained on its config topic."""
+        info = self.halls.hall_info(hall)
+        services = []
+        if device.role == "dispenser":
+            services = [
+                schemas.ServiceButton(code=s["service"], name=s["name"], name_en=s.get("name_en", ""), prefix=s["prefix"])
+                for s in self.halls.queue(hall)
+            ]
+        return schemas.DeviceConfig(
+            device=device.name, role=device.role, hall=info, window=device.window, services=services,
+            request_max_age=self.request_max_age, block_size=self.block_size, tracker_url=self.tracker_url,
+            server_time=utcnow(),
+        ).model_dump(mode="json")
+
+    def publish_config(self, hall: str, device: devices.DeviceInfo) -> None:
+        self.send(topics.config(hall, device.name), schemas.encode(self.device_config(hall, device)), True)
+
+    # -- everything, from the database --------------------------------------
+
+    def republish_hall(self, hall: str) -> None:
+        """Every retained message of one hall, read afresh from the database."""
+        for state in self.halls.windows(hall):
+            self.window_state(hall, state, again=True)
+            self.completed(hall, state["number"])
+        self.queue(hall)
+        with self.halls.db.read() as session:
+            hall_devices = devices.all_active(session, hall)
+        for device in hall_devices:
+            self.publish_config(hall, device)
+
+    def republish_all(self) -> None:
+        for info in self.halls.halls():
+            try:
+                self.republish_hall(info["slug"])
+            except Exception:
+                log.exception("could not republish hall %s", info["slug"])

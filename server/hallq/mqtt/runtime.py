@@ -1,0 +1,105 @@
+"""Starts HallQ's MQTT side inside the serving process: the embedded broker
+(unless MQTT_URL names an external one), the server's link, the request bridge
+and the publisher, plugged into the hall engine's FanOutPublisher."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import quote
+
+from ..core.device_actions import DeviceService
+from ..core.events import FanOutPublisher
+from ..core.service import HallService
+from .bridge import RequestBridge
+from .broker import SERVER_USER, Directory, EmbeddedBroker
+from .link import ServerLink
+from .publisher import MqttPublisher
+
+log = logging.getLogger("hallq.mqtt")
+
+
+class MqttRuntime:
+    """Everything MQTT for one HallService; start() and stop()."""
+
+    def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
+                 request_max_age: float = 60.0, block_size: int = 20, tracker_url: str = "", client_id: str = "hallq-server"):
+        self.halls = halls
+        self.devices = DeviceService(halls)
+        self.broker: EmbeddedBroker | None = None
+        if not url:
+            self.directory = Directory(halls.db)
+            self.broker = EmbeddedBroker(self.directory, host=host, port=port)
+            url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{host}:{port}"
+        self.url = url
+        self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age)
+        self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
+                                       block_size=block_size, tracker_url=tracker_url)
+        self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
+                               on_availability=self._availability, on_connected=self._connected)
+
+    def start(self) -> "MqttRuntime":
+        if self.broker is not None:
+            self.broker.start()
+        publisher = self.halls.publisher
+        if not isinstance(publisher, FanOutPublisher):
+            publisher = FanOutPublisher(publisher, on_error=lambda p, e, exc: log.error("publisher %r failed on %s: %s", p, e.kind, exc))
+            self.halls.publisher = publisher
+        publisher.add(self.publisher)
+        self.bridge.start()
+        self.link.start()
+        return self
+
+    def stop(self) -> None:
+        publisher = self.halls.publisher
+        if isinstance(publisher, FanOutPublisher) and self.publisher in publisher.publishers:
+            publisher.publishers.remove(self.publisher)
+        self.link.stop()
+        self.bridge.stop()
+        if self.broker is not None:
+            self.broker.stop()
+
+    @property
+    def port(self) -> int | None:
+        return self.broker.port if self.broker else self.link.conf["port"]
+
+    def _send(self, topic: str, payload: bytes, retain: bool) -> None:
+        self.link.publish(topic, payload, retain=retain)
+
+    def _send_response(self, topic: str, payload: bytes) -> None:
+        self.link.publish(topic, payload, retain=False)
+
+    def _connected(self) -> None:
+        # Off the MQTT thread: reading every window and device takes a while.
+        threading.Thread(target=self.publisher.republish_all, name="mqtt-republish", daemon=True).start()
+
+    def _availability(self, hall: str, device: str, payload: bytes) -> None:
+        self.bridge.submit_availability(hall, device, payload)
+        if payload.strip() == b"online":
+            threading.Thread(target=self._send_config, args=(hall, device), daemon=True).start()
+
+    def _send_config(self, hall: str, name: str) -> None:
+        from ..core import devices
+        from ..core.errors import HallError
+
+        try:
+            with self.halls.db.read() as session:
+                found = [d for d in devices.all_active(session, hall) if d.name == name]
+            for device in found:
+                self.publisher.publish_config(hall, device)
+        except HallError:
+            pass
+
+
+def start_for_app(app, settings) -> MqttRuntime | None:
+    """Start MQTT for a Flask app built by create_app, as settings say (None when turned off)."""
+    if not settings.mqtt_enabled:
+        return None
+    base = settings.public_base_url.rstrip("/")
+    runtime = MqttRuntime(
+        app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
+        request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
+        tracker_url=f"{base}/track/{{ticket}}" if base else "",
+    ).start()
+    app.extensions["hallq.mqtt"] = runtime
+    return runtime

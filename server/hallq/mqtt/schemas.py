@@ -1,0 +1,175 @@
+"""Every MQTT payload, validated here: what devices send (requests) and what
+the server answers and publishes (responses, calls, completed tickets, config).
+
+Payloads are UTF-8 JSON objects of at most MAX_PAYLOAD bytes. Nothing here
+carries personal data: tickets are known by number and public id only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+MAX_PAYLOAD = 4096
+WINDOW_ACTIONS = ("call_next", "recall", "skip", "start", "complete", "pause", "resume")
+# Each role's allowed actions; "status" lets any device report on itself.
+ROLE_ACTIONS = {
+    "dispenser": {"issue_ticket", "reserve_block", "offline_ticket", "status"},
+    "caller": set(WINDOW_ACTIONS) | {"status"},
+    "review": {"review", "status"},
+    "screen": {"status"},
+}
+
+RequestId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Code = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: RequestId
+    at: AwareDatetime  # when the device sent it: ISO 8601 with offset, or Unix seconds
+    window: int | None = None  # if given, must be the device's own window
+
+
+class IssueTicket(_Request):
+    action: Literal["issue_ticket"]
+    service: Code
+    priority: Literal["normal", "appointment", "green"] | None = None
+
+
+class WindowAction(_Request):
+    action: Literal["call_next", "recall", "skip", "start", "complete", "pause", "resume"]
+    reason: Annotated[str, Field(max_length=100)] | None = None  # pause
+
+
+class ReviewRequest(_Request):
+    action: Literal["review"]
+    ticket: Annotated[str, Field(min_length=1, max_length=24)]
+    score: Annotated[int, Field(ge=1, le=5)]
+
+
+class ReserveBlock(_Request):
+    action: Literal["reserve_block"]
+    service: Code
+    count: Annotated[int, Field(ge=1, le=200)]
+
+
+class OfflineTicket(_Request):
+    action: Literal["offline_ticket"]
+    service: Code
+    number: Annotated[str, Field(min_length=2, max_length=8)]
+    issued_at: AwareDatetime
+    priority: Literal["normal", "appointment", "green"] | None = None
+
+
+class StatusReport(_Request):
+    action: Literal["status"]
+    paper: Literal["ok", "low", "out"] | None = None
+    detail: dict[Annotated[str, Field(max_length=32)], str | int | float | bool | None] | None = Field(default=None, max_length=16)
+
+
+Request = Annotated[
+    Union[IssueTicket, WindowAction, ReviewRequest, ReserveBlock, OfflineTicket, StatusReport],
+    Field(discriminator="action"),
+]
+_request = TypeAdapter(Request)
+
+
+class BadRequest(Exception):
+    """A payload that is not a valid request; `request_id` is echoed when it could be read."""
+
+    def __init__(self, code: str, message: str, request_id: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.request_id = code, message, request_id
+
+
+def decode(payload: bytes) -> dict:
+    """A JSON object from an MQTT payload, within the size limit."""
+    if len(payload) > MAX_PAYLOAD:
+        raise BadRequest("too_large", f"payloads are at most {MAX_PAYLOAD} bytes")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("bad_json", "the payload is not UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("bad_json", "the payload must be a JSON object")
+    return data
+
+
+def parse_request(payload: bytes):
+    """A validated request, or BadRequest saying what is wrong."""
+    data = decode(payload)
+    rid = data.get("id") if isinstance(data.get("id"), str) and len(data["id"]) <= 64 else None
+    try:
+        return _request.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        raise BadRequest("bad_request", f"{where}: {first['msg']}", rid) from None
+
+
+def encode(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def ok(request_id: str | None, data: dict) -> dict:
+    return {"id": request_id, "status": "ok", "data": data}
+
+
+def error(request_id: str | None, code: str, message: str, **details: Any) -> dict:
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"id": request_id, "status": "error", "error": body}
+
+
+# -- what the server publishes --------------------------------------------
+
+class CallMessage(BaseModel):
+    """One call or recall, for call screens: 请 {number} 号到 {window} 号窗口办理."""
+
+    hall: str
+    window: int
+    window_name: str
+    number: str
+    ticket: str
+    service: str | None = None
+    how: str  # next, direct, recall
+    recalls: int = 0
+    version: int
+    at: str
+
+
+class CompletedMessage(BaseModel):
+    """The ticket last completed at a window, for its review box."""
+
+    hall: str
+    window: int
+    ticket: str
+    number: str
+    at: str | None
+    reviewed: bool = False
+
+
+class ServiceButton(BaseModel):
+    code: str
+    name: str
+    name_en: str = ""
+    prefix: str
+
+
+class DeviceConfig(BaseModel):
+    """Retained configuration a device receives when it connects."""
+
+    device: str
+    role: str
+    hall: dict
+    window: int | None = None
+    services: list[ServiceButton] = []
+    request_max_age: float
+    block_size: int = 20
+    tracker_url: str = ""  # "{ticket}" is replaced by the ticket's public id
+    server_time: datetime

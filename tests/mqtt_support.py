@@ -1,0 +1,78 @@
+"""Helpers for the MQTT and edge tests: the server's MQTT side on the embedded
+broker (a free port per test), device links, and waiting for what arrives."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hallq.mqtt.runtime import MqttRuntime
+from hallq.web.server import free_port
+from hallq_edge.link import DeviceLink
+
+WAIT = 20.0  # generous: a slow machine waits longer, it does not fail
+
+
+def wait_for(predicate, timeout: float = WAIT, what: str = "condition"):
+    """Poll until predicate() is truthy and return it; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_runtime(hall, **kw) -> MqttRuntime:
+    runtime = MqttRuntime(hall, port=free_port(), **kw).start()
+    wait_for(runtime.link.connected.is_set, what="the server to connect to the broker")
+    return runtime
+
+
+def connect(runtime: MqttRuntime, role: str, name: str, window: int | None = None, *, password: str | None = None) -> DeviceLink:
+    """Register a device and return its started, connected link."""
+    creds = runtime.devices.add(hall="district", name=name, role=role, window=window)
+    link = make_link(runtime, name, password or creds["password"])
+    link.start()
+    wait_for(lambda: link.connected, what=f"{name} to connect")
+    return link
+
+
+def make_link(runtime: MqttRuntime, name: str, password: str, *, hall: str = "district") -> DeviceLink:
+    return DeviceLink(hall=hall, device=name, username=f"{hall}.{name}", password=password,
+                      host="127.0.0.1", port=runtime.port, reconnect_delay=(1, 1), keepalive=5)
+
+
+def open_window(hall, number: int, staff: str = "staff5", display_name: str = "王芳", staff_no: str = "1005"):
+    """Sign a staff member in at a window; return the staff actor."""
+    hall.add_user(name=staff, role="staff", password="staff-password", hall="district", display_name=display_name, staff_no=staff_no)
+    actor = hall.actor_for_login(staff, "staff-password")
+    hall.window_action("district", number, "open", actor=actor)
+    return actor
+
+
+@pytest.fixture
+def mqtt(hall):
+    """The server's MQTT side for the `hall` service, on an embedded broker of its own."""
+    runtime = start_runtime(hall)
+    yield runtime
+    runtime.stop()
+
+
+@pytest.fixture
+def device(mqtt):
+    """device(role, name, window=None) → a connected DeviceLink, stopped after the test."""
+    links = []
+
+    def make(role: str, name: str, window: int | None = None) -> DeviceLink:
+        link = connect(mqtt, role, name, window)
+        links.append(link)
+        return link
+
+    yield make
+    for link in links:
+        link.client.disconnect()
+        link.client.loop_stop()

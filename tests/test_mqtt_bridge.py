@@ -1,0 +1,160 @@
+"""The request bridge on its own (no broker): validation, the device checks,
+one effect per request id, the age limit, structured errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from hallq.core.device_actions import DeviceService
+from hallq.core.models import Ticket
+from hallq.mqtt.bridge import RequestBridge
+from hallq.mqtt import schemas
+from mqtt_support import open_window
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def bridge(hall):
+    devices = DeviceService(hall)
+    devices.add(hall="district", name="disp-1", role="dispenser")
+    devices.add(hall="district", name="caller-5", role="caller", window=5)
+    devices.add(hall="district", name="review-5", role="review", window=5)
+    return RequestBridge(hall, devices, send=lambda t, p: None, max_age=30, now=lambda: NOW)
+
+
+def ask(bridge, device: str, **body) -> dict:
+    body.setdefault("at", NOW.isoformat())
+    return bridge.handle("district", device, json.dumps(body).encode())
+
+
+def tickets(hall) -> list[str]:
+    with hall.db.read() as session:
+        return [t.number for t in session.exec(select(Ticket).order_by(Ticket.id)).all()]
+
+
+def test_issue_ticket_answers_with_the_ticket(bridge, hall):
+    answer = ask(bridge, "disp-1", id="r1", action="issue_ticket", service="SI")
+
+    assert answer["status"] == "ok" and answer["id"] == "r1"
+    assert answer["data"]["number"] == "A001"
+    assert answer["data"]["ahead"] == 0
+    assert tickets(hall) == ["A001"]
+
+
+def test_a_repeated_request_has_one_effect_and_the_same_answer(bridge, hall):
+    first = ask(bridge, "disp-1", id="same", action="issue_ticket", service="SI")
+    second = ask(bridge, "disp-1", id="same", action="issue_ticket", service="SI")
+
+    assert second == first
+    assert tickets(hall) == ["A001"]
+    assert ask(bridge, "disp-1", id="other", action="issue_ticket", service="SI")["data"]["number"] == "A002"
+
+
+def test_a_repeated_refusal_is_the_same_refusal(bridge, hall):
+    first = ask(bridge, "caller-5", id="c1", action="call_next")
+    open_window(hall, 5)
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+
+    assert first["error"]["code"] == "no_staff"
+    assert ask(bridge, "caller-5", id="c1", action="call_next") == first
+
+
+def test_an_old_request_is_refused_not_replayed(bridge, hall):
+    old = (NOW - timedelta(seconds=31)).isoformat()
+
+    answer = ask(bridge, "disp-1", id="late", action="issue_ticket", service="SI", at=old)
+
+    assert answer["error"]["code"] == "request_expired"
+    assert tickets(hall) == []
+
+
+def test_a_request_dated_far_in_the_future_is_refused(bridge, hall):
+    answer = ask(bridge, "disp-1", id="f", action="issue_ticket", service="SI", at=(NOW + timedelta(hours=1)).isoformat())
+
+    assert answer["error"]["code"] == "clock_skew"
+
+
+BAD_PAYLOADS = [
+    (b"not json", "bad_json"),
+    (b"[1, 2]", "bad_json"),
+    (b"\xff\xfe", "bad_json"),
+    (b'{"id": "x", "action": "launch", "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "issue_ticket", "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "review", "ticket": "A001", "score": 9, "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "issue_ticket", "service": "SI", "at": "2026-11-23T02:00:00"}', "bad_request"),
+    # No field for anything personal: an extra one is refused, not stored.
+    (b'{"id": "x", "action": "issue_ticket", "service": "SI", "at": 1, "name": "\\u5f20\\u4e09"}', "bad_request"),
+    (b"{" + b'"pad": "' + b"x" * 5000 + b'"}', "too_large"),
+]
+
+
+def test_bad_payloads_get_a_structured_error(bridge, hall):
+    for payload, code in BAD_PAYLOADS:
+        answer = bridge.handle("district", "disp-1", payload)
+
+        assert answer["status"] == "error", payload
+        assert answer["error"]["code"] == code, payload
+        assert answer["error"]["message"]
+    assert tickets(hall) == []
+
+
+def test_an_unknown_device_is_refused(bridge):
+    assert ask(bridge, "ghost", id="g", action="issue_ticket", service="SI")["error"]["code"] == "unknown_device"
+
+
+def test_a_device_may_only_do_what_its_role_allows(bridge, hall):
+    assert ask(bridge, "disp-1", id="a", action="call_next")["error"]["code"] == "action_not_allowed"
+    assert ask(bridge, "caller-5", id="b", action="issue_ticket", service="SI")["error"]["code"] == "action_not_allowed"
+    assert tickets(hall) == []
+
+
+def test_a_request_for_another_window_is_refused(bridge, hall):
+    open_window(hall, 5)
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+
+    assert ask(bridge, "caller-5", id="w", action="call_next", window=6)["error"]["code"] == "wrong_window"
+    assert hall.window("district", 5)["state"] == "idle"
+
+
+def test_caller_acts_for_the_staff_signed_in_at_its_window(bridge, hall):
+    open_window(hall, 5)
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+
+    answer = ask(bridge, "caller-5", id="c", action="call_next")
+
+    assert answer["status"] == "ok"
+    assert answer["data"]["ticket"]["number"] == "A001"
+    assert answer["data"]["staff"]["name"] == "王芳"
+    assert ask(bridge, "caller-5", id="p", action="pause")["error"]["code"] == "window_busy"
+
+
+def test_status_report_records_paper(bridge):
+    answer = ask(bridge, "disp-1", id="s", action="status", paper="out")
+
+    assert answer["data"]["paper"] == "out"
+    assert DeviceService(bridge.halls).get("district", "disp-1")["paper"] == "out"
+
+
+def test_a_revoked_device_is_refused(bridge, hall):
+    DeviceService(hall).revoke(hall="district", name="disp-1")
+
+    assert ask(bridge, "disp-1", id="r", action="issue_ticket", service="SI")["error"]["code"] == "unknown_device"
+
+
+def test_reserved_blocks_never_overlap_online_numbers(bridge, hall):
+    ask(bridge, "disp-1", id="t1", action="issue_ticket", service="SI")
+    block = ask(bridge, "disp-1", id="b1", action="reserve_block", service="SI", count=20)["data"]
+    after = ask(bridge, "disp-1", id="t2", action="issue_ticket", service="SI")["data"]["number"]
+
+    assert (block["prefix"], block["first"], block["last"]) == ("A", 2, 21)
+    assert after == "A022"
+    handed = ask(bridge, "disp-1", id="o1", action="offline_ticket", service="SI", number="A002", issued_at=NOW.isoformat())
+    assert handed["status"] == "ok"
+    outside = ask(bridge, "disp-1", id="o2", action="offline_ticket", service="SI", number="A022", issued_at=NOW.isoformat())
+    assert outside["error"]["code"] == "not_in_block"
+    assert sorted(tickets(hall)) == ["A001", "A002", "A022"]

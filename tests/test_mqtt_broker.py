@@ -1,0 +1,114 @@
+"""The embedded broker: who may connect, and where each device may publish
+and subscribe. Everything over real TCP on a free port."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import select
+
+from hallq.core.models import Ticket
+from hallq.mqtt import topics
+from mqtt_support import make_link, mqtt, device, wait_for  # noqa: F401  (fixtures)
+
+
+def try_connect(port: int, username: str | None, password: str | None) -> str:
+    """Connect once and return the broker's CONNACK reason ('Success' or a refusal)."""
+    result: list[str] = []
+    done = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{time.monotonic_ns()}")
+    if username is not None:
+        client.username_pw_set(username, password)
+
+    def on_connect(c, u, flags, reason_code, props):
+        result.append(str(reason_code))
+        done.set()
+
+    def on_disconnect(c, u, flags, reason_code, props):
+        result.append(str(reason_code))
+        done.set()
+
+    client.on_connect, client.on_disconnect = on_connect, on_disconnect
+    try:
+        client.connect("127.0.0.1", port)
+    except OSError as exc:
+        return f"socket: {exc}"
+    client.loop_start()
+    done.wait(20)
+    client.disconnect()
+    client.loop_stop()
+    return result[0] if result else "no answer"
+
+
+def tickets(hall) -> list[str]:
+    with hall.db.read() as session:
+        return [t.number for t in session.exec(select(Ticket)).all()]
+
+
+def test_anonymous_and_wrong_credentials_are_refused(mqtt):
+    good = mqtt.devices.add(hall="district", name="disp-1", role="dispenser")
+
+    assert try_connect(mqtt.port, None, None) == "Not authorized"
+    assert try_connect(mqtt.port, "anyone", "") == "Not authorized"  # amqtt's anonymous plugin would admit this
+    assert try_connect(mqtt.port, good["username"], "wrong-password") == "Not authorized"
+    assert try_connect(mqtt.port, good["username"], good["password"]) == "Success"
+
+
+def test_a_revoked_device_can_no_longer_connect(mqtt):
+    creds = mqtt.devices.add(hall="district", name="disp-1", role="dispenser")
+    mqtt.devices.revoke(hall="district", name="disp-1")
+
+    assert try_connect(mqtt.port, creds["username"], creds["password"]) == "Not authorized"
+
+
+def test_a_device_publishing_on_another_devices_topic_is_refused(mqtt, device, hall):
+    mallory = device("dispenser", "disp-m")
+    device("dispenser", "disp-v")
+    forged = {"id": "forged", "action": "issue_ticket", "service": "SI", "at": time.time()}
+
+    mallory.publish_raw(topics.request("district", "disp-v"), json.dumps(forged).encode())
+    mallory.publish_raw(topics.window_state("district", 5), b'{"number": 5, "version": 999}', retain=True)
+    # The broker keeps one client's messages in order: once the server has
+    # answered this later, allowed request, the forged one would have been seen.
+    answer = mallory.call("issue_ticket", service="MI", timeout=20)
+
+    assert answer["status"] == "ok" and answer["data"]["number"] == "B001"
+    assert tickets(hall) == ["B001"]
+    retained = mqtt.broker._broker.retained_messages[topics.window_state("district", 5)]
+    assert json.loads(retained.data)["version"] != 999
+
+
+def test_a_device_cannot_subscribe_to_another_devices_answers(mqtt, device):
+    spy = device("dispenser", "disp-s")
+    device("dispenser", "disp-t")
+    granted: list = []
+    done = threading.Event()
+
+    def on_subscribe(client, userdata, mid, reason_codes, props):
+        granted.extend(str(rc) for rc in reason_codes)
+        done.set()
+
+    spy.client.on_subscribe = on_subscribe
+    spy.client.subscribe([(topics.response("district", "disp-t"), 1), (topics.everything(), 1), (topics.queue("district"), 1)])
+    assert done.wait(20)
+
+    assert granted[0] != "Granted QoS 1" and granted[1] != "Granted QoS 1"
+    assert granted[2] == "Granted QoS 1"
+
+
+def test_device_availability_and_last_seen_are_recorded(mqtt, device):
+    leaving = device("caller", "caller-5", window=5)
+    crashing = device("caller", "caller-6", window=6)
+    wait_for(lambda: mqtt.devices.get("district", "caller-5")["online"] and mqtt.devices.get("district", "caller-6")["online"], what="online")
+
+    leaving.stop()  # says offline itself
+    crashing.client.loop_stop()
+    crashing.client.socket().close()  # no goodbye: the broker publishes its Last Will
+
+    for name in ("caller-5", "caller-6"):
+        seen = wait_for(lambda: (d := mqtt.devices.get("district", name))["online"] is False and d, what=f"{name} offline")
+        assert seen["last_seen"] is not None
