@@ -22,6 +22,15 @@ from .models import Hall, Service, Window, WindowService, Zone
 SLUG = r"^[a-z0-9][a-z0-9-]{0,31}$"
 
 
+def _valid_hours(ranges: list[str]) -> list[str]:
+    # A ValueError, so pydantic reports it with its place in the file, among all the others.
+    try:
+        clock.parse_hours(ranges)
+    except Invalid as exc:
+        raise ValueError(exc.message) from None
+    return ranges
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,8 +54,7 @@ class ServiceSpec(_Strict):
     @field_validator("hours")
     @classmethod
     def _hours(cls, v):
-        clock.parse_hours(v)
-        return v
+        return _valid_hours(v)
 
 
 class WindowSpec(_Strict):
@@ -79,8 +87,7 @@ class HallSpec(_Strict):
     @field_validator("hours")
     @classmethod
     def _hours(cls, v):
-        clock.parse_hours(v)
-        return v
+        return _valid_hours(v)
 
     @field_validator("timezone")
     @classmethod
