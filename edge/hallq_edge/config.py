@@ -19,6 +19,11 @@ def load(path: str | Path) -> dict:
         conf = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    return complete(conf, str(path))
+
+
+def complete(conf: dict, path: str = "config") -> dict:
+    """Check what every role needs and fill in defaults (broker port, user name, password from its file)."""
     for key in ("hall", "device"):
         if not isinstance(conf.get(key), str) or not conf[key]:
             raise ConfigError(f"{path}: '{key}' is required")

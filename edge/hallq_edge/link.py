@@ -143,7 +143,7 @@ class DeviceLink:
         try:
             body = json.loads(message.payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            log.warning("ignored a payload that is not JSON on %s", message.topic)
+            log.debug("ignored a payload that is not JSON on %s", message.topic)
             return
         if not isinstance(body, dict):
             return

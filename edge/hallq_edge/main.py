@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         conf = cfg.load(args.config)
         link = build_link(conf)
         device = build(args.role, conf, link)
-    except (cfg.ConfigError, ValueError) as exc:
+    except (cfg.ConfigError, ValueError, OSError) as exc:
         print(f"hallq-edge: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()

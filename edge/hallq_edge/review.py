@@ -37,6 +37,7 @@ class ReviewBox:
         self.pending: str | None = None  # public id of the ticket awaiting its review
         self.pending_number: str | None = None
         self.answers: list[dict] = []
+        self.light = "dark"  # what the LEDs show: dark, prompt or thanks
         self._done: set[str] = set()
         self._last_sent = float("-inf")
         self._lock = threading.Lock()
@@ -90,6 +91,7 @@ class ReviewBox:
     def _prompt(self) -> None:
         for led in self.leds:
             led.blink(on_time=0.5, off_time=0.5)
+        self.light = "prompt"
         self._cancel_timer()
         self._timer = threading.Timer(self.prompt_seconds, self._expire)
         self._timer.daemon = True
@@ -104,6 +106,7 @@ class ReviewBox:
         self._cancel_timer()
         for i, led in enumerate(self.leds):
             led.on() if i == index else led.off()
+        self.light = "thanks"
         self._timer = threading.Timer(self.thanks_seconds, self._dark)
         self._timer.daemon = True
         self._timer.start()
@@ -111,3 +114,4 @@ class ReviewBox:
     def _dark(self) -> None:
         for led in self.leds:
             led.off()
+        self.light = "dark"

@@ -22,7 +22,7 @@ log = logging.getLogger("hallq_edge.screen")
 class NullHub:
     """Where updates go when no page server is attached (tests of the agent alone)."""
 
-    def snapshot(self, snapshot: dict) -> None: ...
+    def refresh(self) -> None: ...
     def event(self, event: dict) -> None: ...
     def queue(self, body: dict) -> None: ...
 
@@ -57,6 +57,8 @@ class ScreenAgent:
                 "calls": list(self.calls),
                 "offline": self.offline,
             }
+            if self.announcer is not None:
+                snap["voice"] = "edge"  # the pages stay quiet: this agent announces
             if window is not None:
                 snap["window"] = self.windows.get(window)
             return snap
@@ -66,13 +68,13 @@ class ScreenAgent:
     def _on_link(self, up: bool) -> None:
         with self._lock:
             self.offline = not up
-        self.hub.snapshot(self.snapshot(self.window))
+        self.hub.refresh()
 
     def _on_config(self, config: dict) -> None:
         with self._lock:
             if isinstance(config.get("hall"), dict):
                 self.hall_info = config["hall"]
-        self.hub.snapshot(self.snapshot(self.window))
+        self.hub.refresh()
 
     def _accept_state(self, state: dict) -> bool:
         number, version = state.get("number"), state.get("version")

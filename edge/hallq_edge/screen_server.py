@@ -19,11 +19,13 @@ class PageHub:
         self.displays = Path(displays_dir)
         self.page = page
         self.agent = None
+        self.pages: dict[str, int | None] = {}  # Socket.IO session → the window it shows (None: the hall)
         self.app = Flask(__name__)
         self.socketio = SocketIO(self.app, async_mode="threading")
         self.app.add_url_rule("/", "index", self._index)
         self.app.add_url_rule("/<path:name>", "file", self._file)
         self.socketio.on_event("join", self._join)
+        self.socketio.on_event("disconnect", lambda *a: self.pages.pop(request.sid, None))
 
     def attach(self, agent) -> "PageHub":
         self.agent = agent
@@ -47,15 +49,16 @@ class PageHub:
         if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
             return {"ok": False, "error": {"code": "bad_request", "message": "window must be a number"}}
         join_room(HALL_ROOM)
-        if window is not None:
-            join_room(f"window:{window}")
+        self.pages[request.sid] = window
         emit("snapshot", self.agent.snapshot(window), to=request.sid)
         return {"ok": True}
 
     # -- what the agent pushes ------------------------------------------------
 
-    def snapshot(self, snapshot: dict) -> None:
-        self.socketio.emit("snapshot", snapshot, to=HALL_ROOM)
+    def refresh(self) -> None:
+        """Send every page a fresh snapshot (the link went down or came back)."""
+        for sid, window in list(self.pages.items()):
+            self.socketio.emit("snapshot", self.agent.snapshot(window), to=sid)
 
     def event(self, event: dict) -> None:
         self.socketio.emit("event", event, to=HALL_ROOM)

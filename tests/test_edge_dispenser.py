@@ -1,0 +1,132 @@
+"""The dispenser against a real broker and server: MockFactory buttons, an
+escpos Dummy printer, a block store on disk."""
+
+from __future__ import annotations
+
+import pytest
+from escpos.printer import Dummy
+from gpiozero.pins.mock import MockFactory
+from sqlmodel import select
+
+from hallq.core.models import Ticket
+from hallq_edge.blocks import BlockStore
+from hallq_edge.dispenser import Dispenser
+from hallq_edge.printing import TicketPrinter
+from hallq_edge import hardware
+from mqtt_support import device, mqtt, wait_for  # noqa: F401  (fixtures)
+
+SI_PIN, MI_PIN, LED_PIN, PAPER_PIN = 17, 27, 22, 23
+
+
+@pytest.fixture
+def pins():
+    return MockFactory()
+
+
+@pytest.fixture
+def dispenser(device, pins, tmp_path, hall):
+    link = device("dispenser", "disp-1")
+    printer = TicketPrinter(Dummy(), paper_sensor=hardware.sensor(PAPER_PIN, pins))
+    d = Dispenser(
+        link, buttons={"SI": hardware.button(SI_PIN, pins), "MI": hardware.button(MI_PIN, pins)},
+        led=hardware.led(LED_PIN, pins), printer=printer, blocks=BlockStore(tmp_path / "blocks.db"), hall="district",
+        now=hall.clock.now,  # the hall's test clock: 10:00 on a Monday
+    )
+    d._on_link(True)  # the link came up before the dispenser listened
+    wait_for(lambda: d.config is not None, what="the device config")
+    wait_for(lambda: d.blocks.remaining("SI", _today(d)) > 0 and d.blocks.remaining("MI", _today(d)) > 0, what="blocks reserved")
+    return d
+
+
+def _today(d):
+    from zoneinfo import ZoneInfo
+
+    return d.now().astimezone(ZoneInfo(d.tz)).date()
+
+
+def press(pins, pin: int) -> None:
+    pins.pin(pin).drive_low()
+    pins.pin(pin).drive_high()
+
+
+def server_tickets(hall) -> list[str]:
+    with hall.db.read() as session:
+        return sorted(t.number for t in session.exec(select(Ticket)).all())
+
+
+def test_a_press_prints_a_ticket_with_the_next_number(dispenser, pins, hall):
+    press(pins, SI_PIN)
+    ticket, offline = dispenser.printed.get(timeout=20)
+
+    out = dispenser.printer.printer.output
+    assert not offline
+    # The blocks took A001–A020 first, so the first ticket issued online is A021.
+    assert ticket["number"] == "A021"
+    assert b"A021" in out
+    assert "社会保险".encode("gb18030") in out
+    assert "示范区政务服务中心".encode("gb18030") in out
+    assert "前面还有 0 人".encode("gb18030") in out
+    assert b"\x1dV" in out  # cut
+    assert server_tickets(hall) == ["A021"]
+
+    press(pins, MI_PIN)
+    assert dispenser.printed.get(timeout=20)[0]["number"] == "B021"
+
+
+def test_out_of_paper_consumes_no_number_and_says_so(dispenser, pins, mqtt, hall):
+    pins.pin(PAPER_PIN).drive_high()  # the printer's paper-out signal
+
+    assert dispenser.press("SI") is None
+
+    assert dispenser.light == "paper_out"
+    assert dispenser.printer.printer.output == b""
+    assert server_tickets(hall) == []
+    wait_for(lambda: mqtt.devices.get("district", "disp-1")["paper"] == "out", what="the server to hear of it")
+
+    pins.pin(PAPER_PIN).drive_low()  # paper refilled
+    assert dispenser.press("SI")["number"] == "A021"
+    assert dispenser.light == "ready"
+    wait_for(lambda: mqtt.devices.get("district", "disp-1")["paper"] == "ok", what="paper ok")
+
+
+def test_cut_off_from_the_broker_it_keeps_issuing_unique_numbers_and_reconciles(dispenser, pins, mqtt, hall):
+    online = dispenser.press("SI")["number"]
+    mqtt.broker.stop()
+    wait_for(lambda: not dispenser.link.connected, what="the link to drop")
+
+    offline = [dispenser.press("SI") for _ in range(3)]
+
+    assert [t["number"] for t in offline] == ["A001", "A002", "A003"]
+    assert dispenser.light == "offline"
+    assert "网络中断时取号".encode("gb18030") in dispenser.printer.printer.output
+    assert server_tickets(hall) == [online]
+
+    mqtt.broker.start()
+    wait_for(lambda: server_tickets(hall) == sorted([online, "A001", "A002", "A003"]), what="the offline tickets to be handed in")
+    wait_for(lambda: dispenser.blocks.to_hand_in() == [], what="the store to mark them handed in")
+    after = dispenser.press("SI")["number"]
+
+    everything = [online] + [t["number"] for t in offline] + [after]
+    assert len(set(everything)) == len(everything)
+    assert server_tickets(hall) == sorted(everything)
+    # The queue keeps them in the order they were issued.
+    waiting = hall.queue("district")
+    assert next(s for s in waiting if s["service"] == "SI")["waiting"] == 5
+
+
+def test_numbers_survive_a_restart_of_the_dispenser(tmp_path):
+    from datetime import date, datetime, timezone
+
+    path = tmp_path / "blocks.db"
+    store = BlockStore(path)
+    store.add_block(service="SI", prefix="A", business_date="2026-11-23", first=1, last=2)
+    day = date(2026, 11, 23)
+    first = store.take("SI", day, issued_at=datetime.now(timezone.utc))
+    store.close()
+
+    again = BlockStore(path)  # power cut and reboot
+    second = again.take("SI", day, issued_at=datetime.now(timezone.utc))
+
+    assert (first, second) == ("A001", "A002")
+    assert again.take("SI", day, issued_at=datetime.now(timezone.utc)) is None
+    assert [t["number"] for t in again.to_hand_in()] == ["A001", "A002"]

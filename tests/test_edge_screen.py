@@ -1,0 +1,153 @@
+"""Window caller → server → call screen, over a real broker: the keypad's
+call shows on the screen page (the local Socket.IO protocol) and is announced;
+the screen keeps its last state when the link drops and catches up after a
+broker restart."""
+
+from __future__ import annotations
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from hallq_edge import hardware
+from hallq_edge.announce import Announcer, ClipPlayer, EspeakPlayer
+from hallq_edge.caller import WindowCaller
+from hallq_edge.screen import ScreenAgent
+from hallq_edge.screen_server import PageHub
+from mqtt_support import device, mqtt, open_window, wait_for  # noqa: F401  (fixtures)
+from conftest import ROOT
+
+CALL_NEXT, RECALL, SKIP, COMPLETE, PAUSE, LED_PIN = 5, 6, 13, 19, 26, 21
+
+
+class RecordingPlayer:
+    """A speaker that only remembers what it was asked to say."""
+
+    def __init__(self):
+        self.said: list[tuple[str, str]] = []
+
+    def say(self, text: str, language: str = "zh") -> None:
+        self.said.append((text, language))
+
+
+@pytest.fixture
+def pins():
+    return MockFactory()
+
+
+@pytest.fixture
+def caller(device, pins, hall):
+    open_window(hall, 5)
+    link = device("caller", "caller-5", window=5)
+    keys = {"call_next": CALL_NEXT, "recall": RECALL, "skip": SKIP, "complete": COMPLETE, "pause": PAUSE}
+    c = WindowCaller(link, hall="district", window=5, keys={a: hardware.button(p, pins) for a, p in keys.items()},
+                     led=hardware.led(LED_PIN, pins))
+    wait_for(lambda: c.state is not None, what="the caller to see its window")
+    return c
+
+
+@pytest.fixture
+def screen(device):
+    player = RecordingPlayer()
+    agent = ScreenAgent(device("screen", "screen-1"), hall="district", announcer=Announcer(player))
+    agent._on_link(True)
+    hub = PageHub(ROOT / "displays").attach(agent)
+    wait_for(lambda: len(agent.windows) == 20 and agent.services, what="the screen to receive the hall")
+    agent.player = player
+    return agent, hub
+
+
+def press(pins, pin):
+    pins.pin(pin).drive_low()
+    pins.pin(pin).drive_high()
+
+
+def events(page, name):
+    return [m["args"][0] for m in page.get_received() if m["name"] == name]
+
+
+def test_keypad_call_reaches_the_screen_page_and_is_announced(caller, screen, pins, hall):
+    agent, hub = screen
+    page = hub.socketio.test_client(hub.app)
+    page.emit("join", {"hall": "district"})
+    snapshot = events(page, "snapshot")[0]
+    assert snapshot["hall"]["name"] == "示范区政务服务中心"
+    assert snapshot["offline"] is False and snapshot["voice"] == "edge"
+    ticket = hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+
+    press(pins, CALL_NEXT)
+
+    wait_for(lambda: agent.player.said, what="the announcement")
+    assert agent.player.said == [("请 A001 号到 5 号窗口办理", "zh")]
+    received = wait_for(lambda: [e for e in events(page, "event") if e["kind"] == "ticket.called"], what="the page update")
+    call = received[0]
+    assert call["window"] == 5 and call["data"]["number"] == ticket["number"] == "A001"
+    assert call["data"]["window_state"]["ticket"]["number"] == "A001"
+    assert call["data"]["window_state"]["staff"] == {"name": "王芳", "staff_no": "1005"}
+    assert agent.windows[5]["state"] == "serving"
+    assert caller.answers[-1]["status"] == "ok"
+
+    press(pins, RECALL)
+    wait_for(lambda: len(agent.player.said) == 2, what="the recall announcement")
+    assert agent.calls[0]["how"] == "recall"
+
+
+def test_caller_keys_do_what_the_staff_terminal_does(caller, pins, hall):
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+
+    assert caller.press("call_next")["status"] == "ok"
+    assert caller.press("complete")["data"]["state"] == "idle"
+    assert caller.press("pause")["data"]["state"] == "paused"
+    wait_for(lambda: caller.state["state"] == "paused", what="the paused state")
+    assert caller.press("pause")["data"]["state"] == "idle"  # the same key resumes
+    refused = caller.press("call_next")
+    assert refused["status"] == "error" and refused["error"]["code"] == "queue_empty"
+    assert hall.window("district", 5)["state"] == "idle"
+
+
+def test_screen_keeps_its_state_offline_and_resyncs_after_a_broker_restart(caller, screen, mqtt, hall, device):
+    agent, hub = screen
+    page = hub.socketio.test_client(hub.app)
+    page.emit("join", {"hall": "district", "window": 5})
+    page.get_received()
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("staff5", "staff-password"))
+    caller.press("call_next")
+    wait_for(lambda: agent.windows[5]["state"] == "serving", what="the call")
+    shown = agent.windows[5]["version"]
+
+    mqtt.broker.stop()
+    wait_for(lambda: agent.offline, what="the screen to notice")
+    offline = [s for s in events(page, "snapshot") if s["offline"]]
+    assert offline and offline[-1]["window"]["ticket"]["number"] == "A001"  # the last state, marked offline
+    staff = hall.actor_for_login("staff5", "staff-password")
+    hall.window_action("district", 5, "complete", actor=staff)  # while the broker is down
+
+    mqtt.broker.start()  # a fresh broker: no retained messages until the server republishes
+    wait_for(lambda: not agent.offline and agent.windows[5]["state"] == "idle", what="the screen to catch up")
+    assert agent.windows[5]["version"] > shown
+    late = ScreenAgent(device("screen", "screen-2"), hall="district")
+    wait_for(lambda: len(late.windows) == 20 and late.windows[5]["state"] == "idle", what="a new screen to get everything retained")
+    assert caller.link.connected
+
+
+def test_an_older_window_state_is_never_shown(screen):
+    agent, _ = screen
+    current = agent.windows[5]
+    older = {**current, "version": current["version"] - 1, "state": "paused"}
+
+    agent._on_state(older)
+
+    assert agent.windows[5] == current
+
+
+def test_players_build_the_offline_speech_commands():
+    ran = []
+    espeak = EspeakPlayer(run=lambda cmd, **kw: ran.append(cmd))
+    clips = ClipPlayer("/opt/hallq/clips", run=lambda cmd, **kw: ran.append(cmd))
+
+    espeak.say("请 A032 号到 5 号窗口办理")
+    clips.say_call("A032", 15)
+
+    assert ran[0] == ["espeak-ng", "-v", "cmn", "-s", "140", "请 A 零 三 二 号到 5 号窗口办理"]
+    assert ran[1][:2] == ["aplay", "-q"]
+    assert [p.rsplit("/", 1)[1] for p in ran[1][2:]] == [
+        "please.wav", "A.wav", "0.wav", "3.wav", "2.wav", "go_to.wav", "1.wav", "5.wav", "window.wav"]
