@@ -3,7 +3,7 @@ queue trends, the list of waiting tickets and the hall's layout."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -33,8 +33,24 @@ def staff_today(session: Session, hall: Hall, user_id: int, now: datetime) -> di
         "served": len(handled),
         "no_show": sum(1 for st, _, _ in rows if st == TicketStatus.NO_SHOW),
         "mean_handling_minutes": round(sum(handled) / len(handled), 1) if handled else None,
-        # Filled by the review-box edge (issue 3) once reviews are stored.
-        "reviews": None,
+        "reviews": _reviews_today(session, hall, user_id, day),
+    }
+
+
+def _reviews_today(session: Session, hall: Hall, user_id: int, day) -> dict | None:
+    """Today's reviews (好差评) of this staff member: count, mean score (1–5) and bad ones (≤ 2)."""
+    try:
+        from .devices import Review
+    except ImportError:  # the review boxes' store is not installed
+        return None
+    start = clock.to_utc(datetime.combine(day, time(0), tzinfo=clock.zone(hall.timezone)))
+    scores = list(
+        session.exec(select(Review.score).where(Review.hall_id == hall.id, Review.staff_id == user_id, Review.at >= start)).all()
+    )
+    return {
+        "count": len(scores),
+        "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+        "bad": sum(1 for s in scores if s <= 2),
     }
 
 
@@ -138,8 +154,11 @@ def hall_alerts(windows: list[dict], queue: list[dict], devices: list[dict] = ()
             top = max(backlog, key=lambda code: waiting[code]["waiting"])
             alerts.append({"kind": "idle_window", "window": w["number"], "service": top, "waiting": waiting[top]["waiting"]})
     for d in devices:
+        if d.get("revoked"):
+            continue
+        name = d.get("device") or d.get("name")
         if not d.get("online", True):
-            alerts.append({"kind": "device_offline", "device": d.get("name") or d.get("id")})
-        if d.get("paper_out"):
-            alerts.append({"kind": "paper_out", "device": d.get("name") or d.get("id")})
+            alerts.append({"kind": "device_offline", "device": name, "window": d.get("window")})
+        if d.get("paper") == "out":
+            alerts.append({"kind": "paper_out", "device": name})
     return alerts

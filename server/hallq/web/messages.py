@@ -30,6 +30,9 @@ ERRORS = {
     "manager_only": _l("Only a hall manager may do this."),
     "login_required": _l("Please sign in again."),
     "csrf_failed": _l("The page is out of date. Reload it and try again."),
+    "stale_suggestion": _l("The hall has changed since this suggestion was made. Look at the new suggestions."),
+    "not_qualified": _l("The staff member at that window is not qualified for this service."),
+    "device_exists": _l("A device with this name already exists."),
     "network": _l("The server cannot be reached. Check the network and try again."),
 }
 
@@ -80,6 +83,7 @@ def page_strings() -> dict:
         "suggestions_unavailable": _("The balancer is not installed on this server yet."),
         "apply": _("Apply"),
         "called_to": _("Ticket %(number)s to window %(window)s"),
+        "reviews_text": _("%(count)s · mean %(mean)s of 5 · %(bad)s bad"),
         "labels": {"open": _("Open"), "close": _("Close"), "move": _("Move"), "window": _("Window %(number)s")},
         "kiosk": {
             "waiting": _("%(n)s waiting"),

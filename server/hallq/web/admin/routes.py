@@ -19,7 +19,7 @@ from .edits import EDITS, retire
 
 @bp.get("/<hall>")
 @roles_required(*MANAGERS)
-def overview(hall):
+def overview(hall, new_device: dict | None = None):
     actor = signed_in_actor()
     service = hall_service()
     spec = service.hall_spec(hall, actor=actor)
@@ -30,9 +30,19 @@ def overview(hall):
         spec=spec,
         users=service.users(hall, actor=actor),
         roles=roles,
-        devices=sources.devices(service, hall),
+        devices=sources.devices(service, hall, include_revoked=True),
+        device_roles=_device_roles(),
+        new_device=new_device,
         me=actor.name,
     )
+
+
+def _device_roles() -> tuple:
+    try:
+        from ...core import devices
+    except ImportError:
+        return ()
+    return devices.ROLES
 
 
 def _apply(hall: str, change) -> None:
@@ -117,3 +127,36 @@ def update_user(hall, name):
     except HallError as exc:
         flash(_problem(exc), "error")
     return redirect(url_for("admin.overview", hall=hall) + "#users")
+
+
+@bp.post("/<hall>/devices")
+@roles_required(*MANAGERS)
+def add_device(hall):
+    """Register a device; its MQTT password is shown on this one page and never again."""
+    registry = sources.device_service(hall_service())
+    if registry is None:
+        return redirect(url_for("admin.overview", hall=hall) + "#devices")
+    f = request.form
+    window = f.get("window", "").strip()
+    try:
+        created = registry.add(
+            hall=hall, name=f.get("name", "").strip(), role=f.get("role", ""), window=int(window) if window.isdigit() else None
+        )
+    except HallError as exc:
+        flash(_problem(exc), "error")
+        return redirect(url_for("admin.overview", hall=hall) + "#devices")
+    return overview(hall, new_device=created), 201
+
+
+@bp.post("/<hall>/devices/<name>/revoke")
+@roles_required(*MANAGERS)
+def revoke_device(hall, name):
+    """Revoke a device's credentials: the broker refuses it from now on."""
+    registry = sources.device_service(hall_service())
+    try:
+        if registry is not None:
+            registry.revoke(hall=hall, name=name)
+            flash(_("Device %(name)s revoked.", name=name), "ok")
+    except HallError as exc:
+        flash(_problem(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + "#devices")

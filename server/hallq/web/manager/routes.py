@@ -40,3 +40,19 @@ def state(hall):
 def suggestions(hall):
     """The balancer's suggestions (issue 5 fills this in; until then it says it is unavailable)."""
     return jsonify(sources.suggestions(hall_service(), hall))
+
+
+@bp.post("/<hall>/suggestions/<suggestion_id>/apply")
+@roles_required(*MANAGERS)
+def apply_suggestion(hall, suggestion_id):
+    """Apply one of the balancer's suggestions; every window change is audited."""
+    from ...core.errors import HallError
+    from ..api.errors import STATUS
+    from ..messages import error_text
+    from ..pages import signed_in_actor
+
+    try:
+        views = sources.apply_suggestion(hall_service(), hall, suggestion_id, signed_in_actor())
+    except HallError as exc:
+        return jsonify({"error": {"code": exc.code, "message": error_text(exc.code, exc.message)}}), STATUS.get(exc.kind, 409)
+    return jsonify({"windows": views})

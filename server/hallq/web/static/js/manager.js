@@ -99,7 +99,7 @@
     renderAlerts(); renderQueue(); renderWaiting(); renderMap();
   }
   let pending = null;
-  function refreshSoon() { if (!pending) pending = setTimeout(() => { pending = null; refreshExtra(); }, 250); }
+  function refreshSoon() { if (!pending) pending = setTimeout(() => { pending = null; refreshExtra(); refreshSuggestions(); }, 250); }
 
   async function refreshSuggestions() {
     const r = await H.api("GET", page.suggestions);
@@ -109,8 +109,16 @@
   function renderSuggestions(data) {
     const list = $("suggestions");
     if (!data.available) { list.replaceChildren(el("li", { class: "calm", text: T.suggestions_unavailable })); return; }
-    const items = (data.suggestions || []).map((s) => el("li", { class: "suggestion", text: s.text || s.summary || JSON.stringify(s) }));
+    const items = (data.suggestions || []).map((s) => el("li", { class: "suggestion", "data-suggestion": s.id },
+      el("span", { text: (H.english && s.reason_en) || s.reason || s.kind + " " + s.service }), " ",
+      el("button", { class: "primary", text: T.apply, onclick: () => applySuggestion(s) })));
     list.replaceChildren(...(items.length ? items : [el("li", { class: "calm", text: T.no_suggestions })]));
+  }
+
+  async function applySuggestion(s) {
+    const r = await H.api("POST", `${page.suggestions}/${s.id}/apply`, {});
+    if (r.ok) say(T.saved, "ok"); else say(H.errorText(r.data.error), "error");
+    refreshSuggestions();
   }
 
   async function saveServices(number) {

@@ -71,7 +71,8 @@
     $("fig-served").textContent = f.served;
     $("fig-no-show").textContent = f.no_show;
     $("fig-mean").textContent = H.minutesText(f.mean_handling_minutes);
-    $("fig-reviews").textContent = f.reviews === null || f.reviews === undefined ? T.none : (f.reviews.count !== undefined ? f.reviews.count : f.reviews);
+    const rv = f.reviews;
+    $("fig-reviews").textContent = !rv ? T.none : rv.count === 0 ? "0" : H.format(T.reviews_text, { count: rv.count, mean: rv.mean_score, bad: rv.bad });
   }
 
   async function act(action) {
@@ -120,7 +121,7 @@
       if (e.window === page.window && e.data && e.data.window_state) {
         if (!view || e.data.window_state.version >= view.version) { view = e.data.window_state; render(); }
       }
-      if (e.window === page.window && e.kind === "ticket.completed") loadFigures();
+      if (e.window === page.window && (e.kind === "ticket.completed" || e.kind === "review.recorded")) loadFigures();
     },
     queue(q) { queue = q.services; renderQueues(); },
     error(err) { say(H.errorText(err), "error"); },

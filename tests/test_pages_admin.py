@@ -1,0 +1,88 @@
+"""Administration pages: a hall is configured and staffed without editing files,
+through the same validation and upsert as `hallq hall load`; every change is audited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from hallq.core.models import AuditEntry
+
+PASSWORD = "password-admin"
+
+
+@pytest.fixture
+def admin_client(app, hall):
+    hall.add_user(name="mgr", role="manager", password=PASSWORD, hall="district")
+    client = app.test_client()
+    client.post("/login", data={"name": "mgr", "password": PASSWORD, "csrf_token": token(client, "/login")})
+    return client
+
+
+def token(client, path="/admin/district") -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def post(client, path, **form):
+    return client.post(path, data={"csrf_token": token(client), **form})
+
+
+def flashes(client) -> list[tuple[str, str]]:
+    return re.findall(r'class="flash (\w+)" role="alert">(.*?)<', client.get("/admin/district").get_data(as_text=True))
+
+
+def test_a_new_service_and_window_reach_the_live_hall(admin_client, hall):
+    post(admin_client, "/admin/district/services", code="VS", name="视频办", name_en="Video service", prefix="V",
+         zone="personal", handling_minutes="8", daily_quota="", hours="")
+    assert flashes(admin_client) == [("ok", "已保存。")]
+    post(admin_client, "/admin/district/windows", number="21", name="视频办专窗", zone="personal", services=["VS", "SI"])
+    view = hall.window("district", 21)
+    assert view["name"] == "视频办专窗" and [s["code"] for s in view["services"]] == ["SI", "VS"]
+    assert "视频办" in admin_client.get("/kiosk/district").get_data(as_text=True)
+    with hall.db.read() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "hall.edit", AuditEntry.actor == "mgr")).first()
+
+
+def test_bad_changes_are_refused_with_a_reason_and_change_nothing(admin_client, hall):
+    post(admin_client, "/admin/district/services", code="XX", name="重复号头", prefix="A", handling_minutes="5")
+    [(kind, text)] = flashes(admin_client)
+    assert kind == "error" and "prefix" in text
+    post(admin_client, "/admin/district/services", code="YY", name="坏数字", prefix="Y", handling_minutes="many")
+    assert flashes(admin_client)[0][0] == "error"
+    assert "XX" not in {q["service"] for q in hall.queue("district")}
+
+
+def test_retiring_a_window_hides_it(admin_client, hall):
+    post(admin_client, "/admin/district/windows/20/retire")
+    assert 20 not in [w["number"] for w in hall.windows("district")]
+
+
+def test_accounts_are_created_deactivated_and_limited_by_role(admin_client, hall, app):
+    post(admin_client, "/admin/district/users", name="newstaff", role="staff", password="new-password", display_name="新员工", staff_no="1099")
+    assert hall.actor_for_login("newstaff", "new-password") is not None
+    post(admin_client, "/admin/district/users/newstaff", display_name="新员工", staff_no="1099", role="staff", active_present="1")
+    assert hall.actor_for_login("newstaff", "new-password") is None  # unticked "active": deactivated
+    post(admin_client, "/admin/district/users", name="boss", role="admin", password="boss-password")
+    assert flashes(admin_client)[0][0] == "error"  # a manager may not create an admin
+    post(admin_client, "/admin/district/users/mgr", role="staff", active_present="1", active="on")
+    assert flashes(admin_client)[0][0] == "error"  # nor demote themself
+    staff = app.test_client()
+    hall.add_user(name="plain", role="staff", password="plain-password", hall="district")
+    staff.post("/login", data={"name": "plain", "password": "plain-password", "csrf_token": token(staff, "/login")})
+    assert staff.get("/admin/district").status_code == 403
+
+
+def test_devices_are_registered_shown_once_and_revoked(admin_client, hall):
+    pytest.importorskip("hallq.core.device_actions")
+    r = post(admin_client, "/admin/district/devices", name="dispenser-1", role="dispenser", window="")
+    assert r.status_code == 201
+    password = re.search(r'id="new-device-password">([^<]+)<', r.get_data(as_text=True)).group(1)
+    page = admin_client.get("/admin/district").get_data(as_text=True)
+    assert "dispenser-1" in page and password not in page  # shown once only
+    alerts = admin_client.get("/manager/district/state").get_json()["alerts"]
+    assert {"kind": "device_offline", "device": "dispenser-1", "window": None} in alerts
+    post(admin_client, "/admin/district/devices/dispenser-1/revoke")
+    assert ("ok", "设备 dispenser-1 的凭据已吊销。") in flashes(admin_client)
+    assert not [a for a in admin_client.get("/manager/district/state").get_json()["alerts"] if a["kind"] == "device_offline"]
