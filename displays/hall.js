@@ -6,7 +6,7 @@
   const layout = D.params.get("layout");
   if (layout === "portrait") document.body.classList.add("portrait");
   if (layout === "landscape") document.body.classList.add("landscape");
-  const MAX_CALLS = layout === "portrait" ? 10 : 7;
+  const MAX_CALLS = layout === "portrait" || (!layout && window.innerHeight > window.innerWidth) ? 9 : 6;
   $("t-latest").textContent = T.latest;
   $("t-waiting").textContent = T.waiting;
   $("notice").textContent = D.params.get("notice") || T.notice;
@@ -30,7 +30,8 @@
   }
 
   function renderQueue(services) {
-    $("queue").replaceChildren(...services.map((q) => {
+    const byPrefix = [...services].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    $("queue").replaceChildren(...byPrefix.map((q) => {
       const tr = document.createElement("tr");
       tr.dataset.service = q.service;
       const name = document.createElement("td");

@@ -109,7 +109,7 @@ def layout(session: Session, hall: Hall) -> dict:
     zones = session.exec(select(Zone).where(Zone.hall_id == hall.id, Zone.active == True).order_by(Zone.id)).all()  # noqa: E712
     zone_codes = {z.id: z.code for z in zones}
     services = session.exec(
-        select(Service).where(Service.hall_id == hall.id, Service.active == True).order_by(Service.code)  # noqa: E712
+        select(Service).where(Service.hall_id == hall.id, Service.active == True).order_by(Service.prefix)  # noqa: E712
     ).all()
     return {
         "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en} for z in zones],

@@ -37,7 +37,8 @@
   }
 
   function renderQueue() {
-    $("queue-rows").replaceChildren(...queue.map((q) => {
+    const byPrefix = [...queue].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    $("queue-rows").replaceChildren(...byPrefix.map((q) => {
       const t = extra.trends[q.service] || {};
       const arrow = { rising: "↑", falling: "↓", steady: "→" }[t.trend] || "";
       return el("tr", { "data-service": q.service },

@@ -1,0 +1,176 @@
+"""Refresh docs/screenshots/: `python -m hallq.web.screenshots [--out DIR]`.
+
+Builds the example hall in a temporary database, brings it to life (tickets,
+open windows, a call, a pause), serves it on a free local port and photographs
+every page in Chinese with headless Chromium (Playwright, the browser at
+HALLQ_CHROMIUM or /usr/bin/chromium)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+STAFF = [("staff01", "王芳", "1001"), ("staff02", "李娜", "1002"), ("staff03", "张伟", "1003"), ("staff04", "刘洋", "1004"),
+         ("staff05", "陈静", "1005"), ("staff11", "黄磊", "1011"), ("staff12", "周婷", "1012"), ("staff13", "吴昊", "1013")]
+WINDOWS = [1, 2, 3, 4, 5, 11, 12, 13]
+
+
+def populate(service, password: str) -> str:
+    """Accounts, 40 tickets, eight open windows at work; returns a waiting ticket's id for the tracker."""
+    from ..demo import demo_spec
+
+    service.load_hall(demo_spec())
+    service.add_user(name="manager", role="manager", password=password, hall="district", display_name="周经理")
+    service.add_user(name="kiosk", role="device", password=password, hall="district", display_name="取号机")
+    for name, display, no in STAFF:
+        service.add_user(name=name, role="staff", password=password, hall="district", display_name=display, staff_no=no)
+    kiosk = service.actor_for_login("kiosk", password)
+    rng = random.Random(7)
+    mix = ["SI"] * 6 + ["MI"] * 5 + ["HR"] * 3 + ["HF"] * 3 + ["BL"] * 2 + ["TX"] * 3 + [s["code"] for s in service.layout("district")["services"]]
+    tickets = [service.issue_ticket("district", service=rng.choice(mix), actor=kiosk, channel="kiosk",
+                                    priority="green" if rng.random() < 0.08 else "normal") for _ in range(40)]
+    for (name, _, _), number in zip(STAFF, WINDOWS):
+        staff = service.actor_for_login(name, password)
+        service.window_action("district", number, "open", actor=staff)
+        if number == 5:
+            service.window_action("district", number, "pause", actor=staff, reason="开会")
+            continue
+        try:
+            service.window_action("district", number, "call-next", actor=staff)
+            if number % 2:
+                service.window_action("district", number, "start", actor=staff)
+        except Exception:  # nothing waiting for this window's services
+            pass
+    waiting = [t for t in tickets if service.ticket("district", t["id"])["status"] == "waiting"]
+    return waiting[len(waiting) // 2]["id"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(app, port: int) -> None:
+    import logging
+
+    from .extensions import socketio
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False, use_reloader=False)
+
+
+def _shoot(page, path: Path, **kw) -> None:
+    time.sleep(0.6)  # let the live data and fonts settle: these are pictures, not tests
+    page.screenshot(path=str(path), **kw)
+    print(f"wrote {path}")
+
+
+def take(base: str, out: Path, password: str, ticket_id: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    chromium = os.environ.get("HALLQ_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+
+        def context(width, height, user=None, **kw):
+            ctx = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", **kw)
+            page = ctx.new_page()
+            if user:
+                page.goto("/login")
+                page.fill("#name", user)
+                page.fill("#password", password)
+                page.click("button[type=submit]")
+                page.wait_for_load_state()
+            return page
+
+        page = context(1280, 720)
+        page.goto("/login")
+        _shoot(page, out / "login.png")
+
+        page = context(1366, 820, "staff01")
+        page.wait_for_selector("#my-queues tr")
+        page.wait_for_function("document.querySelector('#fig-served').textContent !== '—'")
+        _shoot(page, out / "staff-terminal.png")
+
+        page = context(1440, 900, "manager")
+        page.wait_for_selector(".window-card")
+        page.wait_for_selector("#waiting-rows tr")
+        _shoot(page, out / "manager-live-hall.png", full_page=True)
+
+        page = context(1366, 900, "manager")
+        page.goto("/admin/district")
+        _shoot(page, out / "admin.png")
+
+        page = context(1280, 900, "kiosk")
+        page.wait_for_function("document.querySelector('[data-waiting=SI]').textContent !== ''")
+        _shoot(page, out / "kiosk.png")
+        page.click("button.service[data-service=MI]")
+        page.wait_for_selector("#ticket:not([hidden])")
+        page.wait_for_function("document.querySelector('#ticket-qr').complete")
+        _shoot(page, out / "kiosk-ticket.png")
+
+        for name, size, query in (("hall-screen-landscape", (1920, 1080), ""), ("hall-screen-portrait", (1080, 1920), "&layout=portrait")):
+            page = context(*size, device_scale_factor=0.5)
+            page.goto(f"/displays/hall.html?hall=district&chime=off&voice=off{query}")
+            page.wait_for_selector("#calls li")
+            _shoot(page, out / f"{name}.png")
+
+        page = context(1024, 600)
+        page.goto("/displays/window.html?hall=district&window=1&chime=off&voice=off")
+        page.wait_for_function("document.querySelector('#number').textContent !== ''")
+        _shoot(page, out / "window-screen.png")
+        page.goto("/displays/window.html?hall=district&window=5")
+        page.wait_for_selector("#paused:not([hidden])")
+        _shoot(page, out / "window-screen-paused.png")
+
+        page = context(390, 844, is_mobile=True, has_touch=True, device_scale_factor=2)
+        page.goto(f"/t/district/{ticket_id}")
+        page.wait_for_function("document.querySelector('#ahead').textContent !== '—'")
+        _shoot(page, out / "phone-tracker.png")
+        browser.close()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="folder for the PNG files")
+    args = parser.parse_args(argv)
+
+    from ..config import load_settings
+    from ..core.service import HallService
+    from ..db import Database
+    from . import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="hallq-screenshots-"))
+    url = f"sqlite:///{tmp / 'hallq.db'}"
+    db = Database.from_url(url)
+    db.create_all()
+    password = secrets.token_urlsafe(12)
+    ticket_id = populate(HallService(db), password)
+    db.dispose()
+
+    settings = load_settings(database_url=url, instance_path=tmp / "instance", log_level="WARNING")
+    app = create_app(settings)
+    port = _free_port()
+    threading.Thread(target=_serve, args=(app, port), daemon=True).start()
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    take(f"http://127.0.0.1:{port}", args.out, password, ticket_id)
+
+
+if __name__ == "__main__":
+    main()
