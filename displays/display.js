@@ -54,7 +54,7 @@
     return lang === "zh" ? String(number).split("").join(" ") : String(number).split("").join(" ");
   }
 
-  let audio = null, voiceOff = params.get("voice") === "off";
+  let audio = null, voiceOff = params.get("voice") === "off", edgeVoice = false;
   const chimeOff = params.get("chime") === "off";
 
   function chime() {
@@ -77,6 +77,7 @@
   const spokenQueue = [];
   let speaking = false;
   function announce(number, windowNumber) {
+    if (edgeVoice) return;  // the edge agent chimes and speaks through the hall's speakers
     spokenQueue.push({ number, windowNumber });
     if (!speaking) speakNext();
   }
@@ -113,7 +114,7 @@
       banner.hidden = !s.offline;
       if (s.offline) banner.textContent = T.edgeOffline;
       document.body.classList.remove("disconnected");
-      if (s.voice === "edge" || s.edge_voice) voiceOff = true;
+      edgeVoice = s.voice === "edge";
       handlers.snapshot(s);
     });
     socket.on("disconnect", down);

@@ -55,12 +55,19 @@
     snapshot(s) {
       $("hall-name").textContent = D.name(s.hall);
       document.title = D.name(s.hall);
-      // Rebuild from the windows: the tickets now at a window, newest call first.
-      const atWindows = s.windows.filter((w) => w.ticket && w.ticket.called_at)
-        .map((w) => ({ number: w.ticket.number, window: w.number, at: w.ticket.called_at }))
-        .sort((a, b) => (a.at < b.at ? 1 : -1));
-      const known = new Set(atWindows.map((c) => c.number));
-      calls = [...atWindows, ...calls.filter((c) => !known.has(c.number))].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 20);
+      // Rebuild from the windows (the tickets now at a window), the edge agent's recent
+      // calls when it sends them, and the calls this page saw before a reconnect.
+      const fresh = s.windows.filter((w) => w.ticket && w.ticket.called_at)
+        .map((w) => ({ number: w.ticket.number, window: w.number, at: w.ticket.called_at }));
+      for (const c of s.calls || []) {
+        if (c && typeof c.number === "string" && typeof c.window === "number") fresh.push({ number: c.number, window: c.window, at: c.at || "" });
+      }
+      const newest = new Map();
+      for (const c of [...fresh, ...calls]) {
+        const seen = newest.get(c.number);
+        if (!seen || c.at > seen.at) newest.set(c.number, c);
+      }
+      calls = [...newest.values()].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 20);
       renderCalls();
       renderQueue(s.queue);
     },
