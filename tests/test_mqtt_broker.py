@@ -82,6 +82,20 @@ def test_a_device_publishing_on_another_devices_topic_is_refused(mqtt, device, h
     assert json.loads(retained.data)["version"] != 999
 
 
+def test_a_request_delivered_twice_over_the_broker_has_one_effect(mqtt, device, hall):
+    link = device("dispenser", "disp-1")
+    answers: list = []
+    link.client.message_callback_add(topics.response("district", "disp-1"), lambda c, u, m: answers.append(json.loads(m.payload)))
+    body = json.dumps({"id": "twice", "action": "issue_ticket", "service": "SI", "at": time.time()}).encode()
+
+    link.publish_raw(topics.request("district", "disp-1"), body)
+    link.publish_raw(topics.request("district", "disp-1"), body)  # as a QoS 1 redelivery would
+
+    wait_for(lambda: len(answers) == 2, what="both answers")
+    assert answers[0] == answers[1] and answers[0]["data"]["number"] == "A001"
+    assert tickets(hall) == ["A001"]
+
+
 def test_a_device_cannot_subscribe_to_another_devices_answers(mqtt, device):
     spy = device("dispenser", "disp-s")
     device("dispenser", "disp-t")

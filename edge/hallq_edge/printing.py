@@ -82,6 +82,7 @@ class TicketPrinter:
             self._zh("网络中断时取号，请留意叫号屏\n")
         p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
         if tracker_url and ticket.get("id"):
-            p.qr(tracker_url.replace("{ticket}", ticket["id"]), size=5, center=True)
+            p.set(align="center")
+            p.qr(tracker_url.replace("{ticket}", ticket["id"]), size=5)
             self._zh("扫码查看排队进度\n")
         p.cut()

@@ -67,4 +67,8 @@ class PageHub:
         self.socketio.emit("queue", body, to=HALL_ROOM)
 
     def run(self, host: str = "127.0.0.1", port: int = 8080) -> None:
+        """Serve until the process ends (Werkzeug: one local Chromium is the only client)."""
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.socketio.run(self.app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -129,19 +129,28 @@ def token_create(ctx, name, label) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from settings: 5000).")
+@click.option("--mqtt-port", default=None, type=int, help="Port of the embedded MQTT broker (default from settings: 1883).")
 @click.pass_context
-def serve(ctx, host, port) -> None:
+def serve(ctx, host, port, mqtt_port) -> None:
     """Run the HallQ server."""
+    from .mqtt import broker as mqtt_broker, runtime as mqtt
     from .web import create_app
     from .web.server import PortTaken, serve as run
 
     settings = _settings(ctx)
+    if mqtt_port:
+        settings = settings.model_copy(update={"mqtt_port": mqtt_port})
+    try:
+        mqtt.check_port(settings)
+    except mqtt_broker.PortTaken as exc:
+        raise click.ClickException(str(exc)) from None
     host = host or settings.host
     port = port or settings.port
     _service(ctx).db.dispose()  # migrate before serving
     click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
     try:
-        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads)
+        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads,
+            on_worker_start=lambda app: mqtt.start_for_app(app, settings))
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -150,16 +159,21 @@ def serve(ctx, host, port) -> None:
 @click.option("--host", default="127.0.0.1", help="Address to listen on.")
 @click.option("--port", default=None, type=int, help="HTTP port (default: 5000, or a free one if taken).")
 @click.option("--rate", default=1.0, type=float, help="Speed of the simulated hall (2 = twice as busy).")
+@click.option("--mqtt-port", default=None, type=int, help="Embedded MQTT broker port (default: 1883, or a free one if taken).")
 @click.pass_context
-def demo(ctx, host, port, rate) -> None:
-    """Load the example hall and run it live, with simulated visitors and staff."""
+def demo(ctx, host, port, rate, mqtt_port) -> None:
+    """Load the example hall and run it live, with simulated visitors, staff and devices."""
     from .demo import run_demo
 
-    run_demo(_settings(ctx), host=host, port=port, rate=rate)
+    run_demo(_settings(ctx), host=host, port=port, rate=rate, mqtt_port=mqtt_port)
 
 
 def _register_optional_commands() -> None:
     """Commands from other parts of HallQ, when they are installed."""
+    from .mqtt.commands import broker_config, device
+
+    cli.add_command(device)
+    cli.add_command(broker_config)
     try:
         from .sim.cli import simulate
     except ImportError:

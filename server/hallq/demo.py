@@ -146,7 +146,7 @@ class DemoHall:
                 self._act(number, actor, "resume")
 
 
-def run_demo(settings: Settings, *, host: str, port: int | None, rate: float) -> None:
+def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mqtt_port: int | None = None) -> None:
     """Set up the demo hall and serve it, printing where to look."""
     from .core.service import HallService
     from .db import Database
@@ -171,6 +171,12 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float) ->
             port = free_port(host)
     base = f"http://{host}:{port}"
     slug = spec.hall.slug
+    from .mqtt import demo_devices
+
+    settings = demo_devices.choose_port(settings, mqtt_port)
+    if not settings.public_base_url:
+        settings = settings.model_copy(update={"public_base_url": base})
+    screen_port = free_port(host)
     click.echo(
         "\n".join(
             [
@@ -183,6 +189,8 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float) ->
                 f"  staff login      {creds['staff'][0]} / {creds['staff'][1]}  (window 1)",
                 f"  kiosk API token  {creds['kiosk_token']}",
                 f"  database         {url}",
+                f"  MQTT broker      {demo_devices.describe(settings)}",
+                f"  edge call screen http://127.0.0.1:{screen_port}/hall.html?hall={slug}  (simulated devices at window {demo_devices.WINDOW})",
                 "Press Ctrl+C to stop.",
                 "",
             ]
@@ -191,6 +199,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float) ->
 
     def start_demo(app) -> None:
         DemoHall(app.extensions["hallq"], spec, rate=rate).start()
+        demo_devices.start_for_demo(app, settings, slug, screen_port=screen_port)
 
     try:
         serve(lambda: create_app(settings), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)

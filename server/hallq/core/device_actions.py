@@ -159,6 +159,12 @@ class DeviceService:
             device, password = devices.add_device(session, hall=hall, name=name, role=role, window=window, now=self.clock.now())
             return {"device": device.name, "username": device.username, "password": password, **_brief(device)}
 
+    def renew(self, *, hall: str, name: str) -> dict:
+        """New credentials for a registered device; the answer holds the password, shown this once."""
+        with self.db.write() as session:
+            device, password = devices.renew_device(session, hall=hall, name=name)
+            return {"device": device.name, "username": device.username, "password": password, **_brief(device)}
+
     def revoke(self, *, hall: str, name: str) -> dict:
         with self.db.write() as session:
             return devices.device_view(devices.revoke_device(session, hall=hall, name=name, now=self.clock.now()), hall)

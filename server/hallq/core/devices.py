@@ -177,6 +177,15 @@ def revoke_device(session: Session, *, hall: str, name: str, now: datetime) -> D
     return device
 
 
+def renew_device(session: Session, *, hall: str, name: str) -> tuple[Device, str]:
+    """Give a device a new password (the old one stops working at its next connect)."""
+    device = find_device(session, hall=hall, name=name)
+    password = secrets.token_urlsafe(24)
+    device.password_hash = hash_password(password)
+    session.add(device)
+    return device, password
+
+
 def devices(session: Session, hall: str, *, include_revoked: bool = False) -> list[Device]:
     """The hall's devices, by name."""
     hall_row = _hall(session, hall)

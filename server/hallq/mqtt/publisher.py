@@ -26,13 +26,13 @@ CALL_KINDS = ("ticket.called", "ticket.recalled")
 
 class MqttPublisher:
     def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = 60.0,
-                 block_size: int = 20, tracker_url: str = "", queue_interval: float = 0.3):
+                 block_size: int = 20, public_base_url: str = "", queue_interval: float = 0.3):
         self.halls = halls
         self.devices = device_service
         self.send = send  # send(topic, payload_bytes, retain)
         self.request_max_age = request_max_age
         self.block_size = block_size
-        self.tracker_url = tracker_url
+        self.public_base_url = public_base_url.rstrip("/")
         self.queue_interval = queue_interval
         self._versions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
@@ -116,7 +116,9 @@ class MqttPublisher:
             ]
         return schemas.DeviceConfig(
             device=device.name, role=device.role, hall=info, window=device.window, services=services,
-            request_max_age=self.request_max_age, block_size=self.block_size, tracker_url=self.tracker_url,
+            request_max_age=self.request_max_age, block_size=self.block_size,
+            # The phone tracker's page; dispensers print it as the ticket's QR code.
+            tracker_url=f"{self.public_base_url}/t/{hall}/{{ticket}}" if self.public_base_url else "",
             server_time=utcnow(),
         ).model_dump(mode="json")
 

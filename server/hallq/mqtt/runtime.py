@@ -23,7 +23,7 @@ class MqttRuntime:
     """Everything MQTT for one HallService; start() and stop()."""
 
     def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
-                 request_max_age: float = 60.0, block_size: int = 20, tracker_url: str = "", client_id: str = "hallq-server"):
+                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "hallq-server"):
         self.halls = halls
         self.devices = DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
@@ -34,7 +34,7 @@ class MqttRuntime:
         self.url = url
         self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age)
         self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
-                                       block_size=block_size, tracker_url=tracker_url)
+                                       block_size=block_size, public_base_url=public_base_url)
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
                                on_availability=self._availability, on_connected=self._connected)
 
@@ -91,15 +91,22 @@ class MqttRuntime:
             pass
 
 
+def check_port(settings) -> None:
+    """Raise broker.PortTaken, with a plain message, when the embedded broker's port is taken."""
+    from .broker import check_port as check
+
+    if settings.mqtt_enabled and not settings.mqtt_url:
+        check(settings.mqtt_host, settings.mqtt_port)
+
+
 def start_for_app(app, settings) -> MqttRuntime | None:
     """Start MQTT for a Flask app built by create_app, as settings say (None when turned off)."""
     if not settings.mqtt_enabled:
         return None
-    base = settings.public_base_url.rstrip("/")
     runtime = MqttRuntime(
         app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
-        tracker_url=f"{base}/track/{{ticket}}" if base else "",
+        public_base_url=settings.public_base_url,
     ).start()
     app.extensions["hallq.mqtt"] = runtime
     return runtime

@@ -1,0 +1,91 @@
+"""The command line: `hallq device add`, `hallq serve` with a taken MQTT port,
+and `hallq demo` choosing a free one."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE_HALL
+from hallq.cli import cli
+from hallq.config import load_settings
+from hallq.core.devices import verify_password
+from hallq.mqtt import demo_devices
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = CliRunner().invoke(cli, ["--database-url", url, "hall", "load", str(EXAMPLE_HALL)])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+@pytest.fixture
+def busy_port():
+    """A port something already listens on (as Mosquitto holds 1883 here)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+def test_device_add_prints_credentials_once_as_json(db):
+    result = run("--database-url", db, "device", "add", "--hall", "district", "--role", "caller", "--id", "caller-5", "--window", "5", "--json")
+
+    assert result.exit_code == 0, result.output
+    creds = json.loads(result.output)
+    assert creds["device"] == "caller-5" and creds["username"] == "district.caller-5"
+    assert len(creds["password"]) >= 24
+    listed = run("--database-url", db, "device", "list", "--hall", "district").output
+    assert "caller-5" in listed and creds["password"] not in listed
+
+
+def test_device_add_refuses_what_makes_no_sense(db):
+    no_window = run("--database-url", db, "device", "add", "--hall", "district", "--role", "review", "--id", "r1")
+    twice = [run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d1") for _ in range(2)]
+    bad_id = run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "A/B")
+
+    assert no_window.exit_code == 1 and "window_required" in no_window.output
+    assert twice[0].exit_code == 0 and twice[1].exit_code == 1 and "device_exists" in twice[1].output
+    assert bad_id.exit_code == 1 and "bad_device_id" in bad_id.output
+
+
+def test_revoked_device_is_left_out_of_broker_config(db, tmp_path):
+    run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d1")
+    run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d2")
+    run("--database-url", db, "device", "revoke", "--hall", "district", "--id", "d1")
+
+    result = run("--database-url", db, "broker-config", "--mosquitto", str(tmp_path / "m"))
+
+    assert result.exit_code == 0, result.output
+    passwords = (tmp_path / "m" / "passwords").read_text()
+    assert "district.d2:" in passwords and "district.d1:" not in passwords
+    server_password = result.output.split("hallq-server:")[1].split("@")[0]
+    server_hash = passwords.split("hallq-server:")[1].split("\n")[0]
+    assert verify_password(server_password, server_hash)
+
+
+def test_serve_says_plainly_that_the_mqtt_port_is_taken(db, busy_port):
+    result = run("--database-url", db, "serve", "--port", "0", "--mqtt-port", str(busy_port))
+
+    assert result.exit_code == 1
+    assert f"MQTT port {busy_port} on 127.0.0.1 is already in use" in result.output
+    assert "--mqtt-port" in result.output and "MQTT_URL" in result.output
+
+
+def test_demo_takes_a_free_mqtt_port_when_the_configured_one_is_taken(busy_port, tmp_path):
+    settings = load_settings(instance_path=tmp_path, mqtt_port=busy_port)
+
+    chosen = demo_devices.choose_port(settings, None)
+
+    assert chosen.mqtt_port != busy_port
+    assert f":{chosen.mqtt_port}" in demo_devices.describe(chosen)
+    assert demo_devices.choose_port(settings, 2883).mqtt_port == 2883
