@@ -3,7 +3,7 @@
 Builds the example hall in a temporary database, brings it to life (tickets,
 open windows, a call, a pause), serves it on a free local port and photographs
 every page in Chinese with headless Chromium (Playwright, the browser at
-HALLQ_CHROMIUM or /usr/bin/chromium)."""
+HALLQ_CHROMIUM or /usr/bin/chromium; Debian's fonts-noto-cjk draws the Chinese)."""
 
 from __future__ import annotations
 
