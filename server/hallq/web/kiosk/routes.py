@@ -13,6 +13,7 @@ from .. import hall_service
 from ..api.errors import STATUS
 from ..messages import error_text
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
+from ..tracker.routes import tracker_url
 from . import bp
 
 log = logging.getLogger("hallq.kiosk")
@@ -53,7 +54,7 @@ def issue(hall):
         )
     except HallError as exc:
         return jsonify({"error": {"code": exc.code, "message": error_text(exc.code, exc.message)}}), STATUS.get(exc.kind, 409)
-    ticket["tracker_url"] = url_for("tracker.track", hall=hall, ticket_id=ticket["id"], _external=True)
+    ticket["tracker_url"] = tracker_url(hall, ticket["id"])
     ticket["qr_url"] = url_for("tracker.qr", hall=hall, ticket_id=ticket["id"])
     ticket["printed"] = _print(hall, ticket, str(body.get("dispenser") or ""))
     return jsonify(ticket), 201
