@@ -12,7 +12,6 @@ from sqlmodel import select
 from hallq.core.device_actions import DeviceService
 from hallq.core.models import Ticket
 from hallq.mqtt.bridge import RequestBridge
-from hallq.mqtt import schemas
 from mqtt_support import open_window
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)

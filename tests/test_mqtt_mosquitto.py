@@ -97,7 +97,6 @@ def test_mosquitto_refuses_anonymous_and_wrong_passwords(mosquitto):
 
 
 def test_devices_work_through_mosquitto_and_stay_on_their_own_topics(mosquitto, hall):
-    port = mosquitto.mosquitto_port
     links = []
     for name in ("disp-1", "screen-1"):
         link = make_link(mosquitto, name, mosquitto.creds[name]["password"])

@@ -13,7 +13,7 @@ from sqlmodel import select
 from . import clock, devices, tickets
 from .enums import Role, TicketStatus
 from .errors import Conflict, Invalid, NotFound
-from .models import Hall, Ticket, User, Window
+from .models import Hall, Ticket, Window
 from .service import HallService
 from .txn import Actor, Txn
 from .views import iso
@@ -205,18 +205,6 @@ class DeviceService:
             return {"ticket": ticket, "score": review.score, "level": SCORES[review.score], "window": device.window_number}
 
         return self._write(hall, name, op)
-
-    def window_actor(self, hall: str, name: str) -> Actor:
-        """The staff member signed in at a caller's window, acting through the caller."""
-        with self.db.read() as session:
-            device = devices.find_device(session, hall=hall, name=name)
-            window = session.exec(
-                select(Window).where(Window.hall_id == device.hall_id, Window.number == device.window_number)
-            ).first()
-            staff = session.get(User, window.staff_id) if window is not None and window.staff_id else None
-            if staff is None:
-                raise Conflict("no_staff", f"no one is signed in at window {device.window_number}; sign in on the staff terminal first")
-            return Actor(name=f"{staff.name}@{device.name}", role=Role.STAFF, user_id=staff.id, hall_id=device.hall_id)
 
     def last_completed(self, hall: str, window: int) -> dict | None:
         with self.db.read() as session:

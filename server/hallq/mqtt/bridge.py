@@ -18,17 +18,31 @@ from typing import Callable
 
 from sqlmodel import select
 
+from dataclasses import dataclass
+
 from ..core import devices
 from ..core.device_actions import DeviceService, device_actor
-from ..core.errors import HallError
-from ..core.models import Hall
+from ..core.enums import Role
+from ..core.errors import Conflict, HallError, NotFound
+from ..core.models import Hall, User, Window
 from ..core.service import HallService
+from ..core.txn import Actor
 from . import schemas, topics
 
 log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
                "complete": "complete", "pause": "pause", "resume": "resume"}
 DEFAULT_PAUSE_REASON = "暂停服务"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The device a request came from, as found when it was logged."""
+
+    device_id: int
+    name: str
+    window: int | None
+    actor: Actor | None  # the device itself, or for a caller the staff at its window
 
 
 def _wall_clock() -> datetime:
@@ -91,30 +105,33 @@ class RequestBridge:
             req = schemas.parse_request(payload)
         except schemas.BadRequest as exc:
             return schemas.error(exc.request_id, exc.code, exc.message)
-        now = self.now()
         try:
-            earlier = self._claim(hall, device_name, req, now)
+            sender, earlier = self._claim(hall, device_name, req, self.now())
         except HallError as exc:
             return schemas.error(req.id, exc.code, exc.message, **exc.details)
         if earlier is not None:
             return earlier
         try:
-            answer = schemas.ok(req.id, self._run(hall, device_name, req))
+            answer = schemas.ok(req.id, self._run(hall, sender, req))
         except HallError as exc:
             answer = schemas.error(req.id, exc.code, exc.message, **exc.details)
         except Exception:
             log.exception("request %s of %s/%s failed", req.id, hall, device_name)
-            self._forget(hall, device_name, req.id)  # nothing was committed: let a retry run it
+            self._settle(sender, req.id, None)  # nothing was committed: let a retry run it
             return schemas.error(req.id, "internal", "the server could not handle this request; try again")
-        with self.halls.db.write() as session:
-            device = devices.find_device(session, hall=hall, name=device_name, active=False)
-            devices.store_answer(session, device.id, req.id, answer)
+        self._settle(sender, req.id, answer)
         return answer
 
-    def _claim(self, hall: str, device_name: str, req, now: datetime) -> dict | None:
-        """Log the request; return the stored answer of an earlier delivery, or refuse."""
+    def _claim(self, hall: str, device_name: str, req, now: datetime) -> tuple["Sender | None", dict | None]:
+        """Log the request and say who sent it; or return the stored answer of an earlier delivery, or a refusal."""
         with self.halls.db.write() as session:
-            device = devices.find_device(session, hall=hall, name=device_name)
+            row = session.exec(
+                select(devices.Device, Hall).join(Hall, Hall.id == devices.Device.hall_id)
+                .where(Hall.slug == hall, devices.Device.name == device_name, devices.Device.revoked_at == None)  # noqa: E711
+            ).first()
+            if row is None:
+                raise NotFound("unknown_device", f"no device {device_name!r} in hall {hall}")
+            device, hall_row = row
             seen = session.exec(
                 select(devices.DeviceRequest).where(
                     devices.DeviceRequest.device_id == device.id, devices.DeviceRequest.request_id == req.id
@@ -122,42 +139,57 @@ class RequestBridge:
             ).first()
             if seen is not None:
                 if seen.answer is None:
-                    return schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
-                return seen.answer
+                    return None, schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
+                return None, seen.answer
             age = (now - req.at).total_seconds()
-            if age > self.max_age.total_seconds():
-                return schemas.error(req.id, "request_expired", f"the request is {age:.0f} s old; requests older than {self.max_age.total_seconds():.0f} s are refused")
-            if -age > self.max_age.total_seconds():
-                return schemas.error(req.id, "clock_skew", "the request is dated in the future; check the device's clock")
+            limit = self.max_age.total_seconds()
+            if age > limit:
+                return None, schemas.error(req.id, "request_expired", f"the request is {age:.0f} s old; requests older than {limit:.0f} s are refused")
+            if -age > limit:
+                return None, schemas.error(req.id, "clock_skew", "the request is dated in the future; check the device's clock")
             if req.action not in schemas.ROLE_ACTIONS.get(device.role, ()):
-                return schemas.error(req.id, "action_not_allowed", f"a {device.role} may not {req.action}")
+                return None, schemas.error(req.id, "action_not_allowed", f"a {device.role} may not {req.action}")
             if req.window is not None and req.window != device.window_number:
-                return schemas.error(req.id, "wrong_window", f"device {device.name} belongs to window {device.window_number}, not {req.window}")
+                return None, schemas.error(req.id, "wrong_window", f"device {device.name} belongs to window {device.window_number}, not {req.window}")
+            actor = device_actor(hall_row, device)
+            if req.action in CORE_ACTION:
+                actor = self._staff_at_window(session, hall_row, device)
             devices.claim_request(session, device, req.id, req.action, now)
-        return None
+            return Sender(device.id, device.name, device.window_number, actor), None
 
-    def _forget(self, hall: str, device_name: str, request_id: str) -> None:
+    @staticmethod
+    def _staff_at_window(session, hall: Hall, device: devices.Device) -> Actor | None:
+        """The staff member signed in at a caller's window, acting through the caller (None: nobody)."""
+        staff = session.exec(
+            select(User).join(Window, Window.staff_id == User.id).where(Window.hall_id == hall.id, Window.number == device.window_number)
+        ).first()
+        if staff is None:
+            return None
+        return Actor(name=f"{staff.name}@{device.name}", role=Role.STAFF, user_id=staff.id, hall_id=hall.id)
+
+    def _settle(self, sender: "Sender", request_id: str, answer: dict | None) -> None:
+        """Store the answer for repeats, or forget the request when it had no effect."""
         with self.halls.db.write() as session:
-            device = devices.find_device(session, hall=hall, name=device_name, active=False)
             row = session.exec(
                 select(devices.DeviceRequest).where(
-                    devices.DeviceRequest.device_id == device.id, devices.DeviceRequest.request_id == request_id
+                    devices.DeviceRequest.device_id == sender.device_id, devices.DeviceRequest.request_id == request_id
                 )
-            ).first()
-            if row is not None:
+            ).one()
+            if answer is None:
                 session.delete(row)
+            else:
+                row.answer = answer
+                session.add(row)
 
-    def _run(self, hall: str, name: str, req) -> dict:
-        action = req.action
+    def _run(self, hall: str, sender: "Sender", req) -> dict:
+        action, name = req.action, sender.name
         if action == "issue_ticket":
-            with self.halls.db.read() as session:
-                device = devices.find_device(session, hall=hall, name=name)
-                actor = device_actor(session.get(Hall, device.hall_id), device)
-            return self.halls.issue_ticket(hall, service=req.service, priority=req.priority, actor=actor, channel="dispenser")
+            return self.halls.issue_ticket(hall, service=req.service, priority=req.priority, actor=sender.actor, channel="dispenser")
         if action in CORE_ACTION:
-            window = self._window_of(hall, name)
+            if sender.actor is None:
+                raise Conflict("no_staff", f"no one is signed in at window {sender.window}; sign in on the staff terminal first")
             params = {"reason": req.reason or DEFAULT_PAUSE_REASON} if action == "pause" else {}
-            return self.halls.window_action(hall, window, CORE_ACTION[action], actor=self.devices.window_actor(hall, name), **params)
+            return self.halls.window_action(hall, sender.window, CORE_ACTION[action], actor=sender.actor, **params)
         if action == "review":
             return self.devices.review(hall, name, ticket=req.ticket, score=req.score)
         if action == "reserve_block":
@@ -168,10 +200,6 @@ class RequestBridge:
         if action == "status":
             return self.devices.set_status(hall, name, paper=req.paper, detail=req.detail)
         raise AssertionError(f"unhandled action {action}")  # schemas and ROLE_ACTIONS list every action
-
-    def _window_of(self, hall: str, name: str) -> int:
-        with self.halls.db.read() as session:
-            return devices.find_device(session, hall=hall, name=name).window_number
 
     def availability(self, hall: str, device_name: str, payload: bytes) -> None:
         """Record a device's retained online/offline message (its Last Will says offline)."""

@@ -1,0 +1,213 @@
+"""Staff press → call screen latency over MQTT, with 20 call screens subscribed.
+
+A window caller sends `call_next`; the server's bridge runs it (SQLite, the
+example hall), the publisher sends the call, and each of 20 screens records
+when it arrives. One latency per screen per press; the screens and the caller
+run in a separate process from the server (and the embedded broker), as on a
+real hall network. Prints p50/p99/max for the embedded broker (amqtt, inside
+the server process) and for Mosquitto at 127.0.0.1:1883 (or one started here
+on a free port when none listens there).
+
+Usage:  python benchmarks/mqtt_latency.py [--presses 200] [--screens 20] [--only embedded|mosquitto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "server"), str(ROOT / "edge")]
+
+
+def now_ns() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)  # one clock for both processes
+
+
+# -- the devices' side (child process) ----------------------------------------
+
+def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from hallq.mqtt import topics
+
+    arrivals: dict[str, list[int]] = {}
+    lock = threading.Lock()
+    all_in = threading.Event()
+    ready = threading.Barrier(len(screens) + 1)
+
+    def screen(creds: dict) -> paho.Client:
+        c = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
+        c.username_pw_set(creds["username"], creds["password"])
+
+        def on_connect(client, u, f, rc, p):
+            client.subscribe(topics.calls("district"), qos=1)
+
+        def on_subscribe(client, u, mid, rcs, p):
+            ready.wait()
+
+        def on_message(client, u, m):
+            t = now_ns()
+            number = json.loads(m.payload)["number"]
+            with lock:
+                arrivals.setdefault(number, []).append(t)
+                if len(arrivals[number]) == len(screens):
+                    all_in.set()
+
+        c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        return c
+
+    clients = [screen(s) for s in screens]
+    ready.wait()
+    answers: dict[str, dict] = {}
+    answered = threading.Condition()
+    caller_client = paho.Client(CallbackAPIVersion.VERSION2, client_id=caller["username"])
+    caller_client.username_pw_set(caller["username"], caller["password"])
+
+    def on_answer(client, u, m):
+        body = json.loads(m.payload)
+        with answered:
+            answers[body["id"]] = body
+            answered.notify_all()
+
+    caller_client.on_message = on_answer
+    caller_client.connect("127.0.0.1", port)
+    caller_client.subscribe(topics.response("district", caller["device"]), qos=1)
+    caller_client.loop_start()
+    time.sleep(0.5)
+
+    def ask(action: str, rid: str) -> dict:
+        body = {"id": rid, "action": action, "at": time.time()}
+        caller_client.publish(topics.request("district", caller["device"]), json.dumps(body), qos=1)
+        with answered:
+            answered.wait_for(lambda: rid in answers, timeout=30)
+        return answers.get(rid, {})
+
+    latencies = []
+    for i in range(presses):
+        all_in.clear()
+        t0 = now_ns()
+        answer = ask("call_next", f"call-{i}")
+        if answer.get("status") != "ok":
+            raise SystemExit(f"call_next failed: {answer}")
+        number = answer["data"]["ticket"]["number"]
+        all_in.wait(30)
+        with lock:
+            got = arrivals.get(number, [])
+        latencies += [(t - t0) / 1e6 for t in got]
+        ask("complete", f"done-{i}")
+    for c in clients + [caller_client]:
+        c.disconnect()
+        c.loop_stop()
+    out.put(latencies)
+
+
+# -- the server's side ------------------------------------------------------
+
+def prepare(tmp: Path, screens: int, presses: int):
+    from hallq.core.device_actions import DeviceService
+    from hallq.core.service import HallService
+    from hallq.db import Database
+    from hallq.demo import demo_spec
+
+    db = Database.from_url(f"sqlite:///{tmp / 'bench.db'}")
+    db.create_all()
+    halls = HallService(db)
+    halls.load_hall(demo_spec())  # open around the clock
+    halls.add_user(name="staff1", role="staff", password="staff-password", hall="district", display_name="王芳", staff_no="1001")
+    staff = halls.actor_for_login("staff1", "staff-password")
+    halls.window_action("district", 1, "open", actor=staff)
+    for _ in range(presses + 10):
+        halls.issue_ticket("district", service="SI", actor=staff)
+    registry = DeviceService(halls)
+    caller = registry.add(hall="district", name="caller-1", role="caller", window=1)
+    screen_creds = [registry.add(hall="district", name=f"screen-{i}", role="screen") for i in range(screens)]
+    return halls, caller, screen_creds
+
+
+def measure(label: str, url: str, port: int, args) -> list[float] | None:
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.web.server import free_port
+
+    with tempfile.TemporaryDirectory() as d:
+        halls, caller, screens = prepare(Path(d), args.screens, args.presses)
+        if not url:
+            port = free_port()
+        runtime = MqttRuntime(halls, url=url, port=port).start()
+        runtime.link.connected.wait(10)
+        time.sleep(1)  # let the retained state go out before timing anything
+        out = mp.get_context("spawn").Queue()
+        child = mp.get_context("spawn").Process(target=devices, args=(runtime.port, caller, screens, args.presses, out))
+        child.start()
+        latencies = out.get(timeout=600)
+        child.join(30)
+        runtime.stop()
+        halls.db.dispose()
+    report(label, latencies, args)
+    return latencies
+
+
+def report(label: str, latencies: list[float], args) -> None:
+    latencies.sort()
+    expected = args.presses * args.screens
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{label:<28} screens={args.screens} presses={args.presses} messages={len(latencies)}/{expected}  "
+          f"p50={q[49]:.1f} ms  p99={q[98]:.1f} ms  max={latencies[-1]:.1f} ms")
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--screens", type=int, default=20)
+    parser.add_argument("--only", choices=["embedded", "mosquitto"])
+    args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    print(f"press → call screen latency, {os.cpu_count()} cores")
+    if args.only in (None, "embedded"):
+        measure("embedded broker (amqtt)", "", 0, args)
+    if args.only in (None, "mosquitto"):
+        proc = None
+        port = 1883
+        if not listening(port):
+            binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+            if not os.path.exists(binary):
+                print("mosquitto: not installed, skipped")
+                return
+            from hallq.web.server import free_port
+
+            port = free_port()
+            conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
+            conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+            proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while not listening(port):
+                time.sleep(0.05)
+        try:
+            measure(f"mosquitto 127.0.0.1:{port}", f"mqtt://127.0.0.1:{port}", port, args)
+        finally:
+            if proc is not None:
+                proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
