@@ -41,6 +41,7 @@ def running_server(database_url: str = "", threads: int = 64):
         run("user", "add", "bench-kiosk", "--role", "device", "--hall", "district", "--password-stdin", input="bench-password\n")
         token = run("token", "create", "bench-kiosk").stdout.strip()
         port = _free_port()
+        env["HALLQ_MQTT_PORT"] = str(_free_port())
         proc = subprocess.Popen([*HALLQ, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -71,6 +71,8 @@ def call(base, method, path, token=None, body=None):
 
 
 def start_server(env, port):
+    """`hallq serve` in a subprocess on `port` (its embedded MQTT broker on another free port)."""
+    env = dict(env, HALLQ_MQTT_PORT=str(free_port()))
     proc = subprocess.Popen([sys.executable, "-m", "hallq", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -111,7 +113,7 @@ def test_serve_says_plainly_when_the_port_is_taken(env):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        res = hallq(env, "serve", "--port", str(port), check=False)
+        res = hallq(dict(env, HALLQ_MQTT_PORT=str(free_port())), "serve", "--port", str(port), check=False)
     assert res.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in res.stderr and "--port" in res.stderr
 
