@@ -1,10 +1,10 @@
 // Copies the front-end libraries HallQ serves into the folders it serves them from,
-// with their licences. Run after `npm ci`: `npm run vendor`. The copies are committed
+// with their licences. Run in displays/ after `npm ci`: `npm run vendor`. The copies are committed
 // so a hall's server and edge nodes need neither npm nor the internet.
 const fs = require("fs");
 const path = require("path");
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "..");  // this file lives in displays/
 const targets = ["displays/vendor", "server/hallq/web/static/vendor"];
 const files = [
   ["node_modules/socket.io-client/dist/socket.io.min.js", "socket.io.min.js"],
