@@ -14,7 +14,7 @@ const files = [
 for (const target of targets) {
   fs.mkdirSync(path.join(root, target), { recursive: true });
   for (const [from, to] of files) {
-    fs.copyFileSync(path.join(root, from), path.join(root, target, to));
+    fs.copyFileSync(path.join(__dirname, from), path.join(root, target, to));
   }
   console.log(`vendored into ${target}`);
 }
