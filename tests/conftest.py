@@ -162,3 +162,9 @@ class ApiUsers:
 @pytest.fixture
 def users(hall):
     return ApiUsers(hall)
+
+
+@pytest.fixture
+def users_tokens(users):
+    """Authorization headers of a manager of the example hall."""
+    return users.token("fuzz-manager", "manager")
