@@ -68,6 +68,20 @@ def _emit_window(tx: Txn, kind: str, window: Window, **data) -> None:
     tx.emit(kind, window=window.number, state=str(window.state), version=window.version, **data)
 
 
+def _emit_ticket(tx: Txn, kind: str, window: Window, ticket: Ticket, **data) -> None:
+    """One event about a ticket at a window: who, which number, which service, and the window's new version."""
+    tx.emit(
+        kind,
+        window=window.number,
+        ticket=ticket.public_id,
+        number=ticket.number,
+        service=tx.services[ticket.service_id].code,
+        window_name=window.name,
+        version=window.version,
+        **data,
+    )
+
+
 def open_window(tx: Txn, window: Window) -> Window:
     """Open a window and sign the actor in at it."""
     if window.state != WindowState.CLOSED:
@@ -172,18 +186,7 @@ def _after_call(tx: Txn, window: Window, ticket_id: int, how: str) -> Ticket:
     tx.session.refresh(ticket)
     window.current_ticket_id = ticket.id
     _touch(tx, window, WindowState.SERVING)
-    window.since = tx.now
-    service = tx.services[ticket.service_id]
-    tx.emit(
-        "ticket.called",
-        window=window.number,
-        ticket=ticket.public_id,
-        number=ticket.number,
-        service=service.code,
-        window_name=window.name,
-        how=how,
-        version=window.version,
-    )
+    _emit_ticket(tx, "ticket.called", window, ticket, how=how)
     return ticket
 
 
@@ -227,17 +230,7 @@ def recall(tx: Txn, window: Window) -> Ticket:
     ticket.called_at = tx.now
     tx.session.add(ticket)
     _touch(tx, window)
-    service = tx.services[ticket.service_id]
-    tx.emit(
-        "ticket.recalled",
-        window=window.number,
-        ticket=ticket.public_id,
-        number=ticket.number,
-        service=service.code,
-        window_name=window.name,
-        recalls=ticket.recalls,
-        version=window.version,
-    )
+    _emit_ticket(tx, "ticket.recalled", window, ticket, recalls=ticket.recalls)
     return ticket
 
 
@@ -268,7 +261,7 @@ def _no_show(tx: Txn, window: Window, ticket: Ticket, *, reason: str) -> Ticket:
         ticket.close_reason = reason
         kind = "ticket.no_show"
     tx.session.add(ticket)
-    tx.emit(kind, window=window.number, ticket=ticket.public_id, number=ticket.number, reason=reason, version=window.version)
+    _emit_ticket(tx, kind, window, ticket, reason=reason)
     return ticket
 
 
@@ -280,7 +273,7 @@ def start(tx: Txn, window: Window) -> Ticket:
     ticket.started_at = tx.now
     tx.session.add(ticket)
     _touch(tx, window)
-    tx.emit("ticket.started", window=window.number, ticket=ticket.public_id, number=ticket.number, version=window.version)
+    _emit_ticket(tx, "ticket.started", window, ticket)
     return ticket
 
 
@@ -295,15 +288,7 @@ def complete(tx: Txn, window: Window) -> Ticket:
     tx.session.add(ticket)
     window.current_ticket_id = None
     _touch(tx, window, WindowState.IDLE)
-    tx.emit(
-        "ticket.completed",
-        window=window.number,
-        ticket=ticket.public_id,
-        number=ticket.number,
-        service=tx.services[ticket.service_id].code,
-        staff_id=ticket.staff_id,
-        version=window.version,
-    )
+    _emit_ticket(tx, "ticket.completed", window, ticket, staff_id=ticket.staff_id)
     return ticket
 
 
@@ -330,15 +315,7 @@ def transfer(tx: Txn, window: Window, service_code: str) -> Ticket:
     window.current_ticket_id = None
     _touch(tx, window, WindowState.IDLE)
     tx.audit("ticket.transfer", ticket.number, window=window.number, from_service=source.code, to_service=target.code)
-    tx.emit(
-        "ticket.transferred",
-        window=window.number,
-        ticket=ticket.public_id,
-        number=ticket.number,
-        service=target.code,
-        from_service=source.code,
-        version=window.version,
-    )
+    _emit_ticket(tx, "ticket.transferred", window, ticket, from_service=source.code)
     return ticket
 
 
