@@ -28,7 +28,7 @@ def box(device, pins, hall):
     staff = open_window(hall, 5)
     b = ReviewBox(device("review", "review-5", window=5), hall="district", window=5,
                   buttons=[hardware.button(p, pins) for p in BUTTONS], leds=[hardware.led(p, pins) for p in LEDS],
-                  prompt_seconds=10**9, min_interval=0)
+                  prompt_seconds=10**9, thanks_seconds=600, min_interval=0)
     b.staff = staff
     return b
 

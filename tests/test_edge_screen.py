@@ -84,7 +84,7 @@ def test_keypad_call_reaches_the_screen_page_and_is_announced(caller, screen, pi
     assert call["data"]["window_state"]["ticket"]["number"] == "A001"
     assert call["data"]["window_state"]["staff"] == {"name": "王芳", "staff_no": "1005"}
     assert agent.windows[5]["state"] == "serving"
-    assert caller.answers[-1]["status"] == "ok"
+    assert wait_for(lambda: caller.answers, what="the caller's answer")[-1]["status"] == "ok"
 
     press(pins, RECALL)
     wait_for(lambda: len(agent.player.said) == 2, what="the recall announcement")

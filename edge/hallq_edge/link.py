@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -21,6 +22,14 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hallq.mqtt import topics
+
+def _no_delay(client) -> None:
+    """Send small packets at once: with Nagle's algorithm a request waits for the
+    peer's delayed ACK of the previous packet, some 40 ms per hop."""
+    sock = client.socket()
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 
 log = logging.getLogger("hallq_edge.link")
 
@@ -120,6 +129,7 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("broker refused %s: %s", self.device, reason_code)
             return
+        _no_delay(client)
         client.subscribe([(topics.response(self.hall, self.device), 1)] + [(t, 1) for t in self._subs])
         client.publish(topics.availability(self.hall, self.device), b"online", qos=1, retain=True)
         self._up.set()

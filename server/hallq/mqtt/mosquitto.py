@@ -47,6 +47,7 @@ def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool 
         "message_size_limit 8192",
         "max_inflight_messages 20",
         "max_queued_messages 1000",
+        "set_tcp_nodelay true",  # else Nagle + delayed ACKs add ~40 ms per hop to a call
         "persistence true" if persistence_dir else "persistence false",
     ]
     if persistence_dir:

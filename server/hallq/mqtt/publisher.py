@@ -37,6 +37,8 @@ class MqttPublisher:
         self._versions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
         self._pending: set[str] = set()
+        self._timers: list[threading.Timer] = []
+        self._closed = False
 
     # -- events -----------------------------------------------------------
 
@@ -84,12 +86,20 @@ class MqttPublisher:
 
     def _schedule_queue(self, hall: str) -> None:
         with self._lock:
-            if hall in self._pending:
+            if hall in self._pending or self._closed:
                 return
             self._pending.add(hall)
-        timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
-        timer.daemon = True
+            timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
+            timer.daemon = True
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
+
+    def close(self) -> None:
+        """Stop sending queue summaries (the server is shutting down)."""
+        with self._lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
 
     def _send_queue(self, hall: str) -> None:
         with self._lock:

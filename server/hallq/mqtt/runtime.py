@@ -54,6 +54,7 @@ class MqttRuntime:
         publisher = self.halls.publisher
         if isinstance(publisher, FanOutPublisher) and self.publisher in publisher.publishers:
             publisher.publishers.remove(self.publisher)
+        self.publisher.close()
         self.link.stop()
         self.bridge.stop()
         if self.broker is not None:
