@@ -57,19 +57,31 @@ def mosquitto(hall, sqlite_url, tmp_path):
     conf = conf_dir / "mosquitto.conf"
     if os.geteuid() == 0:  # Mosquitto started as root drops to its own user, who could not read our 0600 files
         conf.write_text(conf.read_text() + "user root\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for(lambda: _listening(port) or proc.poll() is not None, what="mosquitto to listen")
-    if proc.poll() is not None:
-        pytest.fail(f"mosquitto did not start: {proc.stdout.read().decode()}")
+    procs = [_start(binary, conf, port)]
     runtime = MqttRuntime(hall, url=f"mqtt://hallq-server:{SERVER_PASSWORD}@127.0.0.1:{port}").start()
     runtime.mosquitto_port = port
     runtime.creds = creds
     runtime.conf_dir = conf_dir
+
+    def restart() -> None:
+        procs[-1].terminate()
+        procs[-1].wait(10)
+        procs.append(_start(binary, conf, port))
+
+    runtime.restart_broker = restart
     wait_for(runtime.link.connected.is_set, what="the server to connect to mosquitto")
     yield runtime
     runtime.stop()
-    proc.terminate()
-    proc.wait(10)
+    procs[-1].terminate()
+    procs[-1].wait(10)
+
+
+def _start(binary: str, conf, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for(lambda: _listening(port) or proc.poll() is not None, what="mosquitto to listen")
+    if proc.poll() is not None:
+        pytest.fail(f"mosquitto did not start: {proc.stdout.read().decode()}")
+    return proc
 
 
 def _listening(port: int) -> bool:
@@ -118,3 +130,20 @@ def test_devices_work_through_mosquitto_and_stay_on_their_own_topics(mosquitto, 
     finally:
         for link in links:
             link.stop()
+
+
+def test_after_a_mosquitto_restart_the_server_republishes_everything(mosquitto, hall):
+    from hallq_edge.screen import ScreenAgent
+
+    link = make_link(mosquitto, "screen-1", mosquitto.creds["screen-1"]["password"])
+    screen = ScreenAgent(link, hall="district")
+    link.start()
+    try:
+        wait_for(lambda: len(screen.windows) == 20, what="the retained window states")
+        screen.windows.clear()  # nothing is being published now
+        mosquitto.restart_broker()  # no persistence: the new broker holds nothing retained
+
+        wait_for(lambda: not screen.offline and len(screen.windows) == 20 and screen.services, what="the resync")
+        assert screen.hall_info["name"] == "示范区政务服务中心"
+    finally:
+        link.stop()
