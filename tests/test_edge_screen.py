@@ -151,3 +151,14 @@ def test_players_build_the_offline_speech_commands():
     assert ran[1][:2] == ["aplay", "-q"]
     assert [p.rsplit("/", 1)[1] for p in ran[1][2:]] == [
         "please.wav", "A.wav", "0.wav", "3.wav", "2.wav", "go_to.wav", "1.wav", "5.wav", "window.wav"]
+
+
+def test_a_call_delivered_long_after_it_was_made_is_shown_but_not_announced(screen):
+    agent, _ = screen
+    old = {"hall": "district", "window": 7, "window_name": "7号综合窗口", "number": "C009", "ticket": "x", "how": "next",
+           "recalls": 0, "version": 3, "at": "2020-01-01T00:00:00.000000Z"}
+
+    agent._on_call(old)
+
+    assert agent.calls[0]["number"] == "C009"
+    assert agent.announcer.requested == []  # requested synchronously, spoken on the announcer's thread

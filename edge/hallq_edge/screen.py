@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from datetime import datetime, timezone
 
 from hallq.mqtt import topics
 
@@ -28,7 +29,8 @@ class NullHub:
 
 
 class ScreenAgent:
-    def __init__(self, link, *, hall: str, announcer=None, hub=None, window: int | None = None, recent: int = 10):
+    def __init__(self, link, *, hall: str, announcer=None, hub=None, window: int | None = None, recent: int = 10,
+                 announce_within: float = 60.0):
         self.link = link
         self.hall = hall
         self.window = window  # a window screen shows one window; a hall screen all
@@ -39,6 +41,7 @@ class ScreenAgent:
         self.services: list[dict] = []
         self.calls: deque = deque(maxlen=recent)
         self.offline = True
+        self.announce_within = announce_within
         self._announced: set[tuple[int, int]] = set()
         self._lock = threading.RLock()
         link.subscribe(topics.config(hall, link.device), self._on_config)
@@ -110,8 +113,16 @@ class ScreenAgent:
         if state is not None:
             data["window_state"] = state
         self.hub.event({"kind": kind, "hall": self.hall, "window": window, "at": call.get("at"), "data": data})
-        if self.announcer is not None and (self.window is None or self.window == window):
+        if self.announcer is not None and (self.window is None or self.window == window) and not self._stale(call):
             self.announcer.announce(number, window)
+
+    def _stale(self, call: dict) -> bool:
+        """A call from long ago (delivered after an outage) is shown but not announced."""
+        try:
+            at = datetime.fromisoformat(str(call.get("at")).replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return (datetime.now(timezone.utc) - at).total_seconds() > self.announce_within
 
     def _on_queue(self, body: dict) -> None:
         services = body.get("services")
