@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from .errors import Conflict, Invalid, NotFound
@@ -256,25 +256,52 @@ def set_status(session: Session, device: Device, *, now: datetime, paper: str | 
 # -- requests: one effect per request id -----------------------------------
 
 
-def claim_request(session: Session, device: Device, request_id: str, action: str, now: datetime) -> DeviceRequest | None:
-    """Log a request before acting on it; return the earlier entry when the id was seen."""
-    seen = session.exec(
-        select(DeviceRequest).where(DeviceRequest.device_id == device.id, DeviceRequest.request_id == request_id)
+@dataclass(frozen=True)
+class Sender:
+    """The device a request came from: what the request log and the checks need."""
+
+    device_id: int
+    hall_id: int
+    name: str
+    role: str
+    window: int | None
+    last_seen: datetime | None
+
+
+def sender(session: Session, *, hall: str, name: str) -> Sender:
+    """The active device `name` of `hall`, read in one query (this is on every request's path)."""
+    row = session.execute(
+        select(Device.id, Device.hall_id, Device.name, Device.role, Device.window_number, Device.last_seen)
+        .join(Hall, Hall.id == Device.hall_id)
+        .where(Hall.slug == hall, Device.name == name, Device.revoked_at == None)  # noqa: E711
     ).first()
-    if seen is not None:
-        return seen
-    session.add(DeviceRequest(device_id=device.id, request_id=request_id, action=action, received_at=now))
-    device.last_seen = now
-    session.add(device)
-    return None
+    if row is None:
+        raise NotFound("unknown_device", f"no device {name!r} in hall {hall}")
+    return Sender(*row)
 
 
-def store_answer(session: Session, device_id: int, request_id: str, answer: dict) -> None:
-    row = session.exec(
-        select(DeviceRequest).where(DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
-    ).one()
-    row.answer = answer
-    session.add(row)
+def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[bool, dict | None]:
+    """(seen before?, its stored answer — None while it was being handled)."""
+    row = session.execute(
+        select(DeviceRequest.answer).where(DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
+    ).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:
+    """Log a request before acting on it (the unique key makes a concurrent repeat fail)."""
+    session.execute(insert(DeviceRequest).values(device_id=who.device_id, request_id=request_id, action=action, received_at=now))
+    if who.last_seen is None or (now - who.last_seen).total_seconds() > 30:  # no write per request just for this
+        session.execute(update(Device).where(Device.id == who.device_id).values(last_seen=now))
+
+
+def settle_request(session: Session, device_id: int, request_id: str, answer: dict | None) -> None:
+    """Store a request's answer for repeats, or forget it (answer None) when it had no effect."""
+    where = (DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
+    if answer is None:
+        session.execute(delete(DeviceRequest).where(*where))
+    else:
+        session.execute(update(DeviceRequest).where(*where).values(answer=answer))
 
 
 def prune_requests(session: Session, before: datetime) -> int:

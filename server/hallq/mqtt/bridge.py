@@ -21,10 +21,10 @@ from sqlmodel import select
 from dataclasses import dataclass
 
 from ..core import devices
-from ..core.device_actions import DeviceService, device_actor
+from ..core.device_actions import DeviceService
 from ..core.enums import Role
-from ..core.errors import Conflict, HallError, NotFound
-from ..core.models import Hall, User, Window
+from ..core.errors import Conflict, HallError
+from ..core.models import User, Window
 from ..core.service import HallService
 from ..core.txn import Actor
 from . import schemas, topics
@@ -36,7 +36,7 @@ DEFAULT_PAUSE_REASON = "暂停服务"
 
 
 @dataclass(frozen=True)
-class Sender:
+class Origin:
     """The device a request came from, as found when it was logged."""
 
     device_id: int
@@ -106,90 +106,73 @@ class RequestBridge:
         except schemas.BadRequest as exc:
             return schemas.error(exc.request_id, exc.code, exc.message)
         try:
-            sender, earlier = self._claim(hall, device_name, req, self.now())
+            origin, earlier = self._claim(hall, device_name, req, self.now())
         except HallError as exc:
             return schemas.error(req.id, exc.code, exc.message, **exc.details)
         if earlier is not None:
             return earlier
         try:
-            answer = schemas.ok(req.id, self._run(hall, sender, req))
+            answer = schemas.ok(req.id, self._run(hall, origin, req))
         except HallError as exc:
             answer = schemas.error(req.id, exc.code, exc.message, **exc.details)
         except Exception:
             log.exception("request %s of %s/%s failed", req.id, hall, device_name)
-            self._settle(sender, req.id, None)  # nothing was committed: let a retry run it
+            self._settle(origin, req.id, None)  # nothing was committed: let a retry run it
             return schemas.error(req.id, "internal", "the server could not handle this request; try again")
-        self._settle(sender, req.id, answer)
+        self._settle(origin, req.id, answer)
         return answer
 
-    def _claim(self, hall: str, device_name: str, req, now: datetime) -> tuple["Sender | None", dict | None]:
+    def _claim(self, hall: str, device_name: str, req, now: datetime) -> tuple["Origin | None", dict | None]:
         """Log the request and say who sent it; or return the stored answer of an earlier delivery, or a refusal."""
         with self.halls.db.write() as session:
-            row = session.exec(
-                select(devices.Device, Hall).join(Hall, Hall.id == devices.Device.hall_id)
-                .where(Hall.slug == hall, devices.Device.name == device_name, devices.Device.revoked_at == None)  # noqa: E711
-            ).first()
-            if row is None:
-                raise NotFound("unknown_device", f"no device {device_name!r} in hall {hall}")
-            device, hall_row = row
-            seen = session.exec(
-                select(devices.DeviceRequest).where(
-                    devices.DeviceRequest.device_id == device.id, devices.DeviceRequest.request_id == req.id
-                )
-            ).first()
-            if seen is not None:
-                if seen.answer is None:
+            who = devices.sender(session, hall=hall, name=device_name)
+            seen, answer = devices.earlier_request(session, who.device_id, req.id)
+            if seen:
+                if answer is None:
                     return None, schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
-                return None, seen.answer
+                return None, answer
             age = (now - req.at).total_seconds()
             limit = self.max_age.total_seconds()
             if age > limit:
                 return None, schemas.error(req.id, "request_expired", f"the request is {age:.0f} s old; requests older than {limit:.0f} s are refused")
             if -age > limit:
                 return None, schemas.error(req.id, "clock_skew", "the request is dated in the future; check the device's clock")
-            if req.action not in schemas.ROLE_ACTIONS.get(device.role, ()):
-                return None, schemas.error(req.id, "action_not_allowed", f"a {device.role} may not {req.action}")
-            if req.window is not None and req.window != device.window_number:
-                return None, schemas.error(req.id, "wrong_window", f"device {device.name} belongs to window {device.window_number}, not {req.window}")
-            actor = device_actor(hall_row, device)
+            if req.action not in schemas.ROLE_ACTIONS.get(who.role, ()):
+                return None, schemas.error(req.id, "action_not_allowed", f"a {who.role} may not {req.action}")
+            if req.window is not None and req.window != who.window:
+                return None, schemas.error(req.id, "wrong_window", f"device {who.name} belongs to window {who.window}, not {req.window}")
             if req.action in CORE_ACTION:
-                actor = self._staff_at_window(session, hall_row, device)
-            devices.claim_request(session, device, req.id, req.action, now)
-            return Sender(device.id, device.name, device.window_number, actor), None
+                actor = self._staff_at_window(session, who)
+            else:
+                actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id)
+            devices.log_request(session, who, req.id, req.action, now)
+            return Origin(who.device_id, who.name, who.window, actor), None
 
     @staticmethod
-    def _staff_at_window(session, hall: Hall, device: devices.Device) -> Actor | None:
+    def _staff_at_window(session, who: devices.Sender) -> Actor | None:
         """The staff member signed in at a caller's window, acting through the caller (None: nobody)."""
-        staff = session.exec(
-            select(User).join(Window, Window.staff_id == User.id).where(Window.hall_id == hall.id, Window.number == device.window_number)
+        staff = session.execute(
+            select(User.id, User.name).join(Window, Window.staff_id == User.id)
+            .where(Window.hall_id == who.hall_id, Window.number == who.window)
         ).first()
         if staff is None:
             return None
-        return Actor(name=f"{staff.name}@{device.name}", role=Role.STAFF, user_id=staff.id, hall_id=hall.id)
+        return Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id)
 
-    def _settle(self, sender: "Sender", request_id: str, answer: dict | None) -> None:
+    def _settle(self, origin: "Origin", request_id: str, answer: dict | None) -> None:
         """Store the answer for repeats, or forget the request when it had no effect."""
         with self.halls.db.write() as session:
-            row = session.exec(
-                select(devices.DeviceRequest).where(
-                    devices.DeviceRequest.device_id == sender.device_id, devices.DeviceRequest.request_id == request_id
-                )
-            ).one()
-            if answer is None:
-                session.delete(row)
-            else:
-                row.answer = answer
-                session.add(row)
+            devices.settle_request(session, origin.device_id, request_id, answer)
 
-    def _run(self, hall: str, sender: "Sender", req) -> dict:
-        action, name = req.action, sender.name
+    def _run(self, hall: str, origin: "Origin", req) -> dict:
+        action, name = req.action, origin.name
         if action == "issue_ticket":
-            return self.halls.issue_ticket(hall, service=req.service, priority=req.priority, actor=sender.actor, channel="dispenser")
+            return self.halls.issue_ticket(hall, service=req.service, priority=req.priority, actor=origin.actor, channel="dispenser")
         if action in CORE_ACTION:
-            if sender.actor is None:
-                raise Conflict("no_staff", f"no one is signed in at window {sender.window}; sign in on the staff terminal first")
+            if origin.actor is None:
+                raise Conflict("no_staff", f"no one is signed in at window {origin.window}; sign in on the staff terminal first")
             params = {"reason": req.reason or DEFAULT_PAUSE_REASON} if action == "pause" else {}
-            return self.halls.window_action(hall, sender.window, CORE_ACTION[action], actor=sender.actor, **params)
+            return self.halls.window_action(hall, origin.window, CORE_ACTION[action], actor=origin.actor, **params)
         if action == "review":
             return self.devices.review(hall, name, ticket=req.ticket, score=req.score)
         if action == "reserve_block":
