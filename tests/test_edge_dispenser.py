@@ -130,3 +130,10 @@ def test_numbers_survive_a_restart_of_the_dispenser(tmp_path):
     assert (first, second) == ("A001", "A002")
     assert again.take("SI", day, issued_at=datetime.now(timezone.utc)) is None
     assert [t["number"] for t in again.to_hand_in()] == ["A001", "A002"]
+
+
+def test_a_new_day_brings_new_blocks(dispenser, hall):
+    hall.clock.advance(days=1)  # Tuesday 10:00: yesterday's blocks are worth nothing
+
+    assert dispenser.press("SI")["number"] == "A001"  # online; the counter starts again
+    wait_for(lambda: dispenser.blocks.remaining("SI", _today(dispenser)) == 20, what="a block for the new day")

@@ -17,13 +17,23 @@ from mqtt_support import open_window
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def bridge(hall):
+def make_bridge(hall) -> RequestBridge:
     devices = DeviceService(hall)
     devices.add(hall="district", name="disp-1", role="dispenser")
     devices.add(hall="district", name="caller-5", role="caller", window=5)
     devices.add(hall="district", name="review-5", role="review", window=5)
     return RequestBridge(hall, devices, send=lambda t, p: None, max_age=30, now=lambda: NOW)
+
+
+@pytest.fixture
+def bridge(hall):
+    return make_bridge(hall)
+
+
+@pytest.fixture
+def any_bridge(any_hall):
+    """The bridge on SQLite and on PostgreSQL."""
+    return make_bridge(any_hall)
 
 
 def ask(bridge, device: str, **body) -> dict:
@@ -45,7 +55,8 @@ def test_issue_ticket_answers_with_the_ticket(bridge, hall):
     assert tickets(hall) == ["A001"]
 
 
-def test_a_repeated_request_has_one_effect_and_the_same_answer(bridge, hall):
+def test_a_repeated_request_has_one_effect_and_the_same_answer(any_bridge):
+    bridge, hall = any_bridge, any_bridge.halls
     first = ask(bridge, "disp-1", id="same", action="issue_ticket", service="SI")
     second = ask(bridge, "disp-1", id="same", action="issue_ticket", service="SI")
 
@@ -145,7 +156,8 @@ def test_a_revoked_device_is_refused(bridge, hall):
     assert ask(bridge, "disp-1", id="r", action="issue_ticket", service="SI")["error"]["code"] == "unknown_device"
 
 
-def test_reserved_blocks_never_overlap_online_numbers(bridge, hall):
+def test_reserved_blocks_never_overlap_online_numbers(any_bridge):
+    bridge, hall = any_bridge, any_bridge.halls
     ask(bridge, "disp-1", id="t1", action="issue_ticket", service="SI")
     block = ask(bridge, "disp-1", id="b1", action="reserve_block", service="SI", count=20)["data"]
     after = ask(bridge, "disp-1", id="t2", action="issue_ticket", service="SI")["data"]["number"]

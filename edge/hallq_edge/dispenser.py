@@ -93,6 +93,7 @@ class Dispenser:
                 params = {"service": service, **({"priority": priority} if priority else {})}
                 answer = self.link.call("issue_ticket", timeout=self.answer_timeout, **params)
                 if answer is not None and answer.get("status") == "ok":
+                    self._keep_reserve(service)
                     return self._print(answer["data"], offline=False)
                 if answer is not None and answer["error"]["code"] in FINAL_REFUSALS:
                     log.info("ticket refused: %s", answer["error"]["message"])
@@ -103,9 +104,18 @@ class Dispenser:
             self._busy.release()
             self._show()
 
+    def _keep_reserve(self, service: str) -> None:
+        """A new day (or a long offline spell) leaves a service without numbers: fetch a block."""
+        size = int((self.config or {}).get("block_size", 20))
+        if self.blocks.remaining(service, self._today()) <= size // 2:
+            self._in_background(self.sync)
+
+    def _today(self):
+        return self.now().astimezone(ZoneInfo(self.tz)).date()
+
     def _issue_offline(self, service: str, priority: str | None) -> dict | None:
         now = self.now()
-        day = now.astimezone(ZoneInfo(self.tz)).date()
+        day = self._today()
         number = self.blocks.take(service, day, issued_at=now, priority=priority)
         if number is None:
             log.warning("offline and no numbers left for %s", service)
@@ -164,7 +174,7 @@ class Dispenser:
 
     def _top_up(self) -> None:
         size = int((self.config or {}).get("block_size", 20))
-        day = self.now().astimezone(ZoneInfo(self.tz)).date()
+        day = self._today()
         self.blocks.forget_before(day)
         for service in self.buttons:
             if self.blocks.remaining(service, day) > size // 2:
