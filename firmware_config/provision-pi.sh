@@ -27,7 +27,7 @@ if [ -n "$RELEASE" ]; then
 else
   /opt/hallq/venv/bin/pip install --no-deps hallq
 fi
-/opt/hallq/venv/bin/pip install paho-mqtt gpiozero python-escpos qrcode pillow flask flask-socketio simple-websocket tzdata
+/opt/hallq/venv/bin/pip install paho-mqtt gpiozero "python-escpos[usb,serial]" qrcode pillow flask flask-socketio simple-websocket tzdata
 
 # Time matters: requests older than a minute are refused. Sync with the hall's server.
 grep -q "hallq.local" /etc/chrony/chrony.conf || echo "server hallq.local iburst prefer" >> /etc/chrony/chrony.conf
