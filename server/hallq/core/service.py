@@ -9,6 +9,9 @@ through here, so they share one behaviour.
 from __future__ import annotations
 
 
+import time
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
@@ -20,12 +23,17 @@ from .policy import AgingPriorityPolicy, CallingPolicy
 from .txn import SYSTEM, Actor, Txn
 
 
+TOKEN_CACHE_SECONDS = 5.0
+_HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
+
+
 class HallService:
     def __init__(self, db, *, publisher: Publisher | None = None, clock_=None, policy: CallingPolicy | None = None):
         self.db = db
         self.publisher = publisher or NullPublisher()
         self.clock = clock_ or clock.SystemClock()
         self.policy = policy or AgingPriorityPolicy()
+        self._token_cache: dict[str, tuple[float, Actor | None]] = {}
 
     # -- plumbing ---------------------------------------------------------
 
@@ -39,10 +47,17 @@ class HallService:
             raise NotFound("unknown_hall", f"no hall {slug!r}")
         return hall
 
+    def _hall_row(self, session: Session, slug: str):
+        """The hall as a read-only row: what a write needs, without the ORM's bookkeeping."""
+        row = session.connection().execute(_HALL_BY_SLUG, {"slug": slug}).first() if isinstance(slug, str) else None
+        if row is None:
+            raise NotFound("unknown_hall", f"no hall {slug!r}")
+        return row
+
     def _write(self, slug: str, actor: Actor, fn):
         """Run fn(tx) in a write transaction; publish its events after commit."""
         with self.db.write() as session:
-            tx = Txn(session=session, hall=self._hall(session, slug), now=self.clock.now(), actor=actor)
+            tx = Txn(session=session, hall=self._hall_row(session, slug), now=self.clock.now(), actor=actor)
             tickets.sweep(tx)
             result = fn(tx)
             events = list(tx.events)
@@ -205,9 +220,18 @@ class HallService:
             return accounts.create_token(session, user_name=name, now=self.clock.now(), label=label)
 
     def actor_for_token(self, token: str) -> Actor | None:
+        """The token's owner. Answers are remembered for TOKEN_CACHE_SECONDS, so a
+        revoked token or deactivated account stops working within that time."""
+        now = time.monotonic()
+        hit = self._token_cache.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         with self.db.read() as session:
-            user = accounts.user_for_token(session, token)
-            return accounts.actor_for(user) if user else None
+            actor = accounts.actor_for_token(session, token)
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[token] = (now + TOKEN_CACHE_SECONDS, actor)
+        return actor
 
     def actor_for_login(self, name: str, password: str) -> Actor | None:
         with self.db.read() as session:

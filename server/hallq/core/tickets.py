@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from types import SimpleNamespace
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from . import clock, estimate
 from .enums import OPEN_TICKET_STATUSES, Priority, TicketStatus, WindowState
 from .errors import Conflict, Invalid, NotFound, Refused
-from .models import Service, Ticket, TicketCounter, Window
+from .models import Hall, Service, Ticket, TicketCounter, Window
 from .txn import Txn
 
 
@@ -111,7 +112,8 @@ def issue_ticket(tx: Txn, *, service_code: str, priority=None, channel: str = "a
         transfers=0,
     )
     ticket_id = tx.session.connection().execute(_INSERT_TICKET, values).scalar_one()
-    return Ticket(id=ticket_id, **values), ahead, wait
+    # A plain record, not an ORM object: nothing more is written to it in this transaction.
+    return SimpleNamespace(id=ticket_id, window_id=None, called_at=None, started_at=None, finished_at=None, close_reason=None, **values), ahead, wait
 
 
 def find_ticket(tx: Txn, ref: str) -> Ticket:
@@ -193,8 +195,8 @@ def sweep(tx: Txn) -> None:
             tx.emit("window.idle", window=window.number, reason="hall_closed", version=window.version)
 
     day_end = clock.day_end_moment(today, tz)
-    hall.sweep_after = closing if tx.now < closing else day_end
-    session.add(hall)
+    # A Core UPDATE: tx.hall may be a read-only row (see HallService._write).
+    session.execute(update(Hall).where(Hall.id == hall.id).values(sweep_after=closing if tx.now < closing else day_end))
 
 
 def reset_window(window: Window, state: WindowState, now: datetime, keep_staff: bool = False) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from .enums import Role
 from .events import DomainEvent
 from .models import AuditEntry, Hall, Service, Window, WindowService
+
+
+_HALL_SERVICES = select(Service.__table__).where(Service.hall_id == bindparam("hall_id"))
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ class Txn:
 
     @property
     def services(self) -> dict[int, Service]:
-        """The hall's services by id, loaded once per transaction."""
+        """The hall's services by id (read-only rows), loaded once per transaction."""
         if self._services is None:
-            rows = self.session.exec(select(Service).where(Service.hall_id == self.hall.id)).all()
+            rows = self.session.connection().execute(_HALL_SERVICES, {"hall_id": self.hall.id}).all()
             self._services = {s.id: s for s in rows}
         return self._services
 
