@@ -169,3 +169,10 @@ def test_reserved_blocks_never_overlap_online_numbers(any_bridge):
     outside = ask(bridge, "disp-1", id="o2", action="offline_ticket", service="SI", number="A022", issued_at=NOW.isoformat())
     assert outside["error"]["code"] == "not_in_block"
     assert sorted(tickets(hall)) == ["A001", "A002", "A022"]
+
+
+def test_the_request_log_forgets_old_requests(bridge, hall):
+    ask(bridge, "disp-1", id="old", action="status", paper="ok")
+
+    assert DeviceService(hall).prune_requests(older_than=timedelta(days=1)) == 0
+    assert DeviceService(hall).prune_requests(older_than=timedelta(days=-1)) == 1  # "received" before tomorrow

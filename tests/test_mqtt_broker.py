@@ -126,3 +126,19 @@ def test_device_availability_and_last_seen_are_recorded(mqtt, device):
     for name in ("caller-5", "caller-6"):
         seen = wait_for(lambda: (d := mqtt.devices.get("district", name))["online"] is False and d, what=f"{name} offline")
         assert seen["last_seen"] is not None
+
+
+def test_a_connecting_device_gets_only_its_own_retained_messages(mqtt, device):
+    device("caller", "caller-5", window=5)  # its config and window 5's state are now retained
+    creds = mqtt.devices.add(hall="district", name="disp-x", role="dispenser")
+    link = make_link(mqtt, "disp-x", creds["password"])
+    seen: list[str] = []
+    link.client.on_message = lambda c, u, m: seen.append(m.topic)
+    link.subscribe(topics.queue("district"), lambda body: None)
+    link.subscribe(topics.config("district", "disp-x"), lambda body: None)
+    link.start()
+    try:
+        wait_for(lambda: topics.config("district", "disp-x") in seen and topics.queue("district") in seen, what="its own retained messages")
+        assert set(seen) <= {topics.config("district", "disp-x"), topics.queue("district")}
+    finally:
+        link.stop()

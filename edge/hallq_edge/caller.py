@@ -25,6 +25,7 @@ class WindowCaller:
         self.state: dict | None = None
         self.answers: list[dict] = []
         self._busy = threading.Lock()
+        self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
         for action, key in keys.items():
             key.when_pressed = lambda _=None, a=action: self._on_key(a)
         link.subscribe(topics.window_state(hall, window), self._on_state)
@@ -63,12 +64,14 @@ class WindowCaller:
 
     def _show(self) -> None:
         """LED: off when offline, slow blink when paused, steady otherwise."""
-        if not self.link.connected:
-            self.led.off()
-        elif self.state is not None and self.state.get("state") == "paused":
-            self.led.blink(on_time=1, off_time=1)
-        else:
-            self.led.on()
+        with self._led_lock:
+            if not self.link.connected:
+                self.led.off()
+            elif self.state is not None and self.state.get("state") == "paused":
+                self.led.blink(on_time=1, off_time=1)
+            else:
+                self.led.on()
 
     def _flash(self) -> None:
-        self.led.blink(on_time=0.1, off_time=0.1, n=3, background=True)
+        with self._led_lock:
+            self.led.blink(on_time=0.1, off_time=0.1, n=3, background=True)

@@ -49,6 +49,8 @@ class Dispenser:
         self._paper_reported: str | None = None
         self._sync_lock = threading.Lock()
         self.light: str | None = None  # what the LED shows: ready, offline or paper_out
+        self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
+        self._flashing = False
         for code, button in buttons.items():
             button.when_pressed = lambda _=None, c=code: self._on_press(c)
         link.subscribe(topics.config(hall, link.device), self._on_config)
@@ -204,10 +206,22 @@ class Dispenser:
             light, args = "offline", (1, 1)
         else:
             light, args = "ready", None
-        if light == self.light:
-            return
-        self.light = light
-        self.led.on() if args is None else self.led.blink(*args)
+        with self._led_lock:
+            if light == self.light or self._flashing:
+                return
+            self.light = light
+            self.led.on() if args is None else self.led.blink(*args)
 
     def _flash_error(self) -> None:
-        self.led.blink(on_time=0.1, off_time=0.1, n=5, background=True)
+        """Five quick flashes, then the LED shows the dispenser's state again."""
+
+        def flash() -> None:
+            with self._led_lock:
+                self._flashing = True
+                self.light = "error"
+            self.led.blink(on_time=0.1, off_time=0.1, n=5, background=False)
+            with self._led_lock:
+                self._flashing = False
+            self._show()
+
+        threading.Thread(target=flash, daemon=True).start()

@@ -42,6 +42,9 @@ class ReviewBox:
         self._last_sent = float("-inf")
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        # gpiozero's LEDs are not safe to drive from two threads at once (a blink
+        # started on the MQTT thread and stopped by a press fails to join).
+        self._lights = threading.RLock()
         for i, button in enumerate(buttons):
             button.when_pressed = lambda _=None, s=SCORES[i]: self.press(s)
         link.subscribe(topics.window_completed(hall, window), self._on_completed)
@@ -89,9 +92,10 @@ class ReviewBox:
             self._timer.cancel()
 
     def _prompt(self) -> None:
-        for led in self.leds:
-            led.blink(on_time=0.5, off_time=0.5)
-        self.light = "prompt"
+        with self._lights:
+            for led in self.leds:
+                led.blink(on_time=0.5, off_time=0.5)
+            self.light = "prompt"
         self._cancel_timer()
         self._timer = threading.Timer(self.prompt_seconds, self._expire)
         self._timer.daemon = True
@@ -104,14 +108,16 @@ class ReviewBox:
 
     def _thank(self, index: int) -> None:
         self._cancel_timer()
-        for i, led in enumerate(self.leds):
-            led.on() if i == index else led.off()
-        self.light = "thanks"
+        with self._lights:
+            for i, led in enumerate(self.leds):
+                led.on() if i == index else led.off()
+            self.light = "thanks"
         self._timer = threading.Timer(self.thanks_seconds, self._dark)
         self._timer.daemon = True
         self._timer.start()
 
     def _dark(self) -> None:
-        for led in self.leds:
-            led.off()
-        self.light = "dark"
+        with self._lights:
+            for led in self.leds:
+                led.off()
+            self.light = "dark"

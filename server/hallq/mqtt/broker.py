@@ -107,6 +107,43 @@ class DeviceTopicPlugin(BaseTopicPlugin):
         return allowed
 
 
+class _Subscriptions(dict):
+    """amqtt's filter → [(session, qos)] map, iterated over a copy.
+
+    amqtt 0.12 walks its subscriptions while awaiting the topic plugins; a client
+    subscribing or leaving meanwhile made the walk fail ("dictionary changed size
+    during iteration"), and a message was lost for every subscriber after that
+    point. Iterating over a copy makes each broadcast see one consistent list.
+    """
+
+    def __iter__(self):
+        return iter(list(super().keys()))
+
+    def items(self):
+        return [(k, list(v)) for k, v in super().items()]
+
+
+class _Broker(Broker):
+    """amqtt's Broker, without two flaws of amqtt 0.12 (see also _Subscriptions).
+
+    On every connect amqtt replays the retained messages of *every* filter anyone
+    has subscribed to onto the new client, unchecked by the topic plugins (so a
+    device would get other devices' retained topics). Here a client only gets the
+    retained messages of its own subscriptions, which were checked when it
+    subscribed.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._subscriptions = _Subscriptions()
+
+    async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
+        topic_filter = subscription[0]
+        if all(s.client_id != session.client_id for s, _ in self._subscriptions.get(topic_filter, [])):
+            return
+        await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 def check_port(host: str, port: int) -> None:
     """Raise PortTaken with a plain message when host:port cannot be bound."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -153,7 +190,7 @@ class EmbeddedBroker:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                self._broker = Broker(self._config(), loop=loop)
+                self._broker = _Broker(self._config(), loop=loop)
                 loop.run_until_complete(self._broker.start())
             except BaseException as exc:  # reported to start()'s caller
                 failure.append(exc)

@@ -76,7 +76,14 @@ class MqttRuntime:
 
     def _connected(self) -> None:
         # Off the MQTT thread: reading every window and device takes a while.
-        threading.Thread(target=self.publisher.republish_all, name="mqtt-republish", daemon=True).start()
+        threading.Thread(target=self._after_connect, name="mqtt-republish", daemon=True).start()
+
+    def _after_connect(self) -> None:
+        self.publisher.republish_all()
+        try:
+            self.devices.prune_requests()  # a day's request log is plenty: older repeats are refused by age
+        except Exception:
+            log.exception("could not prune the device request log")
 
     def _availability(self, hall: str, device: str, payload: bytes) -> None:
         self.bridge.submit_availability(hall, device, payload)
