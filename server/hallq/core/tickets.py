@@ -154,6 +154,14 @@ def sweep(tx: Txn) -> None:
     hall = tx.hall
     if hall.sweep_after is not None and tx.now < hall.sweep_after:
         return
+    # On PostgreSQL the first writers after closing time or midnight all find the
+    # sweep due. Take the hall's row first and look again: the others wait here for
+    # the first to commit, then find nothing to do, instead of writing back windows
+    # they read before it committed (a lost update, or a deadlock on hall and windows).
+    # tx.hall may be a read-only row read before the lock: look again at the locked row.
+    due = tx.session.execute(select(Hall.sweep_after).where(Hall.id == hall.id).with_for_update()).scalar_one()
+    if due is not None and tx.now < due:
+        return
     tz = hall.timezone
     today = clock.business_date(tx.now, tz)
     spans = clock.parse_hours(hall.hours)
