@@ -92,3 +92,7 @@ def make_policy(name: str) -> CallingPolicy:
         return POLICIES[name]()
     except KeyError:
         raise ValueError(f"unknown calling policy {name!r}; known: {', '.join(POLICIES)}") from None
+
+
+# HallQ's own policies live in policies.py and add themselves to POLICIES.
+from . import policies as _policies  # noqa: E402,F401

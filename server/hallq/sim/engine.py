@@ -1,0 +1,100 @@
+"""The real engine, driven the way a dispenser and window callers would drive it.
+
+Every operation runs inside HallService's own write transaction (sweep, the
+core operation, commit), on an in-memory SQLite database. Tickets are issued,
+and windows opened, paused, resumed, started, skipped and given services,
+through HallService's public methods unchanged. For call and complete, the two
+busiest window actions, the display view HallService would build for the
+caller is skipped, since nobody would look at it: the core operation itself
+(windows.call_next with the hall's policy, windows.complete) is the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from ..core import windows
+from ..core.clock import FixedClock
+from ..core.enums import Role
+from ..core.errors import Conflict
+from ..core.hallfile import HallFile
+from ..core.models import Hall, Service, User, Window
+from ..core.service import HallService
+from ..core.txn import Actor
+from ..db import Database
+
+MANAGER = "sim-manager"
+
+
+class EngineHall:
+    """One simulated hall day on a fresh in-memory database."""
+
+    def __init__(self, hall: HallFile, start: datetime, policy=None):
+        self.clock = FixedClock(start)
+        self.db = Database.from_url("sqlite://")
+        self.db.create_all()
+        self.service = HallService(self.db, clock_=self.clock, policy=policy)
+        self.slug = hall.hall.slug
+        self.service.load_hall(hall)
+        with self.db.write() as session:
+            # Built directly: the simulator's manager needs no password (and hashing one costs).
+            hall_row = session.exec(select(Hall).where(Hall.slug == self.slug)).one()
+            user = User(name=MANAGER, role=Role.MANAGER, hall_id=hall_row.id, created_at=start)
+            session.add(user)
+            session.flush()
+            self.actor = Actor(name=MANAGER, role=Role.MANAGER, user_id=user.id, hall_id=hall_row.id)
+            self.window_ids = {w.number: w.id for w in session.exec(select(Window).where(Window.hall_id == hall_row.id))}
+            self.service_ids = {s.code: s.id for s in session.exec(select(Service).where(Service.hall_id == hall_row.id))}
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def at(self, moment: datetime) -> None:
+        self.clock.set(moment)
+
+    # -- the hot path -------------------------------------------------------
+
+    def issue(self, service: str, priority: str, channel: str) -> tuple[str, float | None]:
+        """Issue a ticket through the front door: its number and the engine's own estimate."""
+        view = self.service.issue_ticket(self.slug, service=service, priority=priority, actor=self.actor, channel=channel)
+        return view["number"], view["estimated_wait_minutes"]
+
+    def call_next(self, number: int) -> str | None:
+        """The window calls its next ticket; the ticket's number, or None when nobody waits."""
+
+        def op(tx):
+            return windows.call_next(tx, windows.get_window(tx, number), self.service.policy).number
+
+        try:
+            return self.service._write(self.slug, self.actor, op)
+        except Conflict as exc:
+            if exc.code == "queue_empty":
+                return None
+            raise
+
+    def call(self, number: int, ticket: str) -> str:
+        """The window calls one particular ticket (how assign-at-issue systems work)."""
+        return self.service._write(
+            self.slug, self.actor, lambda tx: windows.call_ticket(tx, windows.get_window(tx, number), ticket).number
+        )
+
+    def complete(self, number: int) -> None:
+        self.service._write(self.slug, self.actor, lambda tx: windows.complete(tx, windows.get_window(tx, number)))
+
+    # -- the rest, through the public front door ----------------------------
+
+    def action(self, number: int, action: str, **params) -> dict:
+        return self.service.window_action(self.slug, number, action, actor=self.actor, **params)
+
+    def skip(self, number: int) -> bool:
+        """The called visitor did not come; True when the engine put the ticket back in the queue."""
+        view = self.action(number, "skip")
+        return view["last_ticket"]["status"] == "waiting"
+
+    def set_services(self, number: int, services: dict[str, float]) -> None:
+        self.service.set_window_services(self.slug, number, services, actor=self.actor)
+
+    def sweep(self) -> None:
+        self.service.sweep(self.slug)
