@@ -89,3 +89,13 @@ def test_demo_takes_a_free_mqtt_port_when_the_configured_one_is_taken(busy_port,
     assert chosen.mqtt_port != busy_port
     assert f":{chosen.mqtt_port}" in demo_devices.describe(chosen)
     assert demo_devices.choose_port(settings, 2883).mqtt_port == 2883
+
+
+def test_serve_refuses_a_malformed_mqtt_url_without_showing_its_password(db, monkeypatch):
+    monkeypatch.setenv("MQTT_URL", "http://hallq-server:s3cret-pw@broker:1883")
+
+    result = run("--database-url", db, "serve", "--port", "0")
+
+    assert result.exit_code == 1
+    assert "MQTT_URL must look like mqtt://" in result.output
+    assert "s3cret-pw" not in result.output

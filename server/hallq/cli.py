@@ -142,7 +142,7 @@ def serve(ctx, host, port, mqtt_port) -> None:
         settings = settings.model_copy(update={"mqtt_port": mqtt_port})
     try:
         mqtt.check_port(settings)
-    except mqtt_broker.PortTaken as exc:
+    except (mqtt_broker.PortTaken, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     host = host or settings.host
     port = port or settings.port

@@ -30,7 +30,12 @@ def parse_url(url: str) -> dict:
     """mqtt://user:password@host:port (mqtts:// for TLS) → connection settings."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"an MQTT URL starts with mqtt:// or mqtts://, not {url!r}")
+        shown = parts._replace(netloc=parts.hostname or "").geturl() if parts.password else url  # never print a password
+        raise ValueError(f"MQTT_URL must look like mqtt://user:password@host:port (or mqtts://), not {shown!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError("MQTT_URL has a port that is not a number") from None
     tls = parts.scheme in ("mqtts", "ssl")
     return {
         "host": parts.hostname or "127.0.0.1",

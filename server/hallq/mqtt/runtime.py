@@ -104,10 +104,16 @@ class MqttRuntime:
 
 
 def check_port(settings) -> None:
-    """Raise broker.PortTaken, with a plain message, when the embedded broker's port is taken."""
+    """Before serving: broker.PortTaken when the embedded broker's port is taken,
+    ValueError when MQTT_URL is not an MQTT URL (each with a plain message)."""
     from .broker import check_port as check
+    from .link import parse_url
 
-    if settings.mqtt_enabled and not settings.mqtt_url:
+    if not settings.mqtt_enabled:
+        return
+    if settings.mqtt_url:
+        parse_url(settings.mqtt_url)
+    else:
         check(settings.mqtt_host, settings.mqtt_port)
 
 
