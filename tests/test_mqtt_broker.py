@@ -8,6 +8,7 @@ import threading
 import time
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import select
 
@@ -142,3 +143,36 @@ def test_a_connecting_device_gets_only_its_own_retained_messages(mqtt, device):
         assert set(seen) <= {topics.config("district", "disp-x"), topics.queue("district")}
     finally:
         link.stop()
+
+
+def test_embedded_broker_speaks_tls_when_given_a_certificate(hall, tmp_path):
+    import subprocess
+
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.web.server import free_port
+
+    cert, key = tmp_path / "broker.crt", tmp_path / "broker.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, text=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"openssl could not make a test certificate: {made.stderr[:200]}")
+    runtime = MqttRuntime(hall, port=free_port(), certfile=str(cert), keyfile=str(key)).start()
+    try:
+        wait_for(runtime.link.connected.is_set, what="the server's own (loopback) link")
+        creds = runtime.devices.add(hall="district", name="disp-1", role="dispenser")
+        from hallq_edge.link import DeviceLink
+
+        link = DeviceLink(hall="district", device="disp-1", username=creds["username"], password=creds["password"],
+                          port=runtime.port, tls=True, ca_file=str(cert))
+        link.start()
+        try:
+            wait_for(lambda: link.connected, what="the device to connect over TLS")
+            assert link.call("issue_ticket", service="SI", timeout=20)["data"]["number"] == "A001"
+        finally:
+            link.stop()
+        assert try_connect(runtime.port, creds["username"], creds["password"]) != "Success"  # plain MQTT is not spoken there
+    finally:
+        runtime.stop()

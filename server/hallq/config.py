@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     )
     mqtt_host: str = Field("127.0.0.1", description="Address the embedded MQTT broker listens on (0.0.0.0 to reach devices on the LAN).")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="Port of the embedded MQTT broker.")
+    mqtt_certfile: str = Field("", description="PEM certificate: the embedded broker then speaks TLS (mqtts) on mqtt_port.")
+    mqtt_keyfile: str = Field("", description="PEM private key of mqtt_certfile.")
     mqtt_request_max_age: float = Field(60.0, gt=0, description="Device requests older than this many seconds are refused, not replayed.")
     mqtt_block_size: int = Field(20, ge=1, le=200, description="Numbers a dispenser reserves per service for issuing while offline.")
 

@@ -160,18 +160,39 @@ def check_port(host: str, port: int) -> None:
 
 
 class EmbeddedBroker:
-    """amqtt in a background thread; start() returns once it listens."""
+    """amqtt in a background thread; start() returns once it listens.
 
-    def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883):
+    With a certificate, devices connect over TLS on host:port, and the server's
+    own link uses a second, plain listener on a free loopback port (`local_port`).
+    """
+
+    def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
+                 certfile: str | None = None, keyfile: str | None = None):
         self.directory = directory
         self.host, self.port = host, port
+        self.certfile, self.keyfile = certfile, keyfile
+        self.local_port = port
+        if certfile:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.local_port = s.getsockname()[1]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None
 
+    def _listeners(self) -> dict:
+        if not self.certfile:
+            return {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}}
+        # amqtt copies unset fields of other listeners from "default", so the plain one is "default".
+        return {
+            "default": {"type": "tcp", "bind": f"127.0.0.1:{self.local_port}"},
+            "tls": {"type": "tcp", "bind": f"{self.host}:{self.port}", "ssl": True,
+                    "certfile": self.certfile, "keyfile": self.keyfile},
+        }
+
     def _config(self) -> dict:
         return {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "listeners": self._listeners(),
             "plugins": {
                 f"{__name__}.DeviceAuthPlugin": {"directory": self.directory},
                 f"{__name__}.DeviceTopicPlugin": {"directory": self.directory},

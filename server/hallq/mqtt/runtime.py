@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from urllib.parse import quote
 
 from ..core.device_actions import DeviceService
@@ -23,14 +24,16 @@ class MqttRuntime:
     """Everything MQTT for one HallService; start() and stop()."""
 
     def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
-                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "hallq-server"):
+                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "hallq-server",
+                 certfile: str = "", keyfile: str = ""):
         self.halls = halls
         self.devices = DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
         if not url:
             self.directory = Directory(halls.db)
-            self.broker = EmbeddedBroker(self.directory, host=host, port=port)
-            url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{host}:{port}"
+            self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None)
+            local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
+            url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
         self.url = url
         self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age)
         self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
@@ -113,8 +116,13 @@ def check_port(settings) -> None:
         return
     if settings.mqtt_url:
         parse_url(settings.mqtt_url)
-    else:
-        check(settings.mqtt_host, settings.mqtt_port)
+        return
+    if bool(settings.mqtt_certfile) != bool(settings.mqtt_keyfile):
+        raise ValueError("give both mqtt_certfile and mqtt_keyfile for TLS, or neither")
+    for path in (settings.mqtt_certfile, settings.mqtt_keyfile):
+        if path and not Path(path).is_file():
+            raise ValueError(f"no such file: {path}")
+    check(settings.mqtt_host, settings.mqtt_port)
 
 
 def start_for_app(app, settings) -> MqttRuntime | None:
@@ -124,7 +132,7 @@ def start_for_app(app, settings) -> MqttRuntime | None:
     runtime = MqttRuntime(
         app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
-        public_base_url=settings.public_base_url,
+        public_base_url=settings.public_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
     ).start()
     app.extensions["hallq.mqtt"] = runtime
     return runtime
