@@ -33,13 +33,13 @@ def parse_url(url: str) -> dict:
         shown = parts._replace(netloc=parts.hostname or "").geturl() if parts.password else url  # never print a password
         raise ValueError(f"MQTT_URL must look like mqtt://user:password@host:port (or mqtts://), not {shown!r}")
     try:
-        parts.port
+        port = parts.port
     except ValueError:
         raise ValueError("MQTT_URL has a port that is not a number") from None
     tls = parts.scheme in ("mqtts", "ssl")
     return {
         "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or (8883 if tls else 1883),
+        "port": port or (8883 if tls else 1883),
         "username": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password else None,
         "tls": tls,
