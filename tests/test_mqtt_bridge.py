@@ -176,3 +176,20 @@ def test_the_request_log_forgets_old_requests(bridge, hall):
 
     assert DeviceService(hall).prune_requests(older_than=timedelta(days=1)) == 0
     assert DeviceService(hall).prune_requests(older_than=timedelta(days=-1)) == 1  # "received" before tomorrow
+
+
+def test_two_servers_hearing_the_same_request_act_once(any_bridge):
+    """Several server processes behind one broker all receive every request:
+    one logs it first and answers; the others stay silent, or say "in doubt"
+    once the first has had ample time and still not answered."""
+    from hallq.core import devices as registry
+
+    hall = any_bridge.halls
+    body = json.dumps({"id": "both", "action": "issue_ticket", "service": "SI", "at": NOW.isoformat()}).encode()
+    with hall.db.write() as session:  # the other process logged it a moment ago and is still at work
+        registry.log_request(session, registry.sender(session, hall="district", name="disp-1"), "both", "issue_ticket", NOW)
+
+    assert any_bridge.handle("district", "disp-1", body) is None
+    later = RequestBridge(hall, any_bridge.devices, send=lambda t, p: None, max_age=30, now=lambda: NOW + timedelta(seconds=11))
+    assert later.handle("district", "disp-1", body)["error"]["code"] == "in_doubt"
+    assert tickets(hall) == []

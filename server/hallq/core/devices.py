@@ -280,12 +280,13 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
     return Sender(*row)
 
 
-def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[bool, dict | None]:
-    """(seen before?, its stored answer — None while it was being handled)."""
+def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[dict | None, datetime] | None:
+    """(stored answer — None while it is being handled —, when it was received) of a request seen before, or None."""
     row = session.execute(
-        select(DeviceRequest.answer).where(DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
+        select(DeviceRequest.answer, DeviceRequest.received_at)
+        .where(DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
     ).first()
-    return (False, None) if row is None else (True, row[0])
+    return None if row is None else (row[0], row[1])
 
 
 def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:

@@ -16,6 +16,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
                "complete": "complete", "pause": "pause", "resume": "resume"}
 DEFAULT_PAUSE_REASON = "暂停服务"
+# A request logged but not yet answered this recently is still being handled (by
+# another server process); older, its handler died half-way: answer "in doubt".
+IN_PROGRESS_SECONDS = 10.0
+
+
+class _HandledElsewhere(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,13 @@ class RequestBridge:
             if kind == "availability":
                 self._safely(self.availability, hall, device, payload)
                 continue
-            answer = self.handle(hall, device, payload)
+            try:
+                answer = self.handle(hall, device, payload)
+            except Exception:  # the worker must outlive any one request
+                log.exception("request from %s/%s failed", hall, device)
+                continue
+            if answer is None:
+                continue
             try:
                 self.send(topics.response(hall, device), schemas.encode(answer))
             except Exception:
@@ -99,8 +113,8 @@ class RequestBridge:
 
     # -- one request -------------------------------------------------------
 
-    def handle(self, hall: str, device_name: str, payload: bytes) -> dict:
-        """The answer to one request payload from device `device_name` of `hall`."""
+    def handle(self, hall: str, device_name: str, payload: bytes) -> dict | None:
+        """The answer to one request payload from device `device_name` of `hall` (None: not ours to answer)."""
         try:
             req = schemas.parse_request(payload)
         except schemas.BadRequest as exc:
@@ -109,6 +123,8 @@ class RequestBridge:
             origin, earlier = self._claim(hall, device_name, req, self.now())
         except HallError as exc:
             return schemas.error(req.id, exc.code, exc.message, **exc.details)
+        except (IntegrityError, _HandledElsewhere):
+            return None  # another server process logged this id first: it acts and answers
         if earlier is not None:
             return earlier
         try:
@@ -126,11 +142,14 @@ class RequestBridge:
         """Log the request and say who sent it; or return the stored answer of an earlier delivery, or a refusal."""
         with self.halls.db.write() as session:
             who = devices.sender(session, hall=hall, name=device_name)
-            seen, answer = devices.earlier_request(session, who.device_id, req.id)
-            if seen:
-                if answer is None:
-                    return None, schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
-                return None, answer
+            seen = devices.earlier_request(session, who.device_id, req.id)
+            if seen is not None:
+                answer, received = seen
+                if answer is not None:
+                    return None, answer
+                if (now - received).total_seconds() < IN_PROGRESS_SECONDS:
+                    raise _HandledElsewhere  # another server process is at work on it and will answer
+                return None, schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
             age = (now - req.at).total_seconds()
             limit = self.max_age.total_seconds()
             if age > limit:

@@ -5,6 +5,8 @@ and the publisher, plugged into the hall engine's FanOutPublisher."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +26,7 @@ class MqttRuntime:
     """Everything MQTT for one HallService; start() and stop()."""
 
     def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
-                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "hallq-server",
+                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "",
                  certfile: str = "", keyfile: str = ""):
         self.halls = halls
         self.devices = DeviceService(halls)
@@ -38,6 +40,8 @@ class MqttRuntime:
         self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age)
         self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
                                        block_size=block_size, public_base_url=public_base_url)
+        # One client id per process: several servers behind one broker must not kick each other off.
+        client_id = client_id or f"hallq-server-{socket.gethostname()}-{os.getpid()}"
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
                                on_availability=self._availability, on_connected=self._connected)
 
