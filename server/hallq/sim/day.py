@@ -315,7 +315,7 @@ class DayRun:
                 continue
             called = self.called.get(v.index)
             expired += called is None
-            wait = (called if called is not None else self.closing) - v.arrival
+            wait = max((called if called is not None else self.closing) - v.arrival, 0.0)  # µs rounding
             waits.append((v.service, str(v.priority), wait))
             predicted, simple = self.issued[v.index]
             if called is not None and predicted is not None and simple is not None:

@@ -54,7 +54,7 @@ def clear_minutes(backlog: list[int], start: int, end: int) -> float | None:
     """Minutes from a surge's start until its service's backlog is back to where it was."""
     if start >= len(backlog):
         return None
-    before = max(backlog[max(start - 15, 0) : start + 1], default=0)
+    before = max(backlog[max(start - 15, 0) : start], default=0)
     for m in range(end, len(backlog)):
         if backlog[m] <= max(before, 2):
             return float(m - start)
