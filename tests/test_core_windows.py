@@ -88,6 +88,8 @@ def test_open_signs_the_staff_member_in(hall):
     assert (closed["state"], closed["staff"]) == ("closed", None)
     with pytest.raises(Forbidden):
         Desk(hall, 1, s1)("close")  # signed out with the close
+    conflict("already_at_window", Desk(hall, 1, s2), "open")  # one window per staff member
+    Desk(hall, 2, s2)("close")
     assert Desk(hall, 1, s2)("open")["staff"]["name"] == "s2"  # free for anyone again
 
 

@@ -3,8 +3,8 @@ a small model of what should happen; the hall's invariants are checked after
 every step, on SQLite and on PostgreSQL.
 
 The model mirrors the engine's rules (see windows.py and tickets.py), including
-its lazy sweep: closing time and day end are applied by the first successful
-write after them, and a refused write leaves everything as it was.
+its lazy sweep: closing time and day end are applied by the first read or
+successful write after them, and a refused write leaves everything as it was.
 """
 
 from __future__ import annotations
@@ -374,6 +374,10 @@ class HallMachine(RuleBasedStateMachine):
                 if w.staff == actor_name:
                     return
                 raise Expected(Conflict, "window_taken")
+            if actor_name != f"{self.slug}-boss" and any(
+                o.staff == actor_name and o.state != "closed" for o in m.windows.values()
+            ):
+                raise Expected(Conflict, "already_at_window")  # staff are at one window at a time
             w.staff = actor_name
             m.touch(w, self.clock.now(), "idle")
 
@@ -513,6 +517,9 @@ class HallMachine(RuleBasedStateMachine):
 
     @invariant()
     def hall_is_consistent(self):
+        # Reading the queue first: like any read or write, it applies a sweep the clock has made due.
+        shown = {q["service"]: q["waiting"] for q in self.service.queue(self.slug)}
+        self.model.sweep(self.clock.now())
         with self.service.db.read() as session:
             windows = session.exec(select(Window).where(Window.hall_id == self.hall_id)).all()
             rows = {w.number: (w.id, str(w.state), w.staff_id, w.current_ticket_id, w.version) for w in windows}
@@ -541,7 +548,6 @@ class HallMachine(RuleBasedStateMachine):
         # The queue the hall shows matches the model's count of today's waiting tickets.
         today = local_day(self.clock.now())
         expected = Counter(t.service for t in self.model.tickets.values() if t.status == "waiting" and t.day == today)
-        shown = {q["service"]: q["waiting"] for q in self.service.queue(self.slug)}
         assert shown == {code: expected.get(code, 0) for code in SERVICES}
 
 

@@ -101,10 +101,7 @@ class HallService:
 
     def ticket(self, slug: str, ref: str) -> dict:
         """A ticket's view, by public id (or number within today)."""
-        with self.db.read() as session:
-            tx = Txn(session=session, hall=self._hall(session, slug), now=self.clock.now())
-            ticket = tickets.find_ticket(tx, ref)
-            return views.ticket_view(session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+        return self._read(slug, lambda tx: views.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost))
 
     def move_ticket(self, slug: str, ref: str, *, service: str, actor: Actor) -> dict:
         """Manager: move a waiting ticket to another service."""
@@ -183,26 +180,34 @@ class HallService:
                 "recall_limit": hall.recall_limit,
             }
 
-    def queue(self, slug: str) -> list[dict]:
+    def _read(self, slug: str, fn):
+        """Run fn(tx) in a read transaction, after the sweep if the clock has made one due,
+        so nobody reads tickets as waiting after the hall has closed."""
         with self.db.read() as session:
             hall = self._hall(session, slug)
-            tx = Txn(session=session, hall=hall, now=self.clock.now())
-            return views.queue_view(session, hall, tx.services, tx.now, clock.business_date(tx.now, hall.timezone))
+            now = self.clock.now()
+            if hall.sweep_after is not None and now < hall.sweep_after:
+                return fn(Txn(session=session, hall=hall, now=now))
+        self.sweep(slug)
+        with self.db.read() as session:
+            return fn(Txn(session=session, hall=self._hall(session, slug), now=self.clock.now()))
+
+    def queue(self, slug: str) -> list[dict]:
+        return self._read(
+            slug, lambda tx: views.queue_view(tx.session, tx.hall, tx.services, tx.now, clock.business_date(tx.now, tx.hall.timezone))
+        )
 
     def windows(self, slug: str) -> list[dict]:
-        with self.db.read() as session:
-            hall = self._hall(session, slug)
-            tx = Txn(session=session, hall=hall, now=self.clock.now())
-            rows = session.exec(
-                select(Window).where(Window.hall_id == hall.id, Window.active == True).order_by(Window.number)  # noqa: E712
+        def read(tx: Txn):
+            rows = tx.session.exec(
+                select(Window).where(Window.hall_id == tx.hall.id, Window.active == True).order_by(Window.number)  # noqa: E712
             ).all()
-            return [views.window_view(session, w, tx.services, tx.now) for w in rows]
+            return [views.window_view(tx.session, w, tx.services, tx.now) for w in rows]
+
+        return self._read(slug, read)
 
     def window(self, slug: str, number: int) -> dict:
-        with self.db.read() as session:
-            hall = self._hall(session, slug)
-            tx = Txn(session=session, hall=hall, now=self.clock.now())
-            return views.window_view(session, windows.get_window(tx, number, lock=False), tx.services, tx.now)
+        return self._read(slug, lambda tx: views.window_view(tx.session, windows.get_window(tx, number, lock=False), tx.services, tx.now))
 
     # -- accounts ---------------------------------------------------------
 

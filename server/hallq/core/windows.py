@@ -88,6 +88,14 @@ def open_window(tx: Txn, window: Window) -> Window:
         if window.staff_id == tx.actor.user_id:
             return window  # already open by the same person: nothing to do
         raise Conflict("window_taken", f"window {window.number} is already open by someone else")
+    if tx.actor.role == Role.STAFF:
+        elsewhere = tx.session.exec(
+            select(Window.number).where(
+                Window.hall_id == tx.hall.id, Window.staff_id == tx.actor.user_id, Window.state != WindowState.CLOSED
+            )
+        ).first()
+        if elsewhere is not None:
+            raise Conflict("already_at_window", f"you are signed in at window {elsewhere}; close it first")
     window.staff_id = tx.actor.user_id
     window.pause_reason = None
     _touch(tx, window, WindowState.IDLE)
@@ -130,12 +138,13 @@ def resume_window(tx: Txn, window: Window) -> Window:
     return window
 
 
-@lru_cache(maxsize=64)
-def _heads_statement(groups: int):
+@lru_cache(maxsize=128)
+def _heads_statement(groups: int, excluding: bool):
     """UNION ALL of one index seek per (service, priority) group: the oldest callable ticket of each.
 
     Each member walks ix_ticket_queue to its first row, so the cost grows with
     the number of groups a window serves, not with the length of the queue.
+    `excluding` leaves out tickets another window holds locked right now.
     """
     members = []
     for i in range(groups):
@@ -148,6 +157,7 @@ def _heads_statement(groups: int):
                 Ticket.priority == bindparam(f"priority_{i}"),
                 Ticket.business_date == bindparam("day"),
                 Ticket.available_at <= bindparam("now"),
+                *([Ticket.id.not_in(bindparam("excluded", expanding=True))] if excluding else []),
             )
             .order_by(Ticket.queued_at, Ticket.id)
             .limit(1)
@@ -157,7 +167,7 @@ def _heads_statement(groups: int):
     return union_all(*members) if groups > 1 else members[0]
 
 
-def queue_heads(tx: Txn, weights: dict[int, float]) -> list[Candidate]:
+def queue_heads(tx: Txn, weights: dict[int, float], excluded: frozenset[int] = frozenset()) -> list[Candidate]:
     """The oldest callable ticket of each (service, priority) group the window serves."""
     if not weights:
         return []
@@ -166,12 +176,30 @@ def queue_heads(tx: Txn, weights: dict[int, float]) -> list[Candidate]:
     for i, (sid, p) in enumerate(groups):
         params[f"service_{i}"] = sid
         params[f"priority_{i}"] = p
-    rows = tx.session.connection().execute(_heads_statement(len(groups)), params).all()
+    if excluded:
+        params["excluded"] = list(excluded)
+    rows = tx.session.connection().execute(_heads_statement(len(groups), bool(excluded)), params).all()
     return [Candidate(r[0], r[1], Priority(r[2]), r[3], weights[r[1]]) for r in rows]
 
 
+_LOCK_IF_FREE = (
+    select(Ticket.id)
+    .where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING)
+    .with_for_update(skip_locked=True)
+)
+
+
 def _claim(tx: Txn, window: Window, ticket_id: int) -> bool:
-    """Take a waiting ticket for this window in one conditional UPDATE; False if another window was faster."""
+    """Take a waiting ticket for this window; False if another window has it.
+
+    The claim is one conditional UPDATE (status must still be 'waiting'). On
+    PostgreSQL the row is first locked with SKIP LOCKED, so a window never
+    queues behind another window's uncommitted claim: it moves on to the next
+    candidate at once. (SQLite's BEGIN IMMEDIATE already runs one writer at a time.)
+    """
+    if tx.session.get_bind().dialect.name == "postgresql":
+        if tx.session.connection().execute(_LOCK_IF_FREE, {"ticket_id": ticket_id}).first() is None:
+            return False
     result = tx.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)
@@ -196,12 +224,14 @@ def call_next(tx: Txn, window: Window, policy: CallingPolicy) -> Ticket:
     weights = tx.window_services(window)
     if not weights:
         raise Conflict("no_services", f"window {window.number} serves no service")
+    taken: set[int] = set()
     for _ in range(CLAIM_ATTEMPTS):
-        choice = policy.choose(queue_heads(tx, weights), tx.now, window.id)
+        choice = policy.choose(queue_heads(tx, weights, frozenset(taken)), tx.now, window.id)
         if choice is None:
             raise Conflict("queue_empty", f"no one is waiting for the services of window {window.number}")
         if _claim(tx, window, choice.ticket_id):
             return _after_call(tx, window, choice.ticket_id, "next")
+        taken.add(choice.ticket_id)
     raise Conflict("busy", "the queue is changing too fast; try again")
 
 

@@ -11,6 +11,7 @@ ERRORS = {
     "ticket_taken": _l("That ticket was just called by another window."),
     "ticket_not_waiting": _l("That ticket is no longer waiting."),
     "window_taken": _l("This window is already open by someone else."),
+    "already_at_window": _l("You are already signed in at another window. Close it first."),
     "window_closed": _l("The window is closed. Open it first."),
     "window_paused": _l("The window is paused. Resume it first."),
     "window_busy": _l("The window still has a ticket. Complete, skip or transfer it first."),
