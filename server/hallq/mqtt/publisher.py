@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..coalesce import Coalescer
 from ..core import devices
 from ..core.device_actions import DeviceService
 from ..core.events import DomainEvent
@@ -36,9 +37,7 @@ class MqttPublisher:
         self.queue_interval = queue_interval
         self._versions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
-        self._pending: set[str] = set()
-        self._timers: list[threading.Timer] = []
-        self._closed = False
+        self._queue_updates = Coalescer(self.queue, queue_interval)
 
     # -- events -----------------------------------------------------------
 
@@ -54,7 +53,7 @@ class MqttPublisher:
         if event.kind == "hall.configured":
             self.republish_hall(event.hall)
         elif event.kind.startswith(("ticket.", "window.")):
-            self._schedule_queue(event.hall)
+            self._queue_updates.request(event.hall)
 
     def window_state(self, hall: str, state: dict, *, again: bool = False) -> bool:
         """Publish a window's state unless a newer version already went out."""
@@ -84,30 +83,9 @@ class MqttPublisher:
         message = schemas.CompletedMessage(hall=hall, **last)
         self.send(topics.window_completed(hall, window), schemas.encode(message.model_dump()), True)
 
-    def _schedule_queue(self, hall: str) -> None:
-        with self._lock:
-            if hall in self._pending or self._closed:
-                return
-            self._pending.add(hall)
-            timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
-            timer.daemon = True
-            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        timer.start()
-
     def close(self) -> None:
         """Stop sending queue summaries (the server is shutting down)."""
-        with self._lock:
-            self._closed = True
-            for timer in self._timers:
-                timer.cancel()
-
-    def _send_queue(self, hall: str) -> None:
-        with self._lock:
-            self._pending.discard(hall)
-        try:
-            self.queue(hall)
-        except Exception:
-            log.exception("could not publish the queue of hall %s", hall)
+        self._queue_updates.close()
 
     def queue(self, hall: str) -> None:
         body = {"hall": hall, "services": self.halls.queue(hall), "at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -8,22 +8,16 @@ snapshot, not an event: after any change it is recomputed at most once per
 
 from __future__ import annotations
 
-import logging
-import threading
-
+from ...coalesce import Coalescer
 from ...core.events import DomainEvent
 from .rooms import hall_room, window_room
-
-log = logging.getLogger("hallq.live")
 
 
 class SocketIOPublisher:
     def __init__(self, socketio, service, queue_interval: float = 0.3):
         self.socketio = socketio
         self.service = service
-        self.queue_interval = queue_interval
-        self._pending: set[str] = set()
-        self._lock = threading.Lock()
+        self._queue_updates = Coalescer(self._send_queue, queue_interval)
 
     def publish(self, event: DomainEvent) -> None:
         payload = event.as_dict()
@@ -32,21 +26,7 @@ class SocketIOPublisher:
             rooms.append(window_room(event.hall, event.window))
         self.socketio.emit("event", payload, to=rooms)  # a client in both rooms gets it once
         if event.kind.startswith(("ticket.", "window.", "hall.")):
-            self._schedule_queue(event.hall)
-
-    def _schedule_queue(self, hall: str) -> None:
-        with self._lock:
-            if hall in self._pending:
-                return
-            self._pending.add(hall)
-        timer = threading.Timer(self.queue_interval, self._send_queue, args=(hall,))
-        timer.daemon = True
-        timer.start()
+            self._queue_updates.request(event.hall)
 
     def _send_queue(self, hall: str) -> None:
-        with self._lock:
-            self._pending.discard(hall)
-        try:
-            self.socketio.emit("queue", {"hall": hall, "services": self.service.queue(hall)}, to=hall_room(hall))
-        except Exception:
-            log.exception("could not send the queue of hall %s", hall)
+        self.socketio.emit("queue", {"hall": hall, "services": self.service.queue(hall)}, to=hall_room(hall))

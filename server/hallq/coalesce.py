@@ -1,0 +1,50 @@
+"""Coalescing: many requests for the same thing within a short time, one run."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Hashable
+
+log = logging.getLogger("hallq.coalesce")
+
+
+class Coalescer:
+    """Runs fn(key) once, `interval` seconds after the first of a burst of requests for that key.
+
+    The publishers use it for queue summaries: a burst of 200 tickets costs one
+    query and one message per hall, not 200.
+    """
+
+    def __init__(self, fn: Callable[[Hashable], None], interval: float):
+        self.fn = fn
+        self.interval = interval
+        self._pending: set = set()
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def request(self, key: Hashable) -> None:
+        with self._lock:
+            if key in self._pending or self._closed:
+                return
+            self._pending.add(key)
+            timer = threading.Timer(self.interval, self._run, args=(key,))
+            timer.daemon = True
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
+    def close(self) -> None:
+        """Run nothing more (the server is shutting down)."""
+        with self._lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
+
+    def _run(self, key: Hashable) -> None:
+        with self._lock:
+            self._pending.discard(key)
+        try:
+            self.fn(key)
+        except Exception:
+            log.exception("%r failed for %r", self.fn, key)
