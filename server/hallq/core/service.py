@@ -24,6 +24,7 @@ from .txn import SYSTEM, Actor, Txn
 
 
 TOKEN_CACHE_SECONDS = 5.0
+HALL_CACHE_SECONDS = 2.0
 _HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 
 
@@ -34,6 +35,7 @@ class HallService:
         self.clock = clock_ or clock.SystemClock()
         self.policy = policy or AgingPriorityPolicy()
         self._token_cache: dict[str, tuple[float, Actor | None]] = {}
+        self._hall_cache: dict[str, tuple] = {}
 
     # -- plumbing ---------------------------------------------------------
 
@@ -55,12 +57,32 @@ class HallService:
         return row
 
     def _write(self, slug: str, actor: Actor, fn):
-        """Run fn(tx) in a write transaction; publish its events after commit."""
+        """Run fn(tx) in a write transaction; publish its events after commit.
+
+        The hall's row, services and window capacity are kept for up to
+        HALL_CACHE_SECONDS between writes that only issue tickets (they change
+        none of them), which saves three queries on the busiest path. Any other
+        change made here drops them at once; a change made by another server
+        process is seen within HALL_CACHE_SECONDS (estimates and opening hours
+        only: ticket numbers, quotas and claims never come from the cache).
+        """
+        now_mono = time.monotonic()
+        cached = self._hall_cache.get(slug) if isinstance(slug, str) else None
+        if cached is not None and cached[0] < now_mono:
+            cached = None
         with self.db.write() as session:
-            tx = Txn(session=session, hall=self._hall_row(session, slug), now=self.clock.now(), actor=actor)
-            tickets.sweep(tx)
+            if cached is None:
+                tx = Txn(session=session, hall=self._hall_row(session, slug), now=self.clock.now(), actor=actor)
+            else:
+                _, hall, services, capacity = cached
+                tx = Txn(session=session, hall=hall, now=self.clock.now(), actor=actor, _services=services, _capacity=capacity)
+            swept = tickets.sweep(tx)
             result = fn(tx)
             events = list(tx.events)
+        if swept or any(e.kind != "ticket.issued" for e in events):
+            self._hall_cache.pop(slug, None)
+        elif cached is None and tx._services is not None and tx._capacity is not None:
+            self._hall_cache[slug] = (now_mono + HALL_CACHE_SECONDS, tx.hall, tx._services, tx._capacity)
         self._publish(events)
         return result
 
@@ -82,6 +104,7 @@ class HallService:
             tx.audit("hall.load", hall.slug, services=len(spec.services), windows=len(spec.windows))
             tx.emit("hall.configured")
             slug, events = hall.slug, list(tx.events)
+        self._hall_cache.pop(slug, None)
         self._publish(events)
         return {"hall": slug, "services": len(spec.services), "windows": len(spec.windows)}
 

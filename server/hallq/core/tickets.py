@@ -93,7 +93,7 @@ def issue_ticket(tx: Txn, *, service_code: str, priority=None, channel: str = "a
         tx.session, hall_id=tx.hall.id, service_id=service.id, day=day, queued_at=tx.now,
         priority=prio, ticket_id=None, boost=boost or {},
     )
-    wait = estimate.estimate_minutes(ahead, service.handling_minutes, estimate.service_capacity(tx.session, tx.hall.id).get(service.id))
+    wait = estimate.estimate_minutes(ahead, service.handling_minutes, tx.capacity.get(service.id))
     values = dict(
         public_id=secrets.token_urlsafe(12),
         hall_id=tx.hall.id,
@@ -148,12 +148,13 @@ def move_ticket(tx: Txn, ticket: Ticket, service_code: str) -> Ticket:
     return ticket
 
 
-def sweep(tx: Txn) -> None:
+def sweep(tx: Txn) -> bool:
     """Close what the clock has left open: at closing time the tickets still
-    waiting or called; at the day's end everything, and every window."""
+    waiting or called; at the day's end everything, and every window.
+    True when it did its work (and so changed the hall's next sweep time)."""
     hall = tx.hall
     if hall.sweep_after is not None and tx.now < hall.sweep_after:
-        return
+        return False
     # On PostgreSQL the first writers after closing time or midnight all find the
     # sweep due. Take the hall's row first and look again: the others wait here for
     # the first to commit, then find nothing to do, instead of writing back windows
@@ -161,7 +162,7 @@ def sweep(tx: Txn) -> None:
     # tx.hall may be a read-only row read before the lock: look again at the locked row.
     due = tx.session.execute(select(Hall.sweep_after).where(Hall.id == hall.id).with_for_update()).scalar_one()
     if due is not None and tx.now < due:
-        return
+        return False
     tz = hall.timezone
     today = clock.business_date(tx.now, tz)
     spans = clock.parse_hours(hall.hours)
@@ -205,6 +206,7 @@ def sweep(tx: Txn) -> None:
     day_end = clock.day_end_moment(today, tz)
     # A Core UPDATE: tx.hall may be a read-only row (see HallService._write).
     session.execute(update(Hall).where(Hall.id == hall.id).values(sweep_after=closing if tx.now < closing else day_end))
+    return True
 
 
 def reset_window(window: Window, state: WindowState, now: datetime, keep_staff: bool = False) -> None:

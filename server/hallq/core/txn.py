@@ -41,7 +41,9 @@ class Txn:
     now: datetime
     actor: Actor = SYSTEM
     events: list[DomainEvent] = field(default_factory=list)
+    # Both may be handed in from HallService's short-lived cache of hall configuration.
     _services: dict[int, Service] | None = None
+    _capacity: dict | None = None
 
     def emit(self, kind: str, *, window: int | None = None, **data) -> None:
         self.events.append(DomainEvent(kind=kind, hall=self.hall.slug, at=self.now, window=window, data=data))
@@ -66,6 +68,15 @@ class Txn:
             rows = self.session.connection().execute(_HALL_SERVICES, {"hall_id": self.hall.id}).all()
             self._services = {s.id: s for s in rows}
         return self._services
+
+    @property
+    def capacity(self) -> dict:
+        """service id → (open capacity, planned capacity), see estimate.service_capacity."""
+        if self._capacity is None:
+            from .estimate import service_capacity
+
+            self._capacity = service_capacity(self.session, self.hall.id)
+        return self._capacity
 
     def service_by_code(self, code: str) -> Service | None:
         for s in self.services.values():
