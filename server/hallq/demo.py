@@ -182,6 +182,12 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
             [
                 "",
                 f"HallQ demo hall “{spec.hall.name}” is running at {base}/",
+                f"  manager          {base}/manager/{slug}   (live hall; sign in as the manager below)",
+                f"  staff terminal   {base}/staff/{slug}/   (sign in as the staff member below)",
+                f"  hall screen      {base}/displays/hall.html?hall={slug}",
+                f"  window screen    {base}/displays/window.html?hall={slug}&window=1",
+                f"  kiosk            {base}/kiosk/{slug}   (sign in as the manager)",
+                f"  administration   {base}/admin/{slug}",
                 f"  API              {base}/api/v1/halls/{slug}/queue",
                 f"  windows          {base}/api/v1/halls/{slug}/windows",
                 f"  OpenAPI          {base}/api/openapi.json",
@@ -198,6 +204,9 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
     )
 
     def start_demo(app) -> None:
+        # The simulated call screen announces every call; in the terminal that would
+        # bury the addresses above, so only its warnings are shown.
+        logging.getLogger("hallq_edge").setLevel(logging.WARNING)
         DemoHall(app.extensions["hallq"], spec, rate=rate).start()
         demo_devices.start_for_demo(app, settings, slug, screen_port=screen_port)
 
