@@ -10,10 +10,8 @@ account), and DeviceTopicPlugin applies the same rules as Mosquitto's ACL file.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import secrets
-import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -22,15 +20,13 @@ from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
+from .. import ports
 from ..core import devices
+from ..ports import PortTaken  # noqa: F401  (raised by check_port; the CLI catches it from here)
 from . import acl
 
 log = logging.getLogger("hallq.mqtt.broker")
 SERVER_USER = "hallq-server"
-
-
-class PortTaken(RuntimeError):
-    pass
 
 
 class Directory:
@@ -145,18 +141,11 @@ class _Broker(Broker):
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise PortTaken with a plain message when host:port cannot be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortTaken(
-                    f"MQTT port {port} on {host} is already in use (another broker, such as Mosquitto?); "
-                    "choose another with --mqtt-port or HALLQ_MQTT_PORT, or use that broker with MQTT_URL"
-                ) from None
-            raise PortTaken(f"cannot listen for MQTT on {host}:{port}: {exc.strerror}") from None
+    """Raise PortTaken with a plain message when the embedded broker's port is taken."""
+    ports.check_port(
+        host, port, what="MQTT port",
+        hint="another broker, such as Mosquitto? choose another with --mqtt-port or HALLQ_MQTT_PORT, or use that broker with MQTT_URL",
+    )
 
 
 class EmbeddedBroker:
@@ -173,9 +162,7 @@ class EmbeddedBroker:
         self.certfile, self.keyfile = certfile, keyfile
         self.local_port = port
         if certfile:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                self.local_port = s.getsockname()[1]
+            self.local_port = ports.free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None

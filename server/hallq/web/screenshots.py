@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..ports import free_port
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 STAFF = [("staff01", "王芳", "1001"), ("staff02", "李娜", "1002"), ("staff03", "张伟", "1003"), ("staff04", "刘洋", "1004"),
@@ -52,12 +54,6 @@ def populate(service, password: str) -> str:
             pass
     waiting = [t for t in tickets if service.ticket("district", t["id"])["status"] == "waiting"]
     return waiting[len(waiting) // 2]["id"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(app, port: int) -> None:
@@ -161,7 +157,7 @@ def main(argv=None) -> None:
 
     settings = load_settings(database_url=url, instance_path=tmp / "instance", log_level="WARNING")
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     threading.Thread(target=_serve, args=(app, port), daemon=True).start()
     for _ in range(100):
         try:

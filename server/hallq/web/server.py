@@ -4,33 +4,17 @@ demo's visitors or the MQTT bridge, is started after the worker boots."""
 
 from __future__ import annotations
 
-import errno
-import socket
 from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
-
-class PortTaken(RuntimeError):
-    pass
+from .. import ports
+from ..ports import PortTaken, free_port  # noqa: F401  (re-exported for the CLI and the demo)
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise PortTaken with a plain message when host:port cannot be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortTaken(f"port {port} on {host} is already in use; choose another with --port or HALLQ_PORT") from None
-            raise PortTaken(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """Raise PortTaken with a plain message when the HTTP port cannot be bound."""
+    ports.check_port(host, port, what="port", hint="choose another with --port or HALLQ_PORT")
 
 
 class _Gunicorn(BaseApplication):

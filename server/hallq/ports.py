@@ -1,0 +1,29 @@
+"""Listening ports: is one free, and which one is."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def check_port(host: str, port: int, *, what: str = "port", hint: str = "") -> None:
+    """Raise PortTaken with a plain message (what is taken, and `hint` on how to choose another)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortTaken(f"{what} {port} on {host} is already in use" + (f"; {hint}" if hint else "")) from None
+            raise PortTaken(f"cannot listen on {host}:{port} ({what}): {exc.strerror}") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the system says is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
