@@ -87,6 +87,7 @@ class DayRun:
         self.seq = itertools.count()
         self.now = self.moment(self.opening)
         self.refused = self.moves = self.empty_calls = 0
+        self.closed = False
         self.backlog = {c: [] for c in scenario.services}
 
     # -- time ---------------------------------------------------------------
@@ -181,6 +182,8 @@ class DayRun:
 
     def on_available(self, arg) -> None:
         v, number, ticket = arg
+        if self.closed:
+            return  # the closing sweep has let the ticket go
         self.callable[v.service] += 1
         if self.layout.assign_at_issue:
             # Back in the same window's line, at its original place.
@@ -230,6 +233,7 @@ class DayRun:
 
     def on_close(self, _) -> None:
         self.engine.sweep()
+        self.closed = True
         for code in self.waiting:
             self.waiting[code] = self.callable[code] = 0
         for w in self.windows.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 from typing import Callable
 
 from ..core.errors import Invalid
@@ -38,7 +39,11 @@ def _init(source: str) -> None:
 
 def _work(task) -> DayResult:
     policy, day, seed, predict_every = task
-    return run_one(_worker_scenario, policy, day, seed, predict_every)
+    try:
+        return run_one(_worker_scenario, policy, day, seed, predict_every)
+    except Exception as exc:
+        # Not every exception survives the trip back from a worker process; say what happened here.
+        raise RuntimeError(f"{policy}, day {day}, seed {seed}: {type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
 
 
 def simulate(
