@@ -81,7 +81,7 @@ def test_it_suggests_the_idle_qualified_windows_with_a_plain_reason(backlog):
     assert help_mi.kind == "help" and help_mi.service == "MI"
     assert [c.window for c in help_mi.changes] == [7, 9]
     assert help_mi.reason_en == "MI has 12 waiting, oldest 23 min; windows 7 and 9 are idle and qualified"
-    assert help_mi.reason == "MI 有 12 人等候，最久 23 分钟；7、9 号窗口空闲且具备资格"
+    assert help_mi.reason == "医疗保障（MI）有 12 人等候，最久 23 分钟；7、9 号窗口空闲且具备资格"
     # A helping window keeps its own services and gives MI the weight of its main one.
     assert help_mi.changes[0].after == {"HR": 2.0, "CX": 1.0, "MI": 2.0}
     assert help_mi.as_dict()["windows"] == [7, 9]

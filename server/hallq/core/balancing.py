@@ -89,6 +89,7 @@ class BalancerSettings(BaseModel):
 @dataclass(frozen=True)
 class ServiceLoad:
     code: str
+    name: str
     waiting: int
     oldest_minutes: float
     handling_minutes: float
@@ -179,7 +180,7 @@ def read_load(session: Session, hall: Hall, now: datetime) -> HallLoad:
     for sid, s in services.items():
         n, oldest = waiting.get(sid, (0, None))
         oldest_minutes = 0.0 if oldest is None else max((now - _aware(oldest)).total_seconds() / 60.0, 0.0)
-        loads[s.code] = ServiceLoad(s.code, n, oldest_minutes, s.handling_minutes, capacity.get(s.code, 0.0))
+        loads[s.code] = ServiceLoad(s.code, s.name, n, oldest_minutes, s.handling_minutes, capacity.get(s.code, 0.0))
     return HallLoad(now, loads, windows)
 
 
@@ -280,7 +281,7 @@ class Balancer:
         )
         idle = [w.number for w in chosen if w.state == WindowState.IDLE]
         quiet = [w.number for w in chosen if w.state != WindowState.IDLE]
-        head_zh = f"{code} 有 {sl.waiting} 人等候，最久 {sl.oldest_minutes:.0f} 分钟"
+        head_zh = f"{sl.name}（{code}）有 {sl.waiting} 人等候，最久 {sl.oldest_minutes:.0f} 分钟"
         head_en = f"{code} has {sl.waiting} waiting, oldest {sl.oldest_minutes:.0f} min"
         parts_zh, parts_en = [head_zh], [head_en]
         if idle:
@@ -309,7 +310,7 @@ class Balancer:
         for code, changes in by_service.items():
             sl = load.services[code]
             numbers = [c.window for c in changes]
-            zh = f"{code} 已缓解（{sl.waiting} 人等候，最久 {sl.oldest_minutes:.0f} 分钟）；{_and(numbers, True)} 号窗口回到本岗业务"
+            zh = f"{sl.name}（{code}）已缓解（{sl.waiting} 人等候，最久 {sl.oldest_minutes:.0f} 分钟）；{_and(numbers, True)} 号窗口回到本岗业务"
             en = (
                 f"{code} is calm again ({sl.waiting} waiting, oldest {sl.oldest_minutes:.0f} min); "
                 f"window{'s' if len(numbers) > 1 else ''} {_and(numbers, False)} go{'' if len(numbers) > 1 else 'es'} back to {'their' if len(numbers) > 1 else 'its'} own services"
