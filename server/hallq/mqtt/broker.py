@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,7 +188,17 @@ class EmbeddedBroker:
         }
 
     def start(self, timeout: float = 30.0) -> None:
-        check_port(self.host, self.port)
+        # A restart on the same port can find it held for a moment: a device's
+        # reconnect attempt to a port in the ephemeral range may briefly own it
+        # (TCP self-connect). Look again for up to 3 s before calling it taken.
+        for attempt in range(30):
+            try:
+                check_port(self.host, self.port)
+                break
+            except ports.PortTaken:
+                if attempt == 29:
+                    raise
+                time.sleep(0.1)
         logging.getLogger("amqtt").setLevel(logging.WARNING)
         logging.getLogger("transitions").setLevel(logging.WARNING)
         ready = threading.Event()
