@@ -80,3 +80,39 @@ def test_window_versions_only_grow_across_events(app, client, users):
         if m["name"] == "event" and m["args"][0]["window"] == 1
     ]
     assert len(versions) == 7 and versions == sorted(versions) and len(set(versions)) == 7
+
+
+def test_device_events_reach_the_manager_room_only(app, hall):
+    """A device going offline or out of paper is the managers' business, not the hall screen's."""
+    import re
+
+    from hallq.core.device_actions import DeviceService
+
+    hall.add_user(name="mgr", role="manager", password="manager-pass", hall="district")
+    browser = app.test_client()
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', browser.get("/login").get_data(as_text=True)).group(1)
+    browser.post("/login", data={"name": "mgr", "password": "manager-pass", "csrf_token": csrf})
+    manager = socketio.test_client(app, flask_test_client=browser)
+    assert manager.emit("join", {"hall": "district", "manager": True}, callback=True) == {"ok": True}
+    display = socketio.test_client(app)
+    assert display.emit("join", {"hall": "district", "window": 1}, callback=True) == {"ok": True}
+    received(display, "snapshot")
+
+    devices = DeviceService(hall)
+    devices.add(hall="district", name="disp-1", role="dispenser")
+    devices.set_availability("district", "disp-1", True)
+    devices.set_availability("district", "disp-1", False)
+    devices.set_status("district", "disp-1", paper="out")
+
+    kinds = []
+    received(manager, "event", predicate=lambda e: kinds.append(e) or e["kind"] == "device.paper")
+    offline = [e for e in kinds if e["kind"] == "device.availability" and not e["data"]["device"]["online"]]
+    assert offline and offline[0]["data"]["device"]["device"] == "disp-1" and offline[0]["data"]["device"]["last_seen"]
+    assert kinds[-1]["data"]["device"]["paper"] == "out"
+    # A ticket event after them: once the display has it, it would have had the device events too.
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("mgr", "manager-pass"))
+    public = []
+    received(display, "event", predicate=lambda e: public.append(e) or e["kind"] == "ticket.issued")
+    assert [e["kind"] for e in public] == ["ticket.issued"]
+    for c in (manager, display):
+        c.disconnect()

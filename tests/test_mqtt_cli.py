@@ -58,6 +58,26 @@ def test_device_add_refuses_what_makes_no_sense(db):
     assert bad_id.exit_code == 1 and "bad_device_id" in bad_id.output
 
 
+def test_device_add_and_revoke_are_audited_with_the_console_account(db):
+    import getpass
+
+    from sqlmodel import select
+
+    from hallq.core.models import AuditEntry
+    from hallq.db import Database
+
+    run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d1")
+    run("--database-url", db, "device", "revoke", "--hall", "district", "--id", "d1")
+
+    database = Database.from_url(db)
+    with database.read() as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action.like("device.%")).order_by(AuditEntry.id)).all()
+        seen = [(r.action, r.target, r.actor, r.detail.get("role")) for r in rows]
+    database.dispose()
+    who = f"cli:{getpass.getuser()}"
+    assert seen == [("device.add", "d1", who, "dispenser"), ("device.revoke", "d1", who, "dispenser")]
+
+
 def test_revoked_device_is_left_out_of_broker_config(db, tmp_path):
     run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d1")
     run("--database-url", db, "device", "add", "--hall", "district", "--role", "dispenser", "--id", "d2")

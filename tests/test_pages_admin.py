@@ -86,3 +86,27 @@ def test_devices_are_registered_shown_once_and_revoked(admin_client, hall):
     post(admin_client, "/admin/district/devices/dispenser-1/revoke")
     assert ("ok", "设备 dispenser-1 的凭据已吊销。") in flashes(admin_client)
     assert not [a for a in admin_client.get("/manager/district/state").get_json()["alerts"] if a["kind"] == "device_offline"]
+
+
+def test_device_registration_and_revocation_are_audited(admin_client, hall):
+    pytest.importorskip("hallq.core.device_actions")
+    post(admin_client, "/admin/district/devices", name="caller-3", role="caller", window="3")
+    post(admin_client, "/admin/district/devices/caller-3/revoke")
+    with hall.db.read() as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action.like("device.%")).order_by(AuditEntry.id)).all()
+        seen = [(r.action, r.target, r.actor, r.actor_role, r.detail) for r in rows]
+        when = {r.at.replace(tzinfo=None) for r in rows}
+    assert seen == [("device.add", "caller-3", "mgr", "manager", {"role": "caller", "window": 3}),
+                    ("device.revoke", "caller-3", "mgr", "manager", {"role": "caller", "window": 3})]
+    assert when == {hall.clock.now().replace(tzinfo=None)}  # when: the hall's clock
+
+
+def test_a_manager_of_another_hall_cannot_register_devices_here(app, hall):
+    from hallq.core.device_actions import DeviceService
+    from hallq.core.errors import Forbidden
+    from hallq.core.txn import Actor
+
+    stranger = Actor(name="other-mgr", role="manager", hall_id=hall.hall_id("district") + 100)
+    with pytest.raises(Forbidden):
+        DeviceService(hall).add(hall="district", name="d9", role="dispenser", actor=stranger)
+    assert [d["device"] for d in DeviceService(hall).list("district")] == []

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from . import clock, devices, tickets
+from . import admin, clock, devices, tickets
 from .enums import Role, TicketStatus
 from .errors import Conflict, Invalid, NotFound
+from .events import DomainEvent
 from .models import Hall, Ticket, Window
 from .service import HallService
-from .txn import Actor, Txn
+from .txn import SYSTEM, Actor, Txn
 from .views import iso
 
 MAX_BLOCK = 200
@@ -153,21 +154,50 @@ class DeviceService:
 
     # -- registry ---------------------------------------------------------
 
-    def add(self, *, hall: str, name: str, role: str, window: int | None = None) -> dict:
+    def _registry(self, slug: str, actor: Actor, fn):
+        """Run fn(tx) as `actor` (an administrator of the hall, or the system for the CLI), audited by fn."""
+        with self.db.write() as session:
+            hall = devices._hall(session, slug)
+            if not actor.is_system:
+                admin.require_admin(actor, hall)
+            tx = Txn(session=session, hall=hall, now=self.clock.now(), actor=actor)
+            result = fn(tx)
+            events = list(tx.events)
+        for event in events:
+            self.halls.publisher.publish(event)
+        return result
+
+    def add(self, *, hall: str, name: str, role: str, window: int | None = None, actor: Actor = SYSTEM) -> dict:
         """Register a device; the answer holds its password, shown this once."""
-        with self.db.write() as session:
-            device, password = devices.add_device(session, hall=hall, name=name, role=role, window=window, now=self.clock.now())
+
+        def op(tx: Txn) -> dict:
+            device, password = devices.add_device(tx.session, hall=hall, name=name, role=role, window=window, now=tx.now)
+            tx.audit("device.add", device.name, role=role, window=window)
+            tx.emit("device.registered", device=devices.device_view(device, hall))
             return {"device": device.name, "username": device.username, "password": password, **_brief(device)}
 
-    def renew(self, *, hall: str, name: str) -> dict:
+        return self._registry(hall, actor, op)
+
+    def renew(self, *, hall: str, name: str, actor: Actor = SYSTEM) -> dict:
         """New credentials for a registered device; the answer holds the password, shown this once."""
-        with self.db.write() as session:
-            device, password = devices.renew_device(session, hall=hall, name=name)
+
+        def op(tx: Txn) -> dict:
+            device, password = devices.renew_device(tx.session, hall=hall, name=name)
+            tx.audit("device.renew", device.name)
             return {"device": device.name, "username": device.username, "password": password, **_brief(device)}
 
-    def revoke(self, *, hall: str, name: str) -> dict:
-        with self.db.write() as session:
-            return devices.device_view(devices.revoke_device(session, hall=hall, name=name, now=self.clock.now()), hall)
+        return self._registry(hall, actor, op)
+
+    def revoke(self, *, hall: str, name: str, actor: Actor = SYSTEM) -> dict:
+        """Withdraw a device's credentials (audited); its history stays."""
+
+        def op(tx: Txn) -> dict:
+            view = devices.device_view(devices.revoke_device(tx.session, hall=hall, name=name, now=tx.now), hall)
+            tx.audit("device.revoke", name, role=view["role"], window=view["window"])
+            tx.emit("device.revoked", device=view)
+            return view
+
+        return self._registry(hall, actor, op)
 
     def list(self, hall: str, *, include_revoked: bool = False) -> list[dict]:
         with self.db.read() as session:
@@ -177,15 +207,30 @@ class DeviceService:
         with self.db.read() as session:
             return devices.device_view(devices.find_device(session, hall=hall, name=name, active=False), hall)
 
-    def set_availability(self, hall: str, name: str, online: bool) -> None:
-        with self.db.write() as session:
-            devices.set_availability(session, devices.find_device(session, hall=hall, name=name), online, self.clock.now())
-
-    def set_status(self, hall: str, name: str, *, paper: str | None = None, detail: dict | None = None) -> dict:
+    def set_availability(self, hall: str, name: str, online: bool) -> dict:
+        """Record a device going online or offline; managers hear of it at once (device.availability)."""
+        now = self.clock.now()
         with self.db.write() as session:
             device = devices.find_device(session, hall=hall, name=name)
-            devices.set_status(session, device, now=self.clock.now(), paper=paper, detail=detail)
-            return devices.device_view(device, hall)
+            devices.set_availability(session, device, online, now)
+            view = devices.device_view(device, hall)
+        self._tell("device.availability", hall, now, view)
+        return view
+
+    def set_status(self, hall: str, name: str, *, paper: str | None = None, detail: dict | None = None) -> dict:
+        """Record what a device reports; a change of paper is a device.paper event, any other report device.status."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            device = devices.find_device(session, hall=hall, name=name)
+            before = device.paper
+            devices.set_status(session, device, now=now, paper=paper, detail=detail)
+            view = devices.device_view(device, hall)
+        self._tell("device.paper" if view["paper"] != before else "device.status", hall, now, view)
+        return view
+
+    def _tell(self, kind: str, hall: str, now: datetime, view: dict) -> None:
+        # The whole device view rides along (its last_seen too), so a page updates without asking again.
+        self.halls.publisher.publish(DomainEvent(kind=kind, hall=hall, at=now, data={"device": view}))
 
     # -- device actions ---------------------------------------------------
 

@@ -20,6 +20,19 @@ def _devices(ctx: click.Context):
     return DeviceService(_service(ctx))
 
 
+def _operator():
+    """Who runs the command, for the audit log: the operating-system account at the console."""
+    import getpass
+
+    from ..core.txn import Actor
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no name for this uid (a bare container)
+        who = "unknown"
+    return Actor(name=f"cli:{who}", role="system")
+
+
 def _fail(exc: HallError) -> None:
     click.echo(f"error: {exc.message} ({exc.code})", err=True)
     sys.exit(1)
@@ -40,7 +53,7 @@ def device() -> None:
 def device_add(ctx, hall_slug, role, name, window, as_json) -> None:
     """Register a device and print its MQTT credentials (shown this once)."""
     try:
-        made = _devices(ctx).add(hall=hall_slug, name=name, role=role, window=window)
+        made = _devices(ctx).add(hall=hall_slug, name=name, role=role, window=window, actor=_operator())
     except HallError as exc:
         _fail(exc)
     if as_json:
@@ -74,7 +87,7 @@ def device_list(ctx, hall_slug) -> None:
 def device_revoke(ctx, hall_slug, name) -> None:
     """Withdraw a device's credentials (run broker-config again for Mosquitto)."""
     try:
-        _devices(ctx).revoke(hall=hall_slug, name=name)
+        _devices(ctx).revoke(hall=hall_slug, name=name, actor=_operator())
     except HallError as exc:
         _fail(exc)
     click.echo(f"device {name} revoked")

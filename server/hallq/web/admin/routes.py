@@ -140,7 +140,8 @@ def add_device(hall):
     window = f.get("window", "").strip()
     try:
         created = registry.add(
-            hall=hall, name=f.get("name", "").strip(), role=f.get("role", ""), window=int(window) if window.isdigit() else None
+            hall=hall, name=f.get("name", "").strip(), role=f.get("role", ""), window=int(window) if window.isdigit() else None,
+            actor=signed_in_actor(),
         )
     except HallError as exc:
         flash(_problem(exc), "error")
@@ -155,7 +156,7 @@ def revoke_device(hall, name):
     registry = sources.device_service(hall_service())
     try:
         if registry is not None:
-            registry.revoke(hall=hall, name=name)
+            registry.revoke(hall=hall, name=name, actor=signed_in_actor())
             flash(_("Device %(name)s revoked.", name=name), "ok")
     except HallError as exc:
         flash(_problem(exc), "error")

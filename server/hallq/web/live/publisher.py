@@ -1,6 +1,9 @@
 """Publishes domain events to Socket.IO rooms.
 
-Window and ticket events go out as they happen. The queue summary is a
+Window and ticket events go out as they happen, to the hall's room (and the
+window's). Device events (`device.*`: availability, paper, registered, revoked)
+go to the hall's manager room only: the public room feeds displays, kiosks and
+phone trackers, which have no business knowing the hall's devices. The queue summary is a
 snapshot, not an event: after any change it is recomputed at most once per
 `queue_interval` seconds per hall and sent to the hall's room, so a burst of
 200 tickets costs one query, not 200.
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from ...coalesce import Coalescer
 from ...core.events import DomainEvent
-from .rooms import hall_room, window_room
+from .rooms import hall_room, manager_room, window_room
 
 
 class SocketIOPublisher:
@@ -21,6 +24,9 @@ class SocketIOPublisher:
 
     def publish(self, event: DomainEvent) -> None:
         payload = event.as_dict()
+        if event.kind.startswith("device."):
+            self.socketio.emit("event", payload, to=manager_room(event.hall))
+            return
         rooms = [hall_room(event.hall)]
         if event.window is not None:
             rooms.append(window_room(event.hall, event.window))
