@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -72,6 +72,18 @@ class BalancerSettings(BaseModel):
     min_hold_minutes: float = Field(default=10.0, ge=0, le=480)
     max_helpers_per_service: int = Field(default=20, ge=0, le=1000)
     max_services_per_window: int = Field(default=4, ge=1, le=50)
+
+    @field_validator("qualifications", "window_qualifications", "home", "targets")
+    @classmethod
+    def _ranges(cls, v, info):
+        # Proficiency is a share of full speed; a home weight is a window weight; a target is minutes.
+        top = {"home": 100.0, "targets": 480.0}.get(info.field_name, 1.0)
+        for key, value in v.items():
+            for code, x in (value.items() if isinstance(value, dict) else [(key, value)]):
+                if not 0 < x <= top:
+                    where = f"{key}: {code}" if isinstance(value, dict) else code
+                    raise ValueError(f"{where} must be above 0 and at most {top:g}, not {x:g}")
+        return v
 
     @classmethod
     def parse(cls, data: dict) -> "BalancerSettings":
@@ -211,6 +223,11 @@ class Balancer:
         self.last_change: dict[int, datetime] = {}
         self.recent: deque[datetime] = deque()
         self.pending: dict[str, Suggestion] = {}
+
+    def configure(self, settings: BalancerSettings) -> None:
+        """Take new settings (a hall-file reload, a manager's change); auto mode's counters carry on."""
+        self.settings = settings
+        self.home = {int(k): dict(v) for k, v in settings.home.items()}
 
     @property
     def mode(self) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, select
 
-from . import clock
+from . import balancer_store, clock
+from .balancing import BalancerSettings
 from .errors import Invalid
 from .models import Hall, Service, Window, WindowService, Zone
 
@@ -104,6 +105,8 @@ class HallFile(_Strict):
     zones: list[ZoneSpec] = []
     services: list[ServiceSpec]
     windows: list[WindowSpec] = []
+    # The live balancer: who may serve what, targets, mode and auto-mode limits (docs/balancing.md).
+    balancer: BalancerSettings = Field(default_factory=BalancerSettings)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -124,7 +127,22 @@ class HallFile(_Strict):
             unknown = sorted(set(w.services) - set(codes))
             if unknown:
                 raise ValueError(f"window {w.number} serves unknown services {', '.join(unknown)}")
+        _check_balancer(self.balancer, set(codes), set(numbers))
         return self
+
+
+def _check_balancer(b: BalancerSettings, codes: set[str], numbers: set[int]) -> None:
+    """The [balancer] table names only services and windows the file has."""
+    named = [(f"balancer.qualifications.{who}", None, skills) for who, skills in b.qualifications.items()]
+    named += [(f"balancer.window_qualifications.{n}", n, skills) for n, skills in b.window_qualifications.items()]
+    named += [(f"balancer.home.{n}", n, services) for n, services in b.home.items()]
+    named.append(("balancer.targets", None, b.targets))
+    for where, number, services in named:
+        if number is not None and number not in numbers:
+            raise ValueError(f"{where}: there is no window {number} in this file")
+        unknown = sorted(set(services) - codes)
+        if unknown:
+            raise ValueError(f"{where}: unknown service {', '.join(unknown)}")
 
 
 def parse_hall_file(path: str | Path) -> HallFile:
@@ -238,5 +256,6 @@ def load_hall(session: Session, spec: HallFile, now: datetime) -> Hall:
         if old.number not in numbers:
             old.active = False
             session.add(old)
+    balancer_store.save_from_file(session, hall, spec.balancer, {w.number: w.services for w in spec.windows}, now)
     session.flush()
     return hall

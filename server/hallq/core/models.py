@@ -150,3 +150,17 @@ class AuditEntry(SQLModel, table=True):
     action: str
     target: str = ""
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class HallBalancer(SQLModel, table=True):
+    """A hall's live-balancer settings (the hall file's [balancer] table, with the
+    managers' changes of mode and limits) and which server process runs it."""
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0  # grows with every change, so every server process reloads it
+    updated_at: datetime | None = None
+    updated_by: str = ""
+    # A lease: only the process named here, until then, ticks this hall (see core/balancer_store.py).
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = None

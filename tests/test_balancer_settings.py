@@ -1,0 +1,134 @@
+"""The balancer's settings live in the database: the hall file's [balancer] table is
+validated, stored and re-loaded (a manager's mode survives a re-load that does
+not name one), and a manager's change of mode or limits is audited."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import pytest
+from sqlmodel import select
+
+from conftest import EXAMPLE_HALL
+from hallq.core import balancer_store
+from hallq.core.balancer_store import HallBalancers
+from hallq.core.errors import Forbidden, Invalid
+from hallq.core.hallfile import HallFile, parse_hall_file
+from hallq.core.models import AuditEntry
+
+EXAMPLE = tomllib.loads(EXAMPLE_HALL.read_text(encoding="utf-8"))
+
+
+def reload(hall, **balancer):
+    data = copy.deepcopy(EXAMPLE)
+    data["balancer"].update(balancer)
+    return hall.load_hall(HallFile.model_validate(data))
+
+
+def test_the_example_halls_balancer_table_is_stored(hall):
+    settings = HallBalancers(hall).get("district").settings
+    assert settings.mode == "suggest"
+    assert settings.window_qualifications[7] == {"HR": 1.0, "CX": 0.9, "MI": 0.9}
+    assert settings.targets == {"BL": 30, "RE": 30, "CX": 30}
+    # Where a release returns a window: what the file has it serve.
+    assert settings.home[1] == {"SI": 2.0, "MI": 1.0}
+    assert len(settings.window_qualifications) == 20
+
+
+def test_a_reload_keeps_todays_tickets_and_the_managers_mode_unless_the_file_names_one(hall, manager):
+    ticket = hall.issue_ticket("district", service="SI", actor=manager)
+    balancer_store.change_settings(hall, "district", {"mode": "auto", "max_changes_per_hour": 5}, actor=manager)
+
+    reload(hall, window_qualifications={"7": {"HR": 1.0, "SI": 0.9}})
+    settings = HallBalancers(hall).get("district").settings
+    assert settings.window_qualifications == {7: {"HR": 1.0, "SI": 0.9}}
+    assert (settings.mode, settings.max_changes_per_hour) == ("auto", 5)
+    assert hall.ticket("district", ticket["id"])["status"] == "waiting"
+
+    reload(hall, mode="off")
+    assert HallBalancers(hall).get("district").mode == "off"
+
+
+def test_a_running_balancer_takes_new_settings_and_keeps_its_counters(hall, manager):
+    balancers = HallBalancers(hall)
+    balancer = balancers.get("district")
+    balancer.recent.append(hall.clock.now())
+    balancer_store.change_settings(hall, "district", {"mode": "off"}, actor=manager)
+    again = balancers.get("district")
+    assert again is balancer and again.mode == "off" and len(again.recent) == 1
+
+
+@pytest.mark.parametrize(
+    "table, problem",
+    [
+        ({"mode": "sometimes"}, "balancer.mode"),
+        ({"window_qualifications": {"7": {"XX": 1.0}}}, "balancer.window_qualifications.7: unknown service XX"),
+        ({"window_qualifications": {"99": {"SI": 1.0}}}, "balancer.window_qualifications.99: there is no window 99"),
+        ({"qualifications": {"wang": {"SI": 1.5}}}, "wang: SI must be above 0 and at most 1"),
+        ({"home": {"3": {"ZZ": 1.0}}}, "balancer.home.3: unknown service ZZ"),
+        ({"targets": {"SI": 0}}, "SI must be above 0"),
+        ({"max_changes_per_hour": -1}, "balancer.max_changes_per_hour"),
+        ({"colour": "red"}, "balancer.colour"),
+    ],
+)
+def test_a_bad_balancer_table_is_refused_plainly(tmp_path, table, problem):
+    data = copy.deepcopy(EXAMPLE)
+    data["balancer"] = table
+    path = tmp_path / "hall.toml"
+    path.write_text(_toml(data), encoding="utf-8")
+    with pytest.raises(Invalid) as err:
+        parse_hall_file(path)
+    assert err.value.code == "bad_hall_file"
+    assert problem in err.value.message
+
+
+def _toml(data) -> str:
+    # The example as TOML again, through JSON-like inline values (valid TOML for these types).
+    import json
+
+    def value(v):
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{json.dumps(str(k))} = {value(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)
+
+    lines = []
+    for key, section in data.items():
+        for item in section if isinstance(section, list) else [section]:
+            lines.append(f"[[{key}]]" if isinstance(section, list) else f"[{key}]")
+            lines += [f"{json.dumps(k)} = {value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_change_of_mode_is_audited_and_published(hall, manager, publisher):
+    view = balancer_store.change_settings(hall, "district", {"mode": "auto", "min_hold_minutes": 5}, actor=manager)
+    assert view["mode"] == "auto" and view["limits"]["min_hold_minutes"] == 5 and view["updated_by"] == "manager1"
+    with hall.db.read() as session:
+        [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "balancer.settings")).all()
+        assert (entry.actor, entry.actor_role) == ("manager1", "manager")
+        assert entry.detail == {"before": {"mode": "suggest", "min_hold_minutes": 10.0}, "after": {"mode": "auto", "min_hold_minutes": 5.0}}
+    [event] = [e for e in publisher.events if e.kind == "balancer.settings"]
+    assert event.data["mode"] == "auto" and event.data["by"] == "manager1"
+    # The same again changes nothing and audits nothing.
+    balancer_store.change_settings(hall, "district", {"mode": "auto"}, actor=manager)
+    with hall.db.read() as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "balancer.settings")).all()) == 1
+
+
+def test_staff_may_not_change_or_read_the_balancer(hall):
+    hall.add_user(name="s1", role="staff", password="staff-pass", hall="district")
+    staff = hall.actor_for_login("s1", "staff-pass")
+    with pytest.raises(Forbidden):
+        balancer_store.change_settings(hall, "district", {"mode": "auto"}, actor=staff)
+    with pytest.raises(Forbidden):
+        balancer_store.settings_view(hall, "district", actor=staff)
+
+
+def test_only_the_mode_and_limits_can_be_changed_live(hall, manager):
+    with pytest.raises(Invalid) as err:
+        balancer_store.change_settings(hall, "district", {"window_qualifications": {}}, actor=manager)
+    assert "window_qualifications" in err.value.message
+    with pytest.raises(Invalid):
+        balancer_store.change_settings(hall, "district", {"mode": "turbo"}, actor=manager)
