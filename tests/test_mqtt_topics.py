@@ -46,3 +46,27 @@ def test_each_role_reads_only_what_it_needs():
     assert acl.may_publish(caller, "hallq/district/device/c5/request")
     assert not acl.may_publish(caller, "hallq/district/device/c6/request")
     assert not acl.may_publish(caller, "hallq/district/window/5/state")
+
+
+def test_a_device_reads_only_its_own_commands_and_answers_only_for_itself():
+    dispenser = acl.device_rules("district", "disp-1", "dispenser")
+
+    assert topics.command("district", "disp-1") == "hallq/district/device/disp-1/command"
+    assert topics.parse("hallq/district/device/disp-1/result") == topics.Route("district", "result", device="disp-1")
+    assert acl.may_subscribe(dispenser, "hallq/district/device/disp-1/command")
+    assert not acl.may_subscribe(dispenser, "hallq/district/device/disp-2/command")
+    assert not acl.may_subscribe(dispenser, "hallq/district/device/+/command")
+    assert not acl.may_publish(dispenser, "hallq/district/device/disp-1/command")  # only the server commands
+    assert acl.may_publish(dispenser, "hallq/district/device/disp-1/result")
+    assert not acl.may_publish(dispenser, "hallq/district/device/disp-2/result")
+
+
+def test_the_mosquitto_acl_lets_a_device_read_its_commands():
+    from hallq.core.devices import DeviceInfo
+    from hallq.mqtt import mosquitto
+
+    text = mosquitto.acl_file([DeviceInfo("district", "disp-1", "dispenser", None, "district.disp-1", "$7$x")])
+
+    section = text.split("user district.disp-1\n")[1]
+    assert "topic read hallq/district/device/disp-1/command\n" in section
+    assert "topic write hallq/district/device/disp-1/result\n" in section

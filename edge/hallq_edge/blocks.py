@@ -1,5 +1,6 @@
 """Numbers reserved in advance, kept on the dispenser's own disk (SQLite), for
-issuing tickets while the server cannot be reached.
+issuing tickets while the server cannot be reached; and the server's commands
+already carried out (a kiosk's ticket is printed once, even after a reboot).
 
 The server takes each block from the hall's counter, so no other dispenser or
 terminal will ever issue those numbers. Here a number is taken in the same
@@ -33,6 +34,11 @@ CREATE TABLE IF NOT EXISTS offline_ticket (
     issued_at TEXT NOT NULL,
     state TEXT NOT NULL,  -- printing, printed, handed_in, void, refused
     PRIMARY KEY (business_date, number)
+);
+CREATE TABLE IF NOT EXISTS command (
+    id TEXT PRIMARY KEY,  -- the server's command id: a repeat is never carried out twice
+    received_at TEXT NOT NULL,
+    outcome TEXT NOT NULL  -- printing, printed, paper_out, stale, error
 );
 """
 
@@ -118,3 +124,27 @@ class BlockStore:
         with self._lock:
             self._db.execute("DELETE FROM block WHERE business_date < ?", (day.isoformat(),))
             self._db.execute("DELETE FROM offline_ticket WHERE business_date < ? AND state NOT IN ('printing', 'printed')", (day.isoformat(),))
+
+    def begin_command(self, command_id: str, received_at: datetime) -> str | None:
+        """Record a command as being carried out: None when it is new, else what became of it (printing: unknown)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT outcome FROM command WHERE id = ?", (command_id,)).fetchone()
+                if row is None:
+                    self._db.execute("INSERT INTO command (id, received_at, outcome) VALUES (?, ?, 'printing')",
+                                     (command_id, received_at.isoformat()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return None if row is None else row[0]
+
+    def finish_command(self, command_id: str, outcome: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE command SET outcome = ? WHERE id = ?", (outcome, command_id))
+
+    def forget_commands_before(self, moment: datetime) -> None:
+        """Drop commands received before `moment` (older repeats are refused by their age anyway)."""
+        with self._lock:
+            self._db.execute("DELETE FROM command WHERE received_at < ?", (moment.isoformat(),))

@@ -6,6 +6,10 @@ server (no broker, or no answer in time) it takes the next number of a block
 reserved in advance and prints that, marked as issued offline; when the link
 returns it hands those tickets in, then tops its blocks up again. With no
 paper, no number is taken: the LED blinks and the server is told.
+
+A touch kiosk beside it prints here too: the server sends the kiosk's ticket
+as a `print_ticket` command, printed once per command id (recorded on disk
+first) and only while fresh, and the outcome goes back on the result topic.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from hallq.mqtt import topics
@@ -51,10 +55,13 @@ class Dispenser:
         self.light: str | None = None  # what the LED shows: ready, offline or paper_out
         self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
         self._flashing = False
+        self._commands: queue.Queue = queue.Queue()
+        threading.Thread(target=self._carry_out_commands, name="dispenser-commands", daemon=True).start()
         for code, button in buttons.items():
             button.when_pressed = lambda _=None, c=code: self._on_press(c)
         link.subscribe(topics.config(hall, link.device), self._on_config)
         link.subscribe(topics.queue(hall), self._on_queue)
+        link.subscribe(topics.command(hall, link.device), self._on_command)
         link.on_link(self._on_link)
         self._show()
 
@@ -149,6 +156,65 @@ class Dispenser:
                 return s.get("name", code)
         return code
 
+    # -- a kiosk's ticket ---------------------------------------------------
+
+    def _on_command(self, body: dict) -> None:
+        self._commands.put(body)
+
+    def _carry_out_commands(self) -> None:
+        # One at a time, in order: a repeated command then always finds the first one finished.
+        while True:
+            body = self._commands.get()
+            try:
+                self.command(body)
+            except Exception:  # the worker must outlive any one command
+                log.exception("command %r failed", body.get("id"))
+
+    def command(self, body: dict) -> str | None:
+        """Carry out one server command once per id and report it; return the outcome (None: nothing to report)."""
+        cid = body.get("id")
+        if not isinstance(cid, str) or not 0 < len(cid) <= 64:
+            return None  # no id to answer to
+        ticket = body.get("ticket")
+        if body.get("action") != "print_ticket" or not isinstance(ticket, dict) or not isinstance(ticket.get("number"), str):
+            self.link.send_result(cid, "error", "not a print_ticket command this dispenser understands")
+            return "error"
+        earlier = self.blocks.begin_command(cid, utcnow())
+        if earlier == "printing":
+            return None  # cut off mid-print (a power cut): unknown whether it printed, so never again
+        if earlier is not None:
+            self.link.send_result(cid, earlier)  # a repeat gets the same answer
+            return earlier
+        outcome, message = self._print_command(body, ticket)
+        self.blocks.finish_command(cid, outcome)
+        self.link.send_result(cid, outcome, message)
+        return outcome
+
+    def _print_command(self, body: dict, ticket: dict) -> tuple[str, str | None]:
+        max_age = float((self.config or {}).get("request_max_age", 60))
+        try:
+            sent = datetime.fromisoformat(str(body.get("at")).replace("Z", "+00:00"))
+            age = (utcnow() - sent).total_seconds()  # the real clock, as the server's: age is a transport matter
+        except (TypeError, ValueError):
+            return "error", "the command has no valid time"
+        if abs(age) > max_age:
+            return "stale", f"the command is {age:.0f} s old; older than {max_age:.0f} s is not printed"
+        if not self._busy.acquire(timeout=self.answer_timeout * 2):
+            return "error", "the printer is busy"
+        try:
+            paper = self.printer.paper()
+            self._report_paper(paper)
+            if paper == "out":
+                return "paper_out", None
+            self._print(ticket, offline=False)
+            return "printed", None
+        except Exception as exc:  # a jammed or unplugged printer: the kiosk tells the visitor
+            log.exception("could not print kiosk ticket %s", ticket.get("number"))
+            return "error", str(exc)
+        finally:
+            self._busy.release()
+            self._show()
+
     # -- back online -------------------------------------------------------
 
     def sync(self) -> None:
@@ -178,6 +244,7 @@ class Dispenser:
         size = int((self.config or {}).get("block_size", 20))
         day = self._today()
         self.blocks.forget_before(day)
+        self.blocks.forget_commands_before(utcnow() - timedelta(days=1))
         for service in self.buttons:
             if self.blocks.remaining(service, day) > size // 2:
                 continue

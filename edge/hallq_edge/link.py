@@ -119,6 +119,13 @@ class DeviceLink:
             return None
         return self.wait_answer(self.request(action, request_id=request_id, **params), timeout)
 
+    def send_result(self, command_id: str, status: str, message: str | None = None) -> None:
+        """Tell the server what came of one of its commands (on this device's result topic)."""
+        body = {"id": command_id, "at": datetime.now(timezone.utc).isoformat(), "status": status}
+        if message:
+            body["message"] = message[:200]
+        self.client.publish(topics.result(self.hall, self.device), json.dumps(body, ensure_ascii=False).encode(), qos=1)
+
     def publish_raw(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish anywhere (tests use this to show the broker refusing what a device may not do)."""
         self.client.publish(topic, payload, qos=1, retain=retain)

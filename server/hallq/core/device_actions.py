@@ -207,6 +207,19 @@ class DeviceService:
         with self.db.read() as session:
             return devices.device_view(devices.find_device(session, hall=hall, name=name, active=False), hall)
 
+    def printer(self, hall: str, name: str) -> dict:
+        """The dispenser a kiosk prints on: refused unless it is an active dispenser of this hall."""
+        with self.db.read() as session:
+            try:
+                device = devices.find_device(session, hall=hall, name=name)
+            except NotFound as exc:
+                if exc.code != "unknown_device":
+                    raise
+                raise NotFound("unknown_printer", f"no dispenser {name!r} in hall {hall}") from None
+            if device.role != "dispenser":
+                raise Invalid("not_a_dispenser", f"device {name} is a {device.role}, not a dispenser: it has no printer")
+            return devices.device_view(device, hall)
+
     def set_availability(self, hall: str, name: str, online: bool) -> dict:
         """Record a device going online or offline; managers hear of it at once (device.availability)."""
         now = self.clock.now()

@@ -1,8 +1,8 @@
 """Who may publish and subscribe where: one rule set, used by the embedded
 broker and written into Mosquitto's ACL file by `hallq broker-config`.
 
-A device publishes only its own request and availability topics and reads only
-what its role needs; the server's own account may do everything under hallq/.
+A device publishes only its own request, availability and command-result topics,
+reads its own response, config and command topics and what its role needs; the server's own account may do everything under hallq/.
 Standard library only.
 """
 
@@ -26,8 +26,10 @@ def device_rules(hall: str, device: str, role: str, window: int | None = None) -
     rules = [
         Rule(WRITE, topics.request(hall, device)),
         Rule(WRITE, topics.availability(hall, device)),
+        Rule(WRITE, topics.result(hall, device)),
         Rule(READ, topics.response(hall, device)),
         Rule(READ, topics.config(hall, device)),
+        Rule(READ, topics.command(hall, device)),
     ]
     if role == "dispenser":
         rules.append(Rule(READ, topics.queue(hall)))

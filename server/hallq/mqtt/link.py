@@ -1,5 +1,5 @@
-"""The server's own MQTT client: it listens to every device's requests and
-availability, and publishes what the publisher hands it. On every (re)connect
+"""The server's own MQTT client: it listens to every device's requests,
+availability and command results, and publishes what the publisher hands it. On every (re)connect
 it subscribes again and asks for all retained state to be republished."""
 
 from __future__ import annotations
@@ -50,10 +50,11 @@ class ServerLink:
     """One paho client with automatic reconnect; handlers run on paho's thread."""
 
     def __init__(self, url: str, *, client_id: str = "hallq-server", on_request: Callable, on_availability: Callable,
-                 on_connected: Callable[[], None]):
+                 on_connected: Callable[[], None], on_result: Callable | None = None):
         self.conf = parse_url(url)
         self.on_request = on_request
         self.on_availability = on_availability
+        self.on_result = on_result
         self.on_connected = on_connected
         self.connected = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311)
@@ -83,7 +84,7 @@ class ServerLink:
             log.error("MQTT broker refused the server: %s", reason_code)
             return
         _no_delay(client)
-        client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1)])
+        client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])
         self.on_connected()
@@ -101,5 +102,7 @@ class ServerLink:
                 self.on_request(route.hall, route.device, message.payload)
             elif route.kind == "availability":
                 self.on_availability(route.hall, route.device, message.payload)
+            elif route.kind == "result" and self.on_result is not None:
+                self.on_result(route.hall, route.device, message.payload)
         except Exception:  # one bad message must not stop the link
             log.exception("could not handle a message on %s", message.topic)

@@ -17,6 +17,7 @@ from ..core.service import HallService
 from .bridge import RequestBridge
 from .broker import SERVER_USER, Directory, EmbeddedBroker
 from .link import ServerLink
+from .printing import PrintDesk
 from .publisher import MqttPublisher
 
 log = logging.getLogger("hallq.mqtt")
@@ -42,8 +43,10 @@ class MqttRuntime:
                                        block_size=block_size, public_base_url=public_base_url)
         # One client id per process: several servers behind one broker must not kick each other off.
         client_id = client_id or f"hallq-server-{socket.gethostname()}-{os.getpid()}"
+        self.printing = PrintDesk(self.devices, self._send_response, lambda: self.link.connected.is_set())
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
-                               on_availability=self._availability, on_connected=self._connected)
+                               on_availability=self._availability, on_connected=self._connected,
+                               on_result=self.printing.on_result)
 
     def start(self) -> "MqttRuntime":
         if self.broker is not None:
@@ -139,4 +142,5 @@ def start_for_app(app, settings) -> MqttRuntime | None:
         public_base_url=settings.public_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
     ).start()
     app.extensions["hallq.mqtt"] = runtime
+    app.extensions["hallq.print_ticket"] = runtime.printing.print_ticket  # the kiosk's tickets, on its dispenser
     return runtime

@@ -1,5 +1,6 @@
-"""Every MQTT payload, validated here: what devices send (requests) and what
-the server answers and publishes (responses, calls, completed tickets, config).
+"""Every MQTT payload, validated here: what devices send (requests, command
+results) and what the server answers and publishes (responses, calls,
+completed tickets, config, commands).
 
 Payloads are UTF-8 JSON objects of at most MAX_PAYLOAD bytes. Nothing here
 carries personal data: tickets are known by number and public id only.
@@ -159,6 +160,50 @@ class ServiceButton(BaseModel):
     name: str
     name_en: str = ""
     prefix: str
+
+
+# -- commands: server → device, answered on the device's result topic ------
+
+class PrintedTicket(BaseModel):
+    """What a dispenser needs to print a kiosk's ticket with its own layout."""
+
+    id: str  # public id, for the QR code of the tracker page
+    number: str
+    service: str
+    service_name: str = ""
+    priority: str = "normal"
+    ahead: int | None = None
+    estimated_wait_minutes: float | None = None
+    issued_at: str | None = None
+
+
+class PrintTicketCommand(BaseModel):
+    """Print a ticket issued at a kiosk bound to this dispenser; `id` is unique, `at` dates it."""
+
+    id: RequestId
+    action: Literal["print_ticket"] = "print_ticket"
+    at: datetime
+    ticket: PrintedTicket
+
+
+class CommandResult(BaseModel):
+    """What came of a command: printed, paper_out, stale (older than request_max_age) or error."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: RequestId
+    at: AwareDatetime
+    status: Literal["printed", "paper_out", "stale", "error"]
+    message: Annotated[str, Field(max_length=200)] | None = None
+
+
+def parse_result(payload: bytes) -> CommandResult:
+    """A validated command result, or BadRequest saying what is wrong."""
+    data = decode(payload)
+    try:
+        return CommandResult.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadRequest("bad_result", f"{'.'.join(str(p) for p in first['loc']) or 'result'}: {first['msg']}") from None
 
 
 class DeviceConfig(BaseModel):

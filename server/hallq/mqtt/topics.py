@@ -4,6 +4,8 @@
     hallq/{hall}/device/{device}/request        device → server, QoS 1
     hallq/{hall}/device/{device}/response       server → device
     hallq/{hall}/device/{device}/config         retained, server → device
+    hallq/{hall}/device/{device}/command        server → device, QoS 1 (print a kiosk's ticket)
+    hallq/{hall}/device/{device}/result         device → server, QoS 1: what came of a command
     hallq/{hall}/window/{window}/state          retained window state (growing version)
     hallq/{hall}/window/{window}/completed      retained last ticket completed there (review boxes)
     hallq/{hall}/calls                          one message per call or recall
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROOT = "hallq"
-DEVICE_KINDS = ("availability", "request", "response", "config")
+DEVICE_KINDS = ("availability", "request", "response", "config", "command", "result")
 WINDOW_KINDS = ("state", "completed")
 
 
@@ -55,6 +57,14 @@ def config(hall: str, device: str) -> str:
     return device_topic(hall, device, "config")
 
 
+def command(hall: str, device: str) -> str:
+    return device_topic(hall, device, "command")
+
+
+def result(hall: str, device: str) -> str:
+    return device_topic(hall, device, "result")
+
+
 def window_state(hall: str, window: int | str) -> str:
     return f"{hall_root(hall)}/window/{_level(window)}/state"
 
@@ -84,6 +94,10 @@ def every_request() -> str:
 
 def every_availability() -> str:
     return f"{ROOT}/+/device/+/availability"
+
+
+def every_result() -> str:
+    return f"{ROOT}/+/device/+/result"
 
 
 def everything() -> str:

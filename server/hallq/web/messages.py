@@ -34,6 +34,8 @@ ERRORS = {
     "stale_suggestion": _l("The hall has changed since this suggestion was made. Look at the new suggestions."),
     "not_qualified": _l("The staff member at that window is not qualified for this service."),
     "device_exists": _l("A device with this name already exists."),
+    "unknown_printer": _l("There is no such ticket dispenser in this hall: check the kiosk's printer setting."),
+    "not_a_dispenser": _l("That device is not a ticket dispenser, so it has no printer."),
     "network": _l("The server cannot be reached. Check the network and try again."),
 }
 
@@ -89,8 +91,16 @@ def page_strings() -> dict:
         "kiosk": {
             "waiting": _("%(n)s waiting"),
             "ahead": _("%(ahead)s people ahead of you · about %(minutes)s min"),
-            "printed": _("Please take your printed ticket."),
-            "not_printed": _("Please remember your number or scan the code."),
+            "print": {
+                "printed": _("Please take your printed ticket."),
+                "none": _("Please remember your number or scan the code."),
+                "unavailable": _("Please remember your number or scan the code."),
+                "paper_out": _("The printer is out of paper. Please wait with the number or QR code on this screen."),
+                "offline": _("The printer is offline. Please wait with the number or QR code on this screen."),
+                "error": _("The ticket could not be printed. Please wait with the number or QR code on this screen."),
+                "no_answer": _("The ticket could not be printed. Please wait with the number or QR code on this screen."),
+                "stale": _("The ticket could not be printed. Please wait with the number or QR code on this screen."),
+            },
         },
         "tracker": {
             "waiting": _("Waiting"),

@@ -1,5 +1,12 @@
 """Kiosk pages. A kiosk is signed in once with a device account (or a manager's);
-each tap issues a ticket through the hall engine, CSRF-checked like any form."""
+each tap issues a ticket through the hall engine, CSRF-checked like any form.
+
+A kiosk with a thermal printer beside it is bound to that dispenser by its
+address, `/kiosk/<hall>?printer=<device id>` (the admin page lists this
+address for every dispenser). The printer must be an active dispenser of the
+hall. The ticket is issued first and always shown on screen; then it is sent
+to the dispenser (the MQTT runtime registers the `hallq.print_ticket` hook),
+and the answer says what came of it."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from ...core.enums import Priority, Role
 from ...core.errors import HallError, Invalid
 from .. import hall_service
 from ..api.errors import STATUS
+from ..manager import sources
 from ..messages import error_text
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
 from ..tracker.routes import tracker_url
@@ -18,43 +26,72 @@ from . import bp
 
 log = logging.getLogger("hallq.kiosk")
 KIOSK_ROLES = (Role.DEVICE, *MANAGERS)
+# What "print" in the answer may say besides the dispenser's own outcomes
+# (printed, paper_out, stale, error) and the desk's (offline, no_answer).
+NO_PRINTER, UNAVAILABLE = "none", "unavailable"
+
+
+def _check_printer(hall: str, printer) -> str:
+    """The kiosk's printer id ('' for none), refused unless it is an active dispenser of the hall."""
+    if printer in (None, ""):
+        return ""
+    if not isinstance(printer, str):
+        raise Invalid("unknown_printer", "printer must be a device id")
+    registry = sources.device_service(hall_service())
+    if registry is None:
+        raise Invalid("unknown_printer", "this server has no device registry")
+    registry.printer(hall, printer)
+    return printer
+
+
+def _refusal(exc: HallError):
+    return {"code": exc.code, "message": error_text(exc.code, exc.message)}, STATUS.get(exc.kind, 409)
 
 
 @bp.get("/<hall>")
 @roles_required(*KIOSK_ROLES)
 def kiosk(hall):
-    return render_template(
-        "kiosk/kiosk.html", hall=hall_or_404(hall), layout=hall_service().layout(hall), dispenser=request.args.get("dispenser", "")
-    )
-
-
-def _print(hall: str, ticket: dict, dispenser: str) -> bool:
-    """Print through the dispenser agent when one is attached (the MQTT bridge registers the hook)."""
-    hook = current_app.extensions.get("hallq.print_ticket")
-    if hook is None or not dispenser:
-        return False
+    info = hall_or_404(hall)
     try:
-        return bool(hook(hall, ticket, dispenser))
+        printer = _check_printer(hall, request.args.get("printer", ""))
+    except HallError as exc:
+        body, status = _refusal(exc)
+        return render_template("error.html", status=status, problem=body["message"]), status
+    return render_template("kiosk/kiosk.html", hall=info, layout=hall_service().layout(hall), printer=printer)
+
+
+def _print(hall: str, ticket: dict, printer: str) -> str:
+    """Print through the kiosk's dispenser; say what came of it (the ticket stands whatever it is)."""
+    if not printer:
+        return NO_PRINTER
+    hook = current_app.extensions.get("hallq.print_ticket")
+    if hook is None:
+        return UNAVAILABLE  # MQTT is turned off on this server
+    try:
+        return str(hook(hall, ticket, printer))
     except Exception:  # the visitor still has the ticket on screen
-        log.exception("printing ticket %s on %s failed", ticket.get("number"), dispenser)
-        return False
+        log.exception("printing ticket %s on %s failed", ticket.get("number"), printer)
+        return "error"
 
 
 @bp.post("/<hall>/tickets")
 @roles_required(*KIOSK_ROLES)
 def issue(hall):
-    """{service, green} → the new ticket, its tracker address and whether it was printed."""
+    """{service, green, printer?} → the new ticket, its tracker address and what came of printing it."""
     body = request.get_json(silent=True) or {}
     code, green = body.get("service"), body.get("green") is True
     try:
+        printer = _check_printer(hall, body.get("printer"))  # before issuing: a refused printer issues nothing
         if not isinstance(code, str) or not code:
             raise Invalid("unknown_service", "choose a service")
         ticket = hall_service().issue_ticket(
             hall, service=code, priority=Priority.GREEN if green else Priority.NORMAL, actor=signed_in_actor(), channel="kiosk"
         )
     except HallError as exc:
-        return jsonify({"error": {"code": exc.code, "message": error_text(exc.code, exc.message)}}), STATUS.get(exc.kind, 409)
+        error, status = _refusal(exc)
+        return jsonify({"error": error}), status
     ticket["tracker_url"] = tracker_url(hall, ticket["id"])
     ticket["qr_url"] = url_for("tracker.qr", hall=hall, ticket_id=ticket["id"])
-    ticket["printed"] = _print(hall, ticket, str(body.get("dispenser") or ""))
+    ticket["print"] = _print(hall, ticket, printer)
+    ticket["printed"] = ticket["print"] == "printed"
     return jsonify(ticket), 201

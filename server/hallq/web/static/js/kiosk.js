@@ -23,7 +23,7 @@
     if (busy) return;
     busy = true;
     $("message").textContent = "";
-    const r = await H.api("POST", page.issue, { service: code, green, dispenser: page.dispenser || undefined });
+    const r = await H.api("POST", page.issue, { service: code, green, printer: page.printer || undefined });
     busy = false;
     if (!r.ok) { $("message").textContent = H.errorText(r.data.error); return; }
     const t = r.data;
@@ -31,7 +31,11 @@
     $("ticket-service").textContent = H.localName({ name: t.service_name, name_en: t.service_name_en });
     $("ticket-ahead").textContent = H.format(T.kiosk.ahead, { ahead: t.ahead, minutes: Math.round(t.estimated_wait_minutes || 0) });
     $("ticket-qr").src = t.qr_url;
-    $("ticket-printed").textContent = t.printed ? T.kiosk.printed : T.kiosk.not_printed;
+    // The ticket on screen is the visitor's ticket whatever the printer did; the line below says what to do.
+    const said = T.kiosk.print[t.print] || T.kiosk.print.error;
+    $("ticket-printed").textContent = said;
+    $("ticket-printed").dataset.print = t.print;
+    $("ticket-printed").className = t.print === "printed" || t.print === "none" ? "" : "print-problem";
     $("ticket").hidden = false;
     clearTimeout(closeTimer);
     closeTimer = setTimeout(hideTicket, 15000);

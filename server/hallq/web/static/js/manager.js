@@ -16,6 +16,17 @@
     return out;
   }
 
+  // A device event carries the device's whole view: the window tile changes at
+  // once, and the alerts follow when the hall's state has been read again.
+  function patchDevice(d) {
+    if (!d || !d.device) return;
+    const list = (extra.devices && extra.devices.devices) || [];
+    const i = list.findIndex((x) => x.device === d.device);
+    if (d.revoked) { if (i >= 0) list.splice(i, 1); } else if (i >= 0) list[i] = d; else list.push(d);
+    extra.devices = { ...(extra.devices || {}), devices: list };
+    renderMap();
+  }
+
   function renderMap() {
     const offline = offlineWindows();
     const maps = {};
@@ -163,7 +174,7 @@
           if (!old || old.state !== ws.state || JSON.stringify(old.services) !== JSON.stringify(ws.services)) renderSkills();
         }
       }
-      if (e.kind.startsWith("device.")) refreshSoon();
+      if (e.kind.startsWith("device.")) { patchDevice(e.data.device); refreshSoon(); }
       if (e.kind === "hall.configured") window.location.reload();
     },
     queue(q) { queue = q.services; renderQueue(); refreshSoon(); },
