@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only; turn on when the hall serves HTTPS.")
     max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     log_level: str = Field("INFO", description="Python logging level.")
+    balancer_interval_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="How often the live balancer looks at each hall (it also looks about a second after each change); 0 turns the background balancer off.",
+    )
     public_base_url: str = Field("", description="Base URL printed on tickets' QR codes; empty means the address the request came to.")
     # MQTT (devices): see docs/mqtt.md.
     mqtt_enabled: bool = Field(True, description="Start the MQTT side (embedded broker or MQTT_URL, request bridge, publisher) with the server.")
@@ -52,6 +56,14 @@ class Settings(BaseSettings):
     mqtt_keyfile: str = Field("", description="PEM private key of mqtt_certfile.")
     mqtt_request_max_age: float = Field(60.0, gt=0, description="Device requests older than this many seconds are refused, not replayed.")
     mqtt_block_size: int = Field(20, ge=1, le=200, description="Numbers a dispenser reserves per service for issuing while offline.")
+    mqtt_max_message_bytes: int = Field(
+        16384, ge=1024, le=1024 * 1024,
+        description="Largest MQTT message the embedded broker accepts (larger ones are dropped unread); broker-config writes it as Mosquitto's message_size_limit.",
+    )
+    mqtt_recheck_seconds: float = Field(
+        2.0, ge=0, le=3600,
+        description="How often the embedded broker checks its connected devices against the registry: a revoked device is cut off within this time (0: only when it reconnects).",
+    )
 
     @classmethod
     def settings_customise_sources(

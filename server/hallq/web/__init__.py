@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
 
     from .api import bp as api_bp
     from .live import init_live
+    from .manager.balancer_live import init_balancer
 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions, see api/auth.py
     init_live(app, socketio, fanout)
+    init_balancer(app, socketio, fanout, settings.balancer_interval_seconds)
     init_pages(app)
     return app
 

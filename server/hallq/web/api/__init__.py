@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import errors, routes  # noqa: E402,F401  (registers handlers and routes)
+from . import balancer, errors, routes  # noqa: E402,F401  (registers handlers and routes)

@@ -89,6 +89,7 @@ SECURED = [{"bearer": []}, {"session": []}]
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
+    from . import balancer
     from .routes import WINDOW_ACTIONS
 
     paths = {
@@ -147,8 +148,9 @@ def openapi_document() -> dict:
             "delete": {"summary": "Sign out", "responses": {"204": {"description": "Signed out"}, **_errors(401)}},
         },
     }
-    schemas = {"Error": ERROR, "Ticket": TICKET, "Window": WINDOW, "Queue": QUEUE}
-    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login):
+    paths.update(balancer.openapi_paths(HALL, SECURED, _errors, _body, _ok))
+    schemas = {"Error": ERROR, "Ticket": TICKET, "Window": WINDOW, "Queue": QUEUE, "BalancerSettings": balancer.SETTINGS_SCHEMA}
+    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login, balancer.BalancerChange):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

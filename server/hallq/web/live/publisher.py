@@ -2,8 +2,9 @@
 
 Window and ticket events go out as they happen, to the hall's room (and the
 window's). Device events (`device.*`: availability, paper, registered, revoked)
-go to the hall's manager room only: the public room feeds displays, kiosks and
-phone trackers, which have no business knowing the hall's devices. The queue summary is a
+and balancer events (`balancer.settings`: which manager changed its mode) go to
+the hall's manager room only: the public room feeds displays, kiosks and phone
+trackers, which have no business knowing the hall's devices or managers. The queue summary is a
 snapshot, not an event: after any change it is recomputed at most once per
 `queue_interval` seconds per hall and sent to the hall's room, so a burst of
 200 tickets costs one query, not 200.
@@ -24,7 +25,7 @@ class SocketIOPublisher:
 
     def publish(self, event: DomainEvent) -> None:
         payload = event.as_dict()
-        if event.kind.startswith("device."):
+        if event.kind.startswith(("device.", "balancer.")):
             self.socketio.emit("event", payload, to=manager_room(event.hall))
             return
         rooms = [hall_room(event.hall)]

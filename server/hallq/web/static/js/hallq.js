@@ -57,6 +57,13 @@
     return format(T.minutes || "%(n)s min", { n: Math.round(value) });
   }
 
+  /* Other scripts of a page may listen on its connection too (H.on), whenever they load. */
+  const sockets = [], listeners = [];
+  function on(name, fn) {
+    listeners.push([name, fn]);
+    for (const s of sockets) s.on(name, fn);
+  }
+
   /* Join the hall (and window) room; every (re)connect gets a fresh snapshot. */
   function connect(join, handlers) {
     const banner = document.getElementById("conn");
@@ -79,6 +86,8 @@
     for (const name of ["snapshot", "event", "queue", "suggestions"]) {
       if (handlers[name]) socket.on(name, handlers[name]);
     }
+    for (const [name, fn] of listeners) socket.on(name, fn);
+    sockets.push(socket);
     return socket;
   }
 
@@ -95,5 +104,5 @@
     return node;
   }
 
-  window.HallQ = { T, api, errorText, format, localName, minutesSince, clockText, minutesText, connect, el, english };
+  window.HallQ = { T, api, errorText, format, localName, minutesSince, clockText, minutesText, connect, on, el, english };
 })();
