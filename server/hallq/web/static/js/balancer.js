@@ -19,7 +19,7 @@
     $("balancer-help").textContent = P.help[view.mode] || "";
     const who = view.updated_by === "hall file" ? P.hall_file : view.updated_by;
     $("balancer-status").textContent = view.updated_at
-      ? H.format(P.status, { mode: P.mode_names[view.mode] || view.mode, who: who || "—", when: new Date(view.updated_at).toLocaleString() })
+      ? H.format(P.status, { mode: P.mode_names[view.mode] || view.mode, who: who || "—", when: new Date(view.updated_at).toLocaleString(document.documentElement.lang || undefined) })
       : "";
     const q = view.qualified || {};
     $("balancer-unqualified").hidden = view.mode === "off" || (q.staff || 0) + (q.windows || 0) > 0;
