@@ -176,3 +176,57 @@ def test_embedded_broker_speaks_tls_when_given_a_certificate(hall, tmp_path):
         assert try_connect(runtime.port, creds["username"], creds["password"]) != "Success"  # plain MQTT is not spoken there
     finally:
         runtime.stop()
+
+
+def test_a_device_revoked_while_connected_is_cut_off_and_hears_nothing_more(mqtt, hall):
+    """Revoking (here as `hallq device revoke` would, from another service) closes the open connection too."""
+    from hallq.core.device_actions import DeviceService
+    from mqtt_support import open_window
+
+    screen = mqtt.devices.add(hall="district", name="screen-9", role="screen")
+    calls: list[dict] = []
+    states: list[str] = []
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="screen-9-probe")
+    client.username_pw_set(screen["username"], screen["password"])
+    client.on_connect = lambda c, u, f, rc, p: (states.append("up"), c.subscribe(topics.calls("district"), qos=1))
+    client.on_disconnect = lambda c, u, f, rc, p: states.append("down")
+    client.on_message = lambda c, u, m: calls.append(json.loads(m.payload))
+    client.connect("127.0.0.1", mqtt.port)
+    client.loop_start()
+    try:
+        wait_for(lambda: "up" in states, what="the screen to connect")
+        staff = open_window(hall, 5)
+        hall.issue_ticket("district", service="SI", actor=staff)
+        time.sleep(0.3)  # let the subscription settle before the first call
+        hall.window_action("district", 5, "call-next", actor=staff)
+        wait_for(lambda: calls, what="the first call to reach the screen")
+
+        DeviceService(hall).revoke(hall="district", name="screen-9")
+        wait_for(lambda: "down" in states, what="the revoked screen's connection to be closed")
+        client.reconnect_delay_set(60, 60)  # paho would come back; the broker must refuse it anyway
+        heard = len(calls)
+        hall.window_action("district", 5, "complete", actor=staff)
+        hall.issue_ticket("district", service="SI", actor=staff)
+        hall.window_action("district", 5, "call-next", actor=staff)
+        time.sleep(1.0)
+        assert len(calls) == heard
+        assert try_connect(mqtt.port, screen["username"], screen["password"]) == "Not authorized"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_a_message_over_the_size_limit_is_dropped_and_the_sender_carries_on(mqtt, device, hall, caplog):
+    disp = device("dispenser", "disp-big")
+    limit = mqtt.broker.max_message_bytes
+    huge = {"id": "huge", "action": "issue_ticket", "service": "SI", "at": time.time(), "pad": "x" * (limit + 100)}
+    dropped = []
+    disp.on_link(lambda up: None if up else dropped.append(True))
+
+    disp.publish_raw(topics.request("district", "disp-big"), json.dumps(huge).encode())
+    answer = disp.call("issue_ticket", service="MI", timeout=20)  # same connection, so it comes after the huge one
+
+    assert answer["status"] == "ok" and answer["data"]["number"] == "B001"
+    assert tickets(hall) == ["B001"]  # the huge request reached no one
+    assert dropped == []
+    assert any("dropped a message of" in r.getMessage() and r.name == "hallq.mqtt.broker" for r in caplog.records)

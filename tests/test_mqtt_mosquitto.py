@@ -147,3 +147,28 @@ def test_after_a_mosquitto_restart_the_server_republishes_everything(mosquitto, 
         assert screen.hall_info["name"] == "示范区政务服务中心"
     finally:
         link.stop()
+
+
+def test_revoking_then_broker_config_reload_cuts_the_device_off_and_keeps_the_server_on(mosquitto, hall, sqlite_url):
+    from hallq.core.device_actions import DeviceService
+
+    gone, kept = mosquitto.creds["disp-2"], mosquitto.creds["disp-1"]
+    link = make_link(mosquitto, "disp-2", gone["password"])
+    link.start()
+    try:
+        wait_for(lambda: link.connected, what="disp-2 to connect")
+        DeviceService(hall).revoke(hall="district", name="disp-2")
+        result = CliRunner().invoke(
+            cli, ["--database-url", sqlite_url, "broker-config", "--mosquitto", str(mosquitto.conf_dir),
+                  "--port", str(mosquitto.mosquitto_port), "--bind", "127.0.0.1", "--no-tls", "--no-persistence", "--reload"],
+        )
+
+        assert result.exit_code == 0, result.output
+        assert "re-reading its files" in result.output and "MQTT_URL" not in result.output  # the server's password is kept
+        wait_for(lambda: not link.connected, what="Mosquitto to close the revoked device's connection")
+        assert try_connect(mosquitto.mosquitto_port, gone["username"], gone["password"]) == "Not authorized"
+        assert try_connect(mosquitto.mosquitto_port, kept["username"], kept["password"]) == "Success"
+        assert mosquitto.link.connected.is_set()
+        assert try_connect(mosquitto.mosquitto_port, "hallq-server", SERVER_PASSWORD) == "Success"
+    finally:
+        link.stop()

@@ -168,6 +168,14 @@ def device_by_username(session: Session, username: str) -> Device | None:
     return device if device is not None and device.revoked_at is None else None
 
 
+def password_hashes(session: Session, usernames: set[str]) -> dict[str, str]:
+    """User name → current password hash, for those of these devices that are still active."""
+    rows = session.exec(
+        select(Device.username, Device.password_hash).where(Device.username.in_(list(usernames)), Device.revoked_at == None)  # noqa: E711
+    ).all()
+    return dict(rows)
+
+
 def revoke_device(session: Session, *, hall: str, name: str, now: datetime) -> Device:
     """Withdraw a device's credentials; its history stays."""
     device = find_device(session, hall=hall, name=name)

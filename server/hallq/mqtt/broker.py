@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
+from amqtt.errors import MQTTError
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
 from .. import ports
@@ -37,6 +39,7 @@ class Directory:
         self.db = db
         self.server_password = server_password or secrets.token_urlsafe(24)
         self._rules: dict[str, list[acl.Rule]] = {}
+        self._hashes: dict[str, str] = {}  # device user name → the password hash it signed in with
         self._lock = threading.Lock()
 
     def authenticate(self, username: str | None, password: str | bytes | None) -> bool:
@@ -55,10 +58,26 @@ class Directory:
                 if good:
                     hall = session.get(devices.Hall, device.hall_id).slug
                     rules = acl.device_rules(hall, device.name, device.role, device.window_number)
+                    with self._lock:
+                        self._hashes[username] = device.password_hash
         with self._lock:
             if good:
                 self._rules[username] = rules
         return good
+
+    def no_longer_valid(self, usernames: set[str]) -> set[str]:
+        """Those of these device user names that were revoked or given a new password since they signed in."""
+        names = {u for u in usernames if u and u != SERVER_USER}
+        if not names:
+            return set()
+        with self.db.read() as session:
+            current = devices.password_hashes(session, names)
+        with self._lock:
+            gone = {u for u in names if current.get(u) is None or current[u] != self._hashes.get(u)}
+            for u in gone:  # refused at once from here on, even before the connection is closed
+                self._rules.pop(u, None)
+                self._hashes.pop(u, None)
+        return gone
 
     def rules(self, username: str | None) -> list[acl.Rule]:
         with self._lock:
@@ -120,8 +139,39 @@ class _Subscriptions(dict):
         return [(k, list(v)) for k, v in super().items()]
 
 
+class MessageTooLarge(MQTTError):
+    """A message over the broker's size limit: read past and dropped."""
+
+
+class _LimitedReader(StreamReaderAdapter):
+    """Drops any message over `limit` bytes without ever holding it.
+
+    amqtt reads a message's payload with one read of its announced length, so a
+    read over the limit is that payload: it is read past in small pieces and
+    the message dropped (amqtt discards a packet on MQTTError and keeps the
+    connection), as Mosquitto's message_size_limit does. Nothing is forwarded.
+    """
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, reader: asyncio.StreamReader, limit: int):
+        super().__init__(reader)
+        self._stream = reader
+        self.limit = limit
+
+    async def read(self, n: int = -1) -> bytes:
+        if n > self.limit:
+            left = n
+            while left > 0:
+                left -= len(await self._stream.readexactly(min(left, self.CHUNK)))
+            log.warning("dropped a message of %d bytes (the limit is %d)", n, self.limit)
+            raise MessageTooLarge(f"a message of {n} bytes is over the limit of {self.limit}")
+        return await super().read(n)
+
+
 class _Broker(Broker):
-    """amqtt's Broker, without two flaws of amqtt 0.12 (see also _Subscriptions).
+    """amqtt's Broker, with a message size limit, a way to close a client's
+    connection, and without two flaws of amqtt 0.12 (see also _Subscriptions).
 
     On every connect amqtt replays the retained messages of *every* filter anyone
     has subscribed to onto the new client, unchecked by the topic plugins (so a
@@ -130,9 +180,26 @@ class _Broker(Broker):
     subscribed.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_message_bytes: int = 16384, **kwargs):
         super().__init__(*args, **kwargs)
         self._subscriptions = _Subscriptions()
+        self.max_message_bytes = max_message_bytes
+
+    async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str) -> None:
+        await self._client_connected(listener_name, _LimitedReader(reader, self.max_message_bytes), StreamWriterAdapter(writer))
+
+    def connected_usernames(self) -> set[str]:
+        return {s.username for s, _ in self._sessions.values() if s.username and s.transitions.state == "connected"}
+
+    async def disconnect_users(self, usernames: set[str]) -> int:
+        """Close the connections of these users as if they had dropped (their Last Will is published)."""
+        closed = 0
+        for session, handler in list(self._sessions.values()):
+            if session.username in usernames and handler is not None and session.transitions.state == "connected":
+                log.warning("closing the connection of %s: its credentials are no longer valid", session.username)
+                await handler.handle_connection_closed()
+                closed += 1
+        return closed
 
     async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
         topic_filter = subscription[0]
@@ -157,10 +224,16 @@ class EmbeddedBroker:
     """
 
     def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
-                 certfile: str | None = None, keyfile: str | None = None):
+                 certfile: str | None = None, keyfile: str | None = None,
+                 max_message_bytes: int = 16384, recheck_seconds: float = 2.0):
         self.directory = directory
         self.host, self.port = host, port
         self.certfile, self.keyfile = certfile, keyfile
+        self.max_message_bytes = max_message_bytes
+        # How often connected devices are checked against the registry: a device
+        # revoked (or given a new password) is cut off within this many seconds,
+        # whichever process or command revoked it.
+        self.recheck_seconds = recheck_seconds
         self.local_port = port
         if certfile:
             self.local_port = ports.free_port()
@@ -209,8 +282,10 @@ class EmbeddedBroker:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                self._broker = _Broker(self._config(), loop=loop)
+                self._broker = _Broker(self._config(), loop=loop, max_message_bytes=self.max_message_bytes)
                 loop.run_until_complete(self._broker.start())
+                if self.recheck_seconds > 0:
+                    loop.create_task(self._recheck_loop())
             except BaseException as exc:  # reported to start()'s caller
                 failure.append(exc)
                 ready.set()
@@ -227,6 +302,36 @@ class EmbeddedBroker:
         if failure:
             raise RuntimeError(f"the embedded MQTT broker did not start: {failure[0]}") from failure[0]
         log.info("embedded MQTT broker listening on %s:%s", self.host, self.port)
+
+    async def _recheck_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.recheck_seconds)
+            broker = self._broker
+            if broker is None:
+                return
+            try:
+                connected = broker.connected_usernames()
+                gone = await loop.run_in_executor(None, self.directory.no_longer_valid, connected) if connected else set()
+                if gone:
+                    await broker.disconnect_users(gone)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: look again next time
+                log.exception("could not recheck the connected devices")
+
+    def revalidate(self, timeout: float = 10.0) -> int:
+        """Check connected devices now (not waiting for the next round); return how many were cut off."""
+        loop, broker = self._loop, self._broker
+        if loop is None or broker is None:
+            return 0
+
+        async def once() -> int:
+            connected = broker.connected_usernames()
+            gone = await asyncio.get_running_loop().run_in_executor(None, self.directory.no_longer_valid, connected)
+            return await broker.disconnect_users(gone) if gone else 0
+
+        return asyncio.run_coroutine_threadsafe(once(), loop).result(timeout)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Shut the broker down (clients see the connection drop)."""

@@ -85,7 +85,7 @@ def device_list(ctx, hall_slug) -> None:
 @click.option("--id", "name", required=True)
 @click.pass_context
 def device_revoke(ctx, hall_slug, name) -> None:
-    """Withdraw a device's credentials (run broker-config again for Mosquitto)."""
+    """Withdraw a device's credentials (for Mosquitto, then run broker-config --reload)."""
     try:
         _devices(ctx).revoke(hall=hall_slug, name=name, actor=_operator())
     except HallError as exc:
@@ -100,25 +100,44 @@ def device_revoke(ctx, hall_slug, name) -> None:
 @click.option("--bind", default="", help="Listener address (default: all).")
 @click.option("--no-tls", is_flag=True, help="A plain listener (tests, a broker on the server itself).")
 @click.option("--no-persistence", is_flag=True)
-@click.option("--server-password-stdin", is_flag=True, help="Read the server's MQTT password instead of generating one.")
+@click.option("--server-password-stdin", is_flag=True,
+              help="Read the server's MQTT password (default: keep the one of the last run, or generate one on the first).")
+@click.option("--reload", "reload_broker", is_flag=True,
+              help="Then make the running Mosquitto re-read the files (SIGHUP): revoked devices are cut off at once.")
+@click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Mosquitto's pid file for --reload (default: the one written into the folder's mosquitto.conf).")
 @click.pass_context
-def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_password_stdin) -> None:
+def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_password_stdin, reload_broker, pid_file) -> None:
     """Write Mosquitto's password file, ACL and configuration from the device registry."""
     from ..core import devices as registry
+    from . import mosquitto
 
     service = _devices(ctx)
     with service.db.read() as session:
         everyone = registry.all_active(session)
-    password = sys.stdin.readline().rstrip("\r\n") if server_password_stdin else secrets.token_urlsafe(24)
-    paths = registry_write(directory, everyone, password, port=port, bind=bind, tls=not no_tls,
-                           persistence_dir="" if no_persistence else "/var/lib/mosquitto/")
+    if server_password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif mosquitto.server_hash(directory) is not None:
+        password = None  # kept: MQTT_URL stays as it is
+    else:
+        password = secrets.token_urlsafe(24)
+    limit = _settings_of(ctx).mqtt_max_message_bytes
+    paths = mosquitto.write(directory, everyone, password, port=port, bind=bind, tls=not no_tls,
+                            persistence_dir="" if no_persistence else "/var/lib/mosquitto/", message_size_limit=limit)
     click.echo(f"wrote {', '.join(str(p) for p in paths.values())} ({len(everyone)} devices)")
-    if not server_password_stdin:
+    if password is not None and not server_password_stdin:
         scheme = "mqtt" if no_tls else "mqtts"
         click.echo(f"Start the server with: MQTT_URL={scheme}://hallq-server:{quote(password, safe='')}@BROKER-HOST:{port}")
+    if reload_broker:
+        try:
+            pid = mosquitto.reload(pid_file or Path(directory) / mosquitto.PID_FILE)
+        except (ProcessLookupError, PermissionError) as exc:
+            click.echo(f"error: could not reload Mosquitto: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"Mosquitto (pid {pid}) is re-reading its files")
 
 
-def registry_write(directory, everyone, password, **conf):
-    from .mosquitto import write
+def _settings_of(ctx: click.Context):
+    from ..cli import _settings
 
-    return write(directory, everyone, password, **conf)
+    return _settings(ctx)

@@ -16,6 +16,7 @@ from . import acl
 from .broker import SERVER_USER
 
 HEADER = "# Written by `hallq broker-config` from the device registry; do not edit, run it again.\n"
+PID_FILE = "mosquitto.pid"
 
 
 def password_file(devices: list[DeviceInfo], server_hash: str) -> str:
@@ -34,9 +35,11 @@ def acl_file(devices: list[DeviceInfo]) -> str:
     return "\n".join(parts)
 
 
-def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool = True, persistence_dir: str = "/var/lib/mosquitto/") -> str:
+def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool = True, persistence_dir: str = "/var/lib/mosquitto/",
+                message_size_limit: int = 16384) -> str:
     """A Mosquitto configuration using the files in `directory` (see firmware_config/mosquitto.conf)."""
-    lines = [HEADER.rstrip(), "per_listener_settings false", f"listener {port}{' ' + bind if bind else ''}", "protocol mqtt"]
+    lines = [HEADER.rstrip(), f"pid_file {directory / PID_FILE}", "per_listener_settings false",
+             f"listener {port}{' ' + bind if bind else ''}", "protocol mqtt"]
     if tls:
         lines += ["certfile /etc/mosquitto/certs/hallq.crt", "keyfile /etc/mosquitto/certs/hallq.key",
                   "cafile /etc/mosquitto/certs/ca.crt", "tls_version tlsv1.2"]
@@ -44,7 +47,7 @@ def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool 
         "allow_anonymous false",
         f"password_file {directory / 'passwords'}",
         f"acl_file {directory / 'acl'}",
-        "message_size_limit 8192",
+        f"message_size_limit {message_size_limit}",
         "max_inflight_messages 20",
         "max_queued_messages 1000",
         "set_tcp_nodelay true",  # else Nagle + delayed ACKs add ~40 ms per hop to a call
@@ -55,12 +58,31 @@ def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool 
     return "\n".join(lines) + "\n"
 
 
-def write(directory: str | Path, devices: list[DeviceInfo], server_password: str, **conf) -> dict[str, Path]:
-    """Write passwords, acl and mosquitto.conf into `directory` (secrets readable by the owner only)."""
+def server_hash(directory: str | Path) -> str | None:
+    """The server's password hash in an earlier run's password file, if there is one."""
+    path = Path(directory) / "passwords"
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        user, _, digest = line.partition(":")
+        if user == SERVER_USER and digest:
+            return digest
+    return None
+
+
+def write(directory: str | Path, devices: list[DeviceInfo], server_password: str | None, **conf) -> dict[str, Path]:
+    """Write passwords, acl and mosquitto.conf into `directory` (secrets readable by the owner only).
+
+    With no server_password the server's hash from the earlier run is kept, so
+    re-running after adding or revoking a device leaves MQTT_URL as it was.
+    """
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    digest = hash_password(server_password) if server_password is not None else server_hash(directory)
+    if digest is None:
+        raise ValueError("no server password given and none in an earlier password file")
     files = {
-        "passwords": password_file(devices, hash_password(server_password)),
+        "passwords": password_file(devices, digest),
         "acl": acl_file(devices),
         "mosquitto.conf": config_file(directory, **conf),
     }
@@ -72,3 +94,21 @@ def write(directory: str | Path, devices: list[DeviceInfo], server_password: str
             f.write(text)
         paths[name] = path
     return paths
+
+
+def reload(pid_file: str | Path) -> int:
+    """Ask the Mosquitto whose pid is in pid_file to re-read its files (SIGHUP); return its pid.
+
+    On a reload Mosquitto checks every connected client again and closes the
+    connections of those whose credentials are gone, so a revoked device is
+    cut off at once.
+    """
+    import signal
+
+    path = Path(pid_file)
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        raise ProcessLookupError(f"no Mosquitto pid in {path}: is Mosquitto running with this configuration?") from None
+    os.kill(pid, signal.SIGHUP)
+    return pid

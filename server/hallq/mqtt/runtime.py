@@ -28,13 +28,14 @@ class MqttRuntime:
 
     def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "",
-                 certfile: str = "", keyfile: str = ""):
+                 certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0):
         self.halls = halls
         self.devices = DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
         if not url:
             self.directory = Directory(halls.db)
-            self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None)
+            self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None,
+                                         max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds)
             local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
             url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
         self.url = url
@@ -140,6 +141,7 @@ def start_for_app(app, settings) -> MqttRuntime | None:
         app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
         public_base_url=settings.public_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
+        max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
     ).start()
     app.extensions["hallq.mqtt"] = runtime
     app.extensions["hallq.print_ticket"] = runtime.printing.print_ticket  # the kiosk's tickets, on its dispenser
