@@ -132,3 +132,31 @@ def test_only_the_mode_and_limits_can_be_changed_live(hall, manager):
     assert "window_qualifications" in err.value.message
     with pytest.raises(Invalid):
         balancer_store.change_settings(hall, "district", {"mode": "turbo"}, actor=manager)
+
+
+def test_only_one_process_ticks_a_hall_until_its_lease_runs_out(any_hall, clock, manager_of_any_hall):
+    """Two server processes on one database: the first to look holds the hall; the other
+    looks again only once that lease has run out (its process gone quiet)."""
+    first = HallBalancers(any_hall, lease_seconds=60, owner="process-1")
+    second = HallBalancers(any_hall, lease_seconds=60, owner="process-2")
+    assert first.tick("district") is not None
+    assert second.tick("district") is None
+    clock.advance(seconds=20)
+    assert first.tick("district") is not None  # renews (no write needed yet)
+    clock.advance(seconds=45)
+    assert first.tick("district") is not None  # past half the lease: renewed in the database
+    assert second.tick("district") is None
+    clock.advance(seconds=61)
+    assert second.tick("district") is not None
+    assert first.tick("district") is None
+    second.release()
+    assert first.tick("district") is not None
+    # Switched off, nobody needs the hall: each process answers without a lease.
+    balancer_store.change_settings(any_hall, "district", {"mode": "off"}, actor=manager_of_any_hall)
+    assert second.tick("district").mode == "off"
+
+
+@pytest.fixture
+def manager_of_any_hall(any_hall):
+    any_hall.add_user(name="manager1", role="manager", password="manager-pass", hall="district")
+    return any_hall.actor_for_login("manager1", "manager-pass")

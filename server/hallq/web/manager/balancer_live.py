@@ -15,6 +15,7 @@ nothing in the background unless the test starts it.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -58,10 +59,14 @@ class BalancerRunner:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="hallq-balancer", daemon=True)
                 self._thread.start()
+                # A stopping server hands its halls on at once rather than when the leases run out.
+                atexit.register(self.stop)
         return self
 
     def stop(self) -> None:
         """Stop ticking and give up this process's leases."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._soon.close()
         try:
