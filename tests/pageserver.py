@@ -48,8 +48,9 @@ def free_port() -> int:
 class ServerProcess:
     """`python tests/pageserver.py DB_URL PORT INSTANCE [prepare]` as a child process."""
 
-    def __init__(self, db_url: str, instance: Path, port: int | None = None):
+    def __init__(self, db_url: str, instance: Path, port: int | None = None, mqtt_port: int | None = None):
         self.db_url, self.instance, self.port = db_url, instance, port or free_port()
+        self.mqtt_port = mqtt_port  # given: the server also runs its MQTT side (embedded broker on this port)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -59,6 +60,8 @@ class ServerProcess:
     def start(self, *, prepare: bool = False, timeout: float = 60.0) -> "ServerProcess":
         """Start serving; with prepare=True the child first creates the database (one Python start-up, not two)."""
         env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
+        if self.mqtt_port:
+            env.update(HALLQ_MQTT_PORT=str(self.mqtt_port), PAGESERVER_MQTT="1")
         args = [sys.executable, __file__, self.db_url, str(self.port), str(self.instance)] + (["prepare"] if prepare else [])
         self.proc = subprocess.Popen(args, env=env)
         deadline = time.monotonic() + timeout
@@ -89,7 +92,12 @@ def _serve(db_url: str, port: int, instance: str) -> None:
     from hallq.web.server import serve
 
     settings = load_settings(database_url=db_url, instance_path=Path(instance), secret_key="pages-test-secret", log_level="WARNING")
-    serve(lambda: create_app(settings), host="127.0.0.1", port=port, threads=24)
+    start_mqtt = None
+    if os.environ.get("PAGESERVER_MQTT") == "1":
+        from hallq.mqtt.runtime import start_for_app
+
+        start_mqtt = lambda app: start_for_app(app, settings)  # noqa: E731
+    serve(lambda: create_app(settings), host="127.0.0.1", port=port, threads=24, on_worker_start=start_mqtt)
 
 
 if __name__ == "__main__":
