@@ -186,7 +186,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
                 f"  staff terminal   {base}/staff/{slug}/   (sign in as the staff member below)",
                 f"  hall screen      {base}/displays/hall.html?hall={slug}",
                 f"  window screen    {base}/displays/window.html?hall={slug}&window=1",
-                f"  kiosk            {base}/kiosk/{slug}   (sign in as the manager)",
+                f"  kiosk            {base}/kiosk/{slug}?printer=demo-dispenser   (sign in as the manager; prints on the demo dispenser)",
                 f"  administration   {base}/admin/{slug}",
                 f"  API              {base}/api/v1/halls/{slug}/queue",
                 f"  windows          {base}/api/v1/halls/{slug}/windows",
