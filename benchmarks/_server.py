@@ -24,12 +24,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str = "", threads: int = 64):
+def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = ""):
     """Yield (base_url, token, env) for a served example hall; stop it afterwards."""
     with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmp:
-        env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING")
+        env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING",
+                   HALLQ_WORKERS=str(workers))
         if database_url:
             env["HALLQ_DATABASE_URL"] = database_url
+        if redis_url:
+            env["HALLQ_REDIS_URL"] = redis_url
         hall_file = Path(tmp) / "hall.toml"
         text = (ROOT / "server/hallq/examples/district-hall.toml").read_text(encoding="utf-8")
         text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]')

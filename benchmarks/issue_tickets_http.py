@@ -2,7 +2,12 @@
 
 Prints tickets/s, p50/p99 latency and the number of duplicate ticket numbers
 (must be 0). Usage:  python benchmarks/issue_tickets_http.py [--clients 32]
-[--tickets 4000] [--database-url postgresql://...]
+[--tickets 4000] [--workers 2 --redis-url redis://127.0.0.1:6379/15]
+[--database-url postgresql://...]
+
+Several server processes (--workers) need Redis (Socket.IO rooms are shared
+through it). The clients run in --client-processes processes, so the load
+generator is not held to one core by its own interpreter lock.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import statistics
 import threading
 import time
@@ -39,32 +45,55 @@ def client(base: str, token: str, count: int, offset: int, latencies: list, numb
     conn.close()
 
 
+def client_process(base: str, token: str, first: int, count: int, per: int, start_at: float, out) -> None:
+    """One load-generating process: `count` client threads, each issuing `per` tickets."""
+    latencies: list[float] = []
+    numbers: list = []
+    errors: list = []
+    threads = [threading.Thread(target=client, args=(base, token, per, first + i, latencies, numbers, errors)) for i in range(count)]
+    time.sleep(max(0.0, start_at - time.time()))  # every process starts together
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((latencies, numbers, errors, time.time()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--tickets", type=int, default=4000)
+    ap.add_argument("--client-processes", type=int, default=2)
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs --redis-url)")
+    ap.add_argument("--redis-url", default="")
     args = ap.parse_args()
-    with running_server(args.database_url) as (base, token, _env):
-        latencies: list[float] = []
-        numbers: list = []
-        errors: list = []
+    context = multiprocessing.get_context("spawn")
+    with running_server(args.database_url, workers=args.workers, redis_url=args.redis_url) as (base, token, _env):
         per = args.tickets // args.clients
-        threads = [
-            threading.Thread(target=client, args=(base, token, per, i, latencies, numbers, errors)) for i in range(args.clients)
-        ]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        out = context.Queue()
+        start_at = time.time() + 2.0
+        shares = [args.clients // args.client_processes + (i < args.clients % args.client_processes) for i in range(args.client_processes)]
+        procs, first = [], 0
+        for share in shares:
+            procs.append(context.Process(target=client_process, args=(base, token, first, share, per, start_at, out)))
+            first += share
+        for proc in procs:
+            proc.start()
+        results = [out.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        elapsed = max(r[3] for r in results) - start_at
+    latencies = [x for r in results for x in r[0]]
+    numbers = [x for r in results for x in r[1]]
+    errors = [x for r in results for x in r[2]]
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
     dupes = len(numbers) - len(set(numbers))
     backend = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(f"backend            {backend}")
-    print(f"clients            {args.clients}")
+    print(f"server processes   {args.workers}")
+    print(f"clients            {args.clients} (in {args.client_processes} processes)")
     print(f"tickets issued     {len(numbers)} ({len(errors)} errors)")
     print(f"throughput         {len(numbers) / elapsed:.0f} tickets/s")
     print(f"latency p50        {q[49] * 1000:.1f} ms")

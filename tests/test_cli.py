@@ -70,9 +70,9 @@ def call(base, method, path, token=None, body=None):
         return e.code, json.loads(e.read())
 
 
-def start_server(env, port):
+def start_server(env, port, mqtt_port=None):
     """`hallq serve` in a subprocess on `port` (its embedded MQTT broker on another free port)."""
-    env = dict(env, HALLQ_MQTT_PORT=str(free_port()))
+    env = dict(env, HALLQ_MQTT_PORT=str(mqtt_port or free_port()))
     proc = subprocess.Popen([sys.executable, "-m", "hallq", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

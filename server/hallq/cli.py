@@ -140,6 +140,10 @@ def serve(ctx, host, port, mqtt_port) -> None:
     settings = _settings(ctx)
     if mqtt_port:
         settings = settings.model_copy(update={"mqtt_port": mqtt_port})
+    if settings.workers > 1 and not settings.redis_url:
+        raise click.ClickException(
+            f"{settings.workers} workers need REDIS_URL: events from one server process must reach browsers "
+            "connected to another (or set HALLQ_WORKERS=1)")
     try:
         mqtt.check_port(settings)
     except (mqtt_broker.PortTaken, ValueError) as exc:
@@ -147,12 +151,21 @@ def serve(ctx, host, port, mqtt_port) -> None:
     host = host or settings.host
     port = port or settings.port
     _service(ctx).db.dispose()  # migrate before serving
+    broker = None
+    if settings.workers > 1 and settings.mqtt_enabled and not settings.mqtt_url:
+        from .mqtt import broker_process
+
+        broker, url = broker_process.start(settings)
+        settings = settings.model_copy(update={"mqtt_url": url})
     click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
     try:
-        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads,
+        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads, workers=settings.workers,
             on_worker_start=lambda app: mqtt.start_for_app(app, settings))
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        if broker is not None:
+            broker_process.stop(broker)
 
 
 @cli.command()

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `hallq serve` listens on.")
     port: int = Field(5000, ge=1, le=65535, description="HTTP port of `hallq serve`.")
-    threads: int = Field(64, ge=4, le=1024, description="Worker threads of the HTTP server (one per open WebSocket, plus requests).")
+    threads: int = Field(64, ge=4, le=1024, description="Worker threads of each HTTP server process (one per open WebSocket, plus requests).")
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="HTTP server processes. More than 1 needs redis_url (Socket.IO rooms and the sign-in limiter are shared through Redis); the embedded MQTT broker then runs in a process of its own.",
+    )
     calling_policy: str = Field("aging", description="Which policy chooses the next ticket (see docs/calling-policy.md).")
     session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only; turn on when the hall serves HTTPS.")
     max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")

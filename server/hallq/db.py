@@ -15,6 +15,8 @@ runs without a UPS can set `sqlite_synchronous = "FULL"` (HALLQ_SQLITE_SYNCHRONO
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -70,6 +72,49 @@ def make_engine(url: str, *, synchronous: str = "NORMAL", echo: bool = False) ->
     return engine
 
 
+class _WriterLock:
+    """One SQLite writer at a time, across threads and server processes.
+
+    SQLite has one writer at a time anyway. Queueing writers on a lock, instead
+    of letting them poll SQLite's busy handler (which sleeps up to 100 ms
+    between tries), cuts p99 latency under load from seconds to milliseconds.
+    Threads queue on a mutex; processes on flock() of a file beside the
+    database, which wakes the next waiter the moment it is released.
+    """
+
+    def __init__(self, path: str | None):
+        self._mutex = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self):
+        self._mutex.acquire()
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+
 class Database:
     """Hands out sessions: `write()` for changes, `read()` for looking."""
 
@@ -77,11 +122,10 @@ class Database:
         self.engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
         self.dialect = engine.dialect.name
-        # SQLite has one writer at a time anyway. Queueing this process's writers
-        # on a lock, instead of letting them poll SQLite's busy handler (which
-        # sleeps up to 100 ms between tries), cuts p99 latency under load from
-        # seconds to milliseconds. Other processes still wait on busy_timeout.
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._write_lock = None
+        if self.dialect == "sqlite":
+            path = engine.url.database
+            self._write_lock = _WriterLock(path + "-writer.lock" if path and path != ":memory:" else None)
 
     @classmethod
     def from_url(cls, url: str, **kw) -> "Database":

@@ -225,7 +225,7 @@ class EmbeddedBroker:
 
     def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
                  certfile: str | None = None, keyfile: str | None = None,
-                 max_message_bytes: int = 16384, recheck_seconds: float = 2.0):
+                 max_message_bytes: int = 16384, recheck_seconds: float = 2.0, local_port: int | None = None):
         self.directory = directory
         self.host, self.port = host, port
         self.certfile, self.keyfile = certfile, keyfile
@@ -236,7 +236,7 @@ class EmbeddedBroker:
         self.recheck_seconds = recheck_seconds
         self.local_port = port
         if certfile:
-            self.local_port = ports.free_port()
+            self.local_port = local_port or ports.free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None

@@ -1,12 +1,14 @@
-"""A small in-process limiter for sign-in attempts.
+"""Limiters for sign-in attempts: in memory, or in Redis for several processes.
 
 Failed sign-ins are counted per client address and per user name in a sliding
 window; past the limit, further attempts are refused until old failures age
-out. The server runs one process (see server.py), so memory is the right store.
+out. One server process keeps them in memory; several (settings.workers > 1)
+share them through Redis, so more processes do not mean more guesses.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import deque
@@ -53,3 +55,45 @@ class LoginLimiter:
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+
+class RedisLoginLimiter:
+    """The same sliding window, kept in Redis sorted sets shared by every server process."""
+
+    PREFIX = "hallq:login-failures:"
+
+    def __init__(self, url: str, max_failures: int = 5, window_seconds: float = 300.0, clock: Callable[[], float] = time.time):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self.clock = clock
+
+    def retry_after(self, *keys: str) -> int:
+        now = self.clock()
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.zremrangebyscore(self.PREFIX + key, "-inf", now - self.window)
+            pipe.zrevrange(self.PREFIX + key, self.max_failures - 1, self.max_failures - 1, withscores=True)
+        results = pipe.execute()[1::2]
+        wait = max((self.window - (now - found[0][1]) for found in results if found), default=0.0)
+        return int(wait) + 1 if wait > 0 else 0
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.zadd(self.PREFIX + key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+            pipe.expire(self.PREFIX + key, int(self.window) + 1)
+        pipe.execute()
+
+    def succeeded(self, *keys: str) -> None:
+        self.redis.delete(*(self.PREFIX + key for key in keys))
+
+
+def make_limiter(settings) -> "LoginLimiter | RedisLoginLimiter":
+    """Redis when several processes serve (they must share the count), memory otherwise."""
+    if settings.workers > 1 and settings.redis_url:
+        return RedisLoginLimiter(settings.redis_url)
+    return LoginLimiter()

@@ -1,6 +1,7 @@
-"""Runs the app under gunicorn's threaded worker (one process; WebSockets need
-one thread each). Work that must live in the serving process, such as the
-demo's visitors or the MQTT bridge, is started after the worker boots."""
+"""Runs the app under gunicorn's threaded workers (WebSockets need one thread
+each): one process by default, several with settings.workers. Work that must
+live in each serving process, such as the MQTT bridge, is started after each
+worker boots."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ class _Gunicorn(BaseApplication):
         return self.app_factory()
 
 
-def serve(app_factory: Callable, *, host: str, port: int, threads: int, on_worker_start: Callable | None = None) -> None:
-    """Serve until interrupted; app_factory() builds the Flask app inside the worker."""
+def serve(app_factory: Callable, *, host: str, port: int, threads: int, workers: int = 1,
+          on_worker_start: Callable | None = None) -> None:
+    """Serve until interrupted; app_factory() builds the Flask app inside each worker."""
     check_port(host, port)
     options = {
         "bind": f"{host}:{port}",
-        "workers": 1,
+        "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 60,

@@ -10,13 +10,16 @@ from ...core.enums import Role
 from .. import hall_service
 from ..login import SignedIn
 from ..pages import signed_in_actor
-from ..ratelimit import LoginLimiter
+from ..ratelimit import LoginLimiter, make_limiter
 from . import bp
 from .forms import LoginForm
 
 
 def limiter() -> LoginLimiter:
-    return current_app.extensions.setdefault("hallq.login_limiter", LoginLimiter())
+    extensions = current_app.extensions
+    if "hallq.login_limiter" not in extensions:
+        extensions["hallq.login_limiter"] = make_limiter(extensions["hallq.settings"])
+    return extensions["hallq.login_limiter"]
 
 
 def _safe_next(target: str | None) -> str | None:
