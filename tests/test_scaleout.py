@@ -122,10 +122,10 @@ def test_two_worker_processes_share_one_numbering_one_broker_and_the_browser_roo
 
 
 def test_several_workers_without_redis_are_refused_plainly(tmp_path):
-    env = dict(os.environ, HALLQ_INSTANCE_PATH=str(tmp_path / "instance"), HALLQ_WORKERS="3", HALLQ_LOG_LEVEL="WARNING")
+    env = dict(os.environ, HALLQ_INSTANCE_PATH=str(tmp_path / "instance"), HALLQ_LOG_LEVEL="WARNING")
     for var in ("REDIS_URL", "HALLQ_REDIS_URL"):
         env.pop(var, None)
-    result = hallq(env, "serve", "--port", str(free_port()), check=False)
+    result = hallq(env, "serve", "--port", str(free_port()), "--workers", "3", check=False)
 
     assert result.exit_code != 0
     assert "3 workers need REDIS_URL" in result.output

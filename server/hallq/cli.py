@@ -130,8 +130,9 @@ def token_create(ctx, name, label) -> None:
 @click.option("--host", default=None, help="Address to listen on (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from settings: 5000).")
 @click.option("--mqtt-port", default=None, type=int, help="Port of the embedded MQTT broker (default from settings: 1883).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Server processes (default from settings: 1; more need REDIS_URL).")
 @click.pass_context
-def serve(ctx, host, port, mqtt_port) -> None:
+def serve(ctx, host, port, mqtt_port, workers) -> None:
     """Run the HallQ server."""
     from .mqtt import broker as mqtt_broker, runtime as mqtt
     from .web import create_app
@@ -140,6 +141,8 @@ def serve(ctx, host, port, mqtt_port) -> None:
     settings = _settings(ctx)
     if mqtt_port:
         settings = settings.model_copy(update={"mqtt_port": mqtt_port})
+    if workers:
+        settings = settings.model_copy(update={"workers": workers})
     if settings.workers > 1 and not settings.redis_url:
         raise click.ClickException(
             f"{settings.workers} workers need REDIS_URL: events from one server process must reach browsers "
