@@ -160,3 +160,14 @@ def test_only_one_process_ticks_a_hall_until_its_lease_runs_out(any_hall, clock,
 def manager_of_any_hall(any_hall):
     any_hall.add_user(name="manager1", role="manager", password="manager-pass", hall="district")
     return any_hall.actor_for_login("manager1", "manager-pass")
+
+
+def test_a_new_process_counts_the_changes_auto_mode_made_in_the_last_hour(hall, clock):
+    from hallq.core.balancing import BALANCER
+
+    hall.set_window_services("district", 7, {"HR": 2.0, "CX": 1.0, "MI": 2.0}, actor=BALANCER)
+    clock.advance(minutes=30)
+    hall.set_window_services("district", 8, {"HR": 2.0, "SI": 1.0, "MI": 2.0}, actor=BALANCER)
+    clock.advance(minutes=40)  # the first change is now more than an hour old
+    balancer = HallBalancers(hall).get("district")
+    assert len(balancer.recent) == 1 and set(balancer.last_change) == {8}
