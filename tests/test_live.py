@@ -116,3 +116,34 @@ def test_device_events_reach_the_manager_room_only(app, hall):
     assert [e["kind"] for e in public] == ["ticket.issued"]
     for c in (manager, display):
         c.disconnect()
+
+
+def test_public_rooms_carry_no_tracking_ids_and_a_tracker_hears_its_own_ticket(app, client, users):
+    kiosk = users.token("kiosk1", "device")
+    staff = users.token("staff1", "staff")
+    mine = client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk).get_json()
+    client.post(f"{H}/windows/3/open", headers=staff)
+    display, tracker, snooper = socketio.test_client(app), socketio.test_client(app), socketio.test_client(app)
+    assert display.emit("join", {"hall": "district", "window": 3}, callback=True) == {"ok": True}
+    assert tracker.emit("join", {"hall": "district", "ticket": mine["id"]}, callback=True) == {"ok": True}
+    # Knowing a number (it is on every screen) does not open a ticket's room.
+    assert snooper.emit("join", {"hall": "district", "ticket": mine["number"]}, callback=True)["error"]["code"] == "unknown_ticket"
+
+    client.post(f"{H}/windows/3/call-next", headers=staff)
+    public_call = received(display, "event", predicate=lambda e: e["kind"] == "ticket.called")
+    own_call = received(tracker, "event", predicate=lambda e: e["kind"] == "ticket.called" and "ticket" in e["data"])
+    late = socketio.test_client(app)
+    late.emit("join", {"hall": "district", "window": 3}, callback=True)
+    snapshot = received(late, "snapshot")
+
+    assert public_call["data"]["number"] == mine["number"] and "ticket" not in public_call["data"]
+    assert public_call["data"]["window_state"]["ticket"]["number"] == mine["number"]
+    assert mine["id"] not in repr(public_call) and mine["id"] not in repr(snapshot)
+    assert snapshot["window"]["ticket"]["number"] == mine["number"]
+    assert own_call["data"]["ticket"] == mine["id"]
+
+
+def test_a_tracker_join_with_a_malformed_ticket_is_answered_with_an_error(app):
+    c = socketio.test_client(app)
+    assert c.emit("join", {"hall": "district", "ticket": 42}, callback=True)["error"]["code"] == "bad_request"
+    assert c.emit("join", {"hall": "district", "ticket": "x" * 65}, callback=True)["error"]["code"] == "bad_request"

@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_socketio import emit, join_room
 
 from ...core.enums import Role
-from ...core.errors import HallError
-from .rooms import hall_room, manager_room, window_room
+from ...core.errors import HallError, NotFound
+from .rooms import hall_room, manager_room, public, ticket_room, window_room
 
 
 def _error(code: str, message: str) -> dict:
@@ -28,7 +28,13 @@ def _signed_in():
 
 
 def on_join(data):
-    """{"hall": slug, "window": n?, "manager": bool?} → joins the rooms and answers with a full snapshot."""
+    """{"hall": slug, "window": n?, "manager": bool?, "ticket": tracking id?} → joins the rooms and answers with a snapshot.
+
+    The snapshot, like the events of the public rooms, carries no tickets'
+    tracking ids (managers excepted). A phone tracker names its own ticket's
+    tracking id (never its number, which the screens show) to hear that
+    ticket's events in full.
+    """
     from .. import hall_service
 
     if not isinstance(data, dict) or not isinstance(data.get("hall"), str):
@@ -37,11 +43,16 @@ def on_join(data):
     window = data.get("window")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
         return _error("bad_request", "window must be a number")
+    ticket = data.get("ticket")
+    if ticket is not None and not (isinstance(ticket, str) and 0 < len(ticket) <= 64):
+        return _error("bad_request", "ticket must be a ticket's tracking id")
     service = hall_service()
     try:
         snapshot = {"hall": service.hall_info(hall), "windows": service.windows(hall), "queue": service.queue(hall)}
         if window is not None:
             snapshot["window"] = service.window(hall, window)
+        if ticket is not None and service.ticket(hall, ticket).get("id") != ticket:
+            raise NotFound("unknown_ticket", f"no ticket {ticket!r} in hall {hall}")  # a number is not a tracking id
         if data.get("manager"):
             actor = _signed_in()
             if actor is None:
@@ -53,9 +64,11 @@ def on_join(data):
     join_room(hall_room(hall))
     if window is not None:
         join_room(window_room(hall, window))
+    if ticket is not None:
+        join_room(ticket_room(hall, ticket))
     if data.get("manager"):
         join_room(manager_room(hall))
-    emit("snapshot", snapshot, to=request.sid)
+    emit("snapshot", snapshot if data.get("manager") else public(snapshot), to=request.sid)
     return {"ok": True}
 
 

@@ -4,7 +4,9 @@ Window and ticket events go out as they happen, to the hall's room (and the
 window's). Device events (`device.*`: availability, paper, registered, revoked)
 and balancer events (`balancer.settings`: which manager changed its mode) go to
 the hall's manager room only: the public room feeds displays, kiosks and phone
-trackers, which have no business knowing the hall's devices or managers. The queue summary is a
+trackers, which have no business knowing the hall's devices or managers. The
+public rooms get events without tickets' tracking ids (rooms.public); a ticket's
+own tracker hears them in full in the ticket's room. The queue summary is a
 snapshot, not an event: after any change it is recomputed at most once per
 `queue_interval` seconds per hall and sent to the hall's room, so a burst of
 200 tickets costs one query, not 200.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from ...coalesce import Coalescer
 from ...core.events import DomainEvent
-from .rooms import hall_room, manager_room, window_room
+from .rooms import hall_room, manager_room, public, ticket_room, window_room
 
 
 class SocketIOPublisher:
@@ -31,7 +33,10 @@ class SocketIOPublisher:
         rooms = [hall_room(event.hall)]
         if event.window is not None:
             rooms.append(window_room(event.hall, event.window))
-        self.socketio.emit("event", payload, to=rooms)  # a client in both rooms gets it once
+        self.socketio.emit("event", public(payload), to=rooms)  # a client in both rooms gets it once
+        ticket = event.data.get("ticket")
+        if isinstance(ticket, str):  # the ticket's own tracker hears it in full
+            self.socketio.emit("event", payload, to=ticket_room(event.hall, ticket))
         if event.kind.startswith(("ticket.", "window.", "hall.")):
             self._queue_updates.request(event.hall)
 

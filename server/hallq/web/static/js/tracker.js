@@ -50,7 +50,7 @@
   });
 
   render();
-  H.connect({ hall: page.hall }, {
+  H.connect({ hall: page.hall, ticket: ticket.id }, {  // the ticket's own room: the public rooms carry no tracking ids
     snapshot: reloadSoon,
     event(e) { if (e.data && e.data.ticket === ticket.id) reload(); },
     queue: reloadSoon,
