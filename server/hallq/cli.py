@@ -163,12 +163,22 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
     click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
     try:
         run(lambda: create_app(settings), host=host, port=port, threads=settings.threads, workers=settings.workers,
-            on_worker_start=lambda app: mqtt.start_for_app(app, settings))
+            on_worker_start=lambda app: _start_background(app, settings))
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if broker is not None:
             broker_process.stop(broker)
+
+
+def _start_background(app, settings) -> None:
+    """In each server process, once it boots: the MQTT side, and the balancer (not waiting for a first request)."""
+    from .mqtt import runtime as mqtt
+
+    mqtt.start_for_app(app, settings)
+    runner = app.extensions.get("hallq.balancer_runner")
+    if runner is not None:
+        runner.autostart()
 
 
 @cli.command()
