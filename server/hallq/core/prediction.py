@@ -39,16 +39,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from statistics import NormalDist
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from . import clock
-from .enums import TicketStatus, WindowState
-from .models import Hall, Service, Ticket, Window, WindowService
+from . import prediction_queries as q
+from .enums import WindowState
+from .models import Hall
 from .policy import Candidate
 
 _NORMAL = NormalDist()
-ON_DUTY = (WindowState.IDLE, WindowState.SERVING, WindowState.PAUSED)
 GOLDEN = (math.sqrt(5) - 1) / 2
 SILVER = math.sqrt(2) - 1
 AWAY_SMOOTHING = 0.05
@@ -148,12 +147,9 @@ class WaitPredictor:
             self.paused_since.clear()
             self.pauses = _Stat()
             self.away_share = 0.0
-        q = select(Ticket.service_id, Ticket.window_id, Ticket.called_at, Ticket.finished_at).where(
-            Ticket.hall_id == hall.id, Ticket.business_date == day, Ticket.status == TicketStatus.DONE
-        )
-        if self.seen_until is not None:
-            q = q.where(Ticket.finished_at > self.seen_until)
-        for service_id, window_id, called_at, finished_at in session.exec(q):
+        params = {"hall_id": hall.id, "day": day, "since": self.seen_until}
+        finished = session.connection().execute(q.FINISHED if self.seen_until is None else q.FINISHED_SINCE, params)
+        for service_id, window_id, called_at, finished_at in finished:
             if called_at is None or finished_at is None:
                 continue
             finished_at = _aware(finished_at)
@@ -194,7 +190,7 @@ class WaitPredictor:
     def predict(self, hall_service, slug: str, only: str | None = None) -> dict[str, float]:
         """Minutes until each waiting ticket is called, by ticket number (or just `only`)."""
         with hall_service.db.read() as session:
-            hall = hall_service._hall(session, slug)
+            hall = hall_service._hall_row(session, slug)
             now = hall_service.clock.now()
             self.learn(session, hall, now)
             return self._play(session, hall, now, hall_service.policy, only)
@@ -205,14 +201,11 @@ class WaitPredictor:
 
     def _play(self, session: Session, hall: Hall, now: datetime, policy, only: str | None) -> dict[str, float]:
         # Plain columns rather than ORM objects: this runs for every ticket issued.
-        service_rows = session.exec(select(Service.id, Service.handling_minutes, Service.hours).where(Service.hall_id == hall.id)).all()
+        run = session.connection().execute
+        service_rows = run(q.SERVICES, {"hall_id": hall.id}).all()
         handling = {r[0]: r[1] for r in service_rows}
         day = clock.business_date(now, hall.timezone)
-        rows = session.exec(
-            select(Ticket.id, Ticket.number, Ticket.service_id, Ticket.priority, Ticket.queued_at, Ticket.available_at)
-            .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING, Ticket.business_date == day)
-            .order_by(Ticket.queued_at, Ticket.id)
-        ).all()
+        rows = run(q.WAITING, {"hall_id": hall.id, "day": day}).all()
         groups: dict[tuple[int, str], deque[_Waiting]] = {}
         for r in rows:
             t = _Waiting(r[0], r[1], r[2], r[3], _aware(r[4]), _aware(r[5]))
@@ -220,26 +213,14 @@ class WaitPredictor:
         if not groups:
             return {}
         self._expect_arrivals(session, hall, now, {r[0]: r[2] for r in service_rows}, groups)
-        windows = session.exec(
-            select(Window.id, Window.current_ticket_id, Window.state, Window.since).where(
-                Window.hall_id == hall.id, Window.active == True, Window.state.in_(ON_DUTY)  # noqa: E712
-            )
-        ).all()
+        windows = run(q.WINDOWS_ON_DUTY, {"hall_id": hall.id}).all()
         weights: dict[int, dict[int, float]] = {w[0]: {} for w in windows}
-        links = session.exec(
-            select(WindowService.window_id, WindowService.service_id, WindowService.weight)
-            .join(Window, Window.id == WindowService.window_id)
-            .where(Window.hall_id == hall.id, Window.active == True, Window.state.in_(ON_DUTY))  # noqa: E712
-        ).all()
-        for window_id, service_id, weight in links:
+        for window_id, service_id, weight in run(q.LINKS_ON_DUTY, {"hall_id": hall.id}):
             weights[window_id][service_id] = weight
         current_ids = [w[1] for w in windows if w[1]]
         current = {}
         if current_ids:
-            current = {
-                r[0]: (r[1], r[2])
-                for r in session.exec(select(Ticket.id, Ticket.service_id, Ticket.called_at).where(Ticket.id.in_(current_ids))).all()
-            }
+            current = {r[0]: (r[1], r[2]) for r in run(q.CURRENT, {"ids": current_ids})}
         if windows:
             paused = sum(1 for w in windows if w[2] == WindowState.PAUSED) / len(windows)
             self.away_share += AWAY_SMOOTHING * (paused - self.away_share)
@@ -264,11 +245,7 @@ class WaitPredictor:
         rates of the last hour, since some will be called before today's (a green-channel
         ticket, or the main service of a window that would otherwise help another)."""
         since = now - timedelta(minutes=RATE_MINUTES)
-        rows = session.exec(
-            select(Ticket.service_id, Ticket.priority, func.count(), func.min(Ticket.issued_at))
-            .where(Ticket.hall_id == hall.id, Ticket.business_date == self.day, Ticket.issued_at > since)
-            .group_by(Ticket.service_id, Ticket.priority)
-        ).all()
+        rows = session.connection().execute(q.ISSUED_SINCE, {"hall_id": hall.id, "day": self.day, "since": since}).all()
         if not rows:
             return
         first = min(_aware(r[3]) for r in rows)

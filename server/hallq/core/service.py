@@ -25,6 +25,21 @@ from .txn import SYSTEM, Actor, Txn
 
 TOKEN_CACHE_SECONDS = 5.0
 HALL_CACHE_SECONDS = 2.0
+# Events after which the hall's row, services and window capacity are as they
+# were: tickets move, but no window opens, pauses, closes or changes its
+# services (a called or finished window still counts as working).
+KEEPS_HALL_CACHE = frozenset(
+    {
+        "ticket.issued",
+        "ticket.called",
+        "ticket.recalled",
+        "ticket.started",
+        "ticket.completed",
+        "ticket.requeued",
+        "ticket.no_show",
+        "ticket.transferred",
+    }
+)
 _HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 
 
@@ -60,11 +75,12 @@ class HallService:
         """Run fn(tx) in a write transaction; publish its events after commit.
 
         The hall's row, services and window capacity are kept for up to
-        HALL_CACHE_SECONDS between writes that only issue tickets (they change
-        none of them), which saves three queries on the busiest path. Any other
-        change made here drops them at once; a change made by another server
-        process is seen within HALL_CACHE_SECONDS (estimates and opening hours
-        only: ticket numbers, quotas and claims never come from the cache).
+        HALL_CACHE_SECONDS between writes that only move tickets (issue, call,
+        complete...: they change none of them), which saves three queries on the
+        busiest path. Any other change made here drops them at once; a change
+        made by another server process is seen within HALL_CACHE_SECONDS
+        (estimates and opening hours only: ticket numbers, quotas and claims
+        never come from the cache).
         """
         now_mono = time.monotonic()
         cached = self._hall_cache.get(slug) if isinstance(slug, str) else None
@@ -79,7 +95,7 @@ class HallService:
             swept = tickets.sweep(tx)
             result = fn(tx)
             events = list(tx.events)
-        if swept or any(e.kind != "ticket.issued" for e in events):
+        if swept or any(e.kind not in KEEPS_HALL_CACHE for e in events):
             self._hall_cache.pop(slug, None)
         elif cached is None and tx._services is not None and tx._capacity is not None:
             self._hall_cache[slug] = (now_mono + HALL_CACHE_SECONDS, tx.hall, tx._services, tx._capacity)

@@ -15,6 +15,8 @@ from .models import AuditEntry, Hall, Service, Window, WindowService
 
 
 _HALL_SERVICES = select(Service.__table__).where(Service.hall_id == bindparam("hall_id"))
+_LINKS = WindowService.__table__.c
+_WINDOW_SERVICES = select(_LINKS.service_id, _LINKS.weight).where(_LINKS.window_id == bindparam("window_id"))
 
 
 @dataclass(frozen=True)
@@ -86,5 +88,5 @@ class Txn:
 
     def window_services(self, window: Window) -> dict[int, float]:
         """service id → weight for one window."""
-        rows = self.session.exec(select(WindowService).where(WindowService.window_id == window.id)).all()
-        return {r.service_id: r.weight for r in rows}
+        self.session.flush()  # as the ORM would before a query: this transaction's own changes count
+        return dict(self.session.connection().execute(_WINDOW_SERVICES, {"window_id": window.id}).all())

@@ -23,12 +23,17 @@ MAX_REASON = 100
 CLAIM_ATTEMPTS = 50
 
 
+# Built once: every window action starts here, and building the statement cost more than running it.
+_WINDOW = select(Window).where(
+    Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"), Window.active == True  # noqa: E712
+)
+_WINDOW_LOCKED = _WINDOW.with_for_update()
+
+
 def get_window(tx: Txn, number: int, *, lock: bool = True) -> Window:
     """The hall's window by number; locked for the rest of the transaction on PostgreSQL."""
-    q = select(Window).where(Window.hall_id == tx.hall.id, Window.number == number, Window.active == True)  # noqa: E712
-    if lock:
-        q = q.with_for_update()
-    window = tx.session.exec(q).first()
+    q = _WINDOW_LOCKED if lock else _WINDOW
+    window = tx.session.exec(q, params={"hall_id": tx.hall.id, "number": number}).first()
     if window is None:
         raise NotFound("unknown_window", f"no window {number} in hall {tx.hall.slug}")
     return window
@@ -187,6 +192,12 @@ _LOCK_IF_FREE = (
     .where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING)
     .with_for_update(skip_locked=True)
 )
+# A Core UPDATE (the ORM's bulk UPDATE costs more and synchronises nothing here).
+_CLAIM = (
+    update(Ticket.__table__)
+    .where(Ticket.__table__.c.id == bindparam("ticket_id"), Ticket.__table__.c.status == TicketStatus.WAITING)
+    .values(status=TicketStatus.CALLED, window_id=bindparam("window_id"), staff_id=bindparam("staff_id"), called_at=bindparam("now"))
+)
 
 
 def _claim(tx: Txn, window: Window, ticket_id: int) -> bool:
@@ -197,21 +208,18 @@ def _claim(tx: Txn, window: Window, ticket_id: int) -> bool:
     queues behind another window's uncommitted claim: it moves on to the next
     candidate at once. (SQLite's BEGIN IMMEDIATE already runs one writer at a time.)
     """
-    if tx.session.get_bind().dialect.name == "postgresql":
-        if tx.session.connection().execute(_LOCK_IF_FREE, {"ticket_id": ticket_id}).first() is None:
+    tx.session.flush()  # what the ORM's UPDATE did first: the claim sees this transaction's own changes
+    connection = tx.session.connection()
+    if connection.dialect.name == "postgresql":
+        if connection.execute(_LOCK_IF_FREE, {"ticket_id": ticket_id}).first() is None:
             return False
-    result = tx.session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)
-        .values(status=TicketStatus.CALLED, window_id=window.id, staff_id=window.staff_id, called_at=tx.now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    params = {"ticket_id": ticket_id, "window_id": window.id, "staff_id": window.staff_id, "now": tx.now}
+    return connection.execute(_CLAIM, params).rowcount == 1
 
 
 def _after_call(tx: Txn, window: Window, ticket_id: int, how: str) -> Ticket:
-    ticket = tx.session.get(Ticket, ticket_id)
-    tx.session.refresh(ticket)
+    # populate_existing: one SELECT that also refreshes a copy loaded before the claim.
+    ticket = tx.session.get(Ticket, ticket_id, populate_existing=True)
     window.current_ticket_id = ticket.id
     _touch(tx, window, WindowState.SERVING)
     _emit_ticket(tx, "ticket.called", window, ticket, how=how)
