@@ -234,6 +234,32 @@ def test_estimate_promised_at_issue_is_stored(hall, device):
     assert promised == t["estimated_wait_minutes"] > 0
 
 
+def test_estimate_at_issue_follows_every_window_change(hall, device, clock):
+    """The hall's configuration is kept between writes that only move tickets;
+    whatever a window does, the next ticket's estimate is what a fresh look gives."""
+    s1, s4 = person(hall, "s1"), person(hall, "s4")
+    steps = [
+        lambda: None,
+        lambda: hall.window_action("district", 1, "open", actor=s1),
+        lambda: hall.window_action("district", 1, "call-next", actor=s1),
+        lambda: hall.window_action("district", 4, "open", actor=s4),
+        lambda: hall.window_action("district", 1, "complete", actor=s1),
+        lambda: hall.window_action("district", 4, "pause", actor=s4, reason="break"),
+        lambda: hall.window_action("district", 1, "call-next", actor=s1),
+        lambda: hall.window_action("district", 1, "skip", actor=s1),
+        lambda: hall.window_action("district", 4, "resume", actor=s4),
+        lambda: hall.window_action("district", 4, "close", actor=s4),
+    ]
+    estimates = []
+    for step in steps:
+        step()
+        clock.advance(minutes=1)
+        t = issue(hall, device)
+        assert t["estimated_wait_minutes"] == hall.ticket("district", t["id"])["estimated_wait_minutes"]
+        estimates.append(t["estimated_wait_minutes"])
+    assert len(set(estimates)) > 3  # the windows' changes did move the estimate
+
+
 def test_issue_publishes_one_event_after_commit(hall, device, publisher):
     before = len(publisher.events)
     t = issue(hall, device, "MI", priority="green")
