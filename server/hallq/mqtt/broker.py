@@ -240,6 +240,7 @@ class EmbeddedBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None
+        self._recheck: asyncio.Task | None = None
 
     def _listeners(self) -> dict:
         if not self.certfile:
@@ -285,7 +286,7 @@ class EmbeddedBroker:
                 self._broker = _Broker(self._config(), loop=loop, max_message_bytes=self.max_message_bytes)
                 loop.run_until_complete(self._broker.start())
                 if self.recheck_seconds > 0:
-                    loop.create_task(self._recheck_loop())
+                    self._recheck = loop.create_task(self._recheck_loop())
             except BaseException as exc:  # reported to start()'s caller
                 failure.append(exc)
                 ready.set()
@@ -338,6 +339,9 @@ class EmbeddedBroker:
         loop, broker = self._loop, self._broker
         if loop is None or broker is None or not loop.is_running():
             return
+        if self._recheck is not None:
+            loop.call_soon_threadsafe(self._recheck.cancel)
+            self._recheck = None
         future = asyncio.run_coroutine_threadsafe(broker.shutdown(), loop)
         try:
             future.result(timeout)
