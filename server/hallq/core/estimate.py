@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import bindparam, func, tuple_
 from sqlmodel import Session, select
 
 from .enums import Priority, TicketStatus, WindowState
@@ -28,25 +28,33 @@ WORKING_STATES = (WindowState.IDLE, WindowState.SERVING)
 def _ahead_statement():
     """Count of waiting tickets of a service called before a given one; built once, run with parameters.
 
-    A ticket of class p is ahead when its queued_at is earlier than
-    (my virtual time + boost[p]), ties broken by id.
+    A ticket of class p is ahead when (queued_at, id) comes before
+    (my virtual time + boost[p], my id). One count per class, each a range of
+    ix_ticket_queue (hall, status, service, class, day, queued_at; the id
+    rides along as SQLite's rowid), so the count reads the index alone, never
+    the tickets themselves, however long the queue.
     """
-    parts = []
+    columns = Ticket.__table__.c
+    counts = []
     for p in Priority:
-        limit = bindparam(f"limit_{p.value}")
-        parts.append(and_(Ticket.priority == p, or_(Ticket.queued_at < limit, and_(Ticket.queued_at == limit, Ticket.id < bindparam("ticket_id")))))
-    return (
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.hall_id == bindparam("hall_id"),
-            Ticket.status == TicketStatus.WAITING,
-            Ticket.service_id == bindparam("service_id"),
-            Ticket.business_date == bindparam("day"),
-            Ticket.id != bindparam("ticket_id"),
-            or_(*parts),
+        limit = bindparam(f"limit_{p.value}", type_=columns.queued_at.type)
+        counts.append(
+            select(func.count())
+            .select_from(Ticket.__table__)
+            .where(
+                columns.hall_id == bindparam("hall_id"),
+                columns.status == TicketStatus.WAITING,
+                columns.service_id == bindparam("service_id"),
+                columns.priority == p,
+                columns.business_date == bindparam("day"),
+                tuple_(columns.queued_at, columns.id) < tuple_(limit, bindparam("ticket_id", type_=columns.id.type)),
+            )
+            .scalar_subquery()
         )
-    )
+    total = counts[0]
+    for count in counts[1:]:
+        total = total + count
+    return select(total)
 
 
 _AHEAD = _ahead_statement()

@@ -80,7 +80,9 @@ class WindowService(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "business_date", "number"),
-        Index("ix_ticket_queue", "hall_id", "status", "service_id", "priority", "queued_at"),
+        # The queue heads (windows.queue_heads) and the counts of people ahead
+        # (estimate._ahead_statement) are ranges of this one index.
+        Index("ix_ticket_queue", "hall_id", "status", "service_id", "priority", "business_date", "queued_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(unique=True, max_length=24)  # unguessable id for the tracker
