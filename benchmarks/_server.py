@@ -24,8 +24,38 @@ def _free_port() -> int:
 
 
 @contextmanager
+def fresh_postgres(url: str):
+    """A new, empty database on the server of `url` for one run; dropped afterwards."""
+    import secrets
+
+    import psycopg
+
+    name = f"hallq_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
 def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = ""):
-    """Yield (base_url, token, env) for a served example hall; stop it afterwards."""
+    """Yield (base_url, token, env) for a served example hall; stop it afterwards.
+
+    A PostgreSQL URL names the server and a database to connect to first: each run
+    gets a new database there, dropped afterwards."""
+    if database_url.startswith("postgres"):
+        with fresh_postgres(database_url) as url, _serve(url, threads, workers, redis_url) as served:
+            yield served
+        return
+    with _serve(database_url, threads, workers, redis_url) as served:
+        yield served
+
+
+@contextmanager
+def _serve(database_url: str, threads: int, workers: int, redis_url: str):
     with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmp:
         env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING",
                    HALLQ_WORKERS=str(workers))

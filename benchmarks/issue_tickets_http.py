@@ -67,9 +67,10 @@ def main() -> None:
     ap.add_argument("--database-url", default="")
     ap.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs --redis-url)")
     ap.add_argument("--redis-url", default="")
+    ap.add_argument("--threads", type=int, default=64, help="threads per server process (HALLQ_THREADS)")
     args = ap.parse_args()
     context = multiprocessing.get_context("spawn")
-    with running_server(args.database_url, workers=args.workers, redis_url=args.redis_url) as (base, token, _env):
+    with running_server(args.database_url, threads=args.threads, workers=args.workers, redis_url=args.redis_url) as (base, token, _env):
         per = args.tickets // args.clients
         out = context.Queue()
         start_at = time.time() + 2.0
@@ -92,7 +93,7 @@ def main() -> None:
     dupes = len(numbers) - len(set(numbers))
     backend = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(f"backend            {backend}")
-    print(f"server processes   {args.workers}")
+    print(f"server processes   {args.workers} × {args.threads} threads")
     print(f"clients            {args.clients} (in {args.client_processes} processes)")
     print(f"tickets issued     {len(numbers)} ({len(errors)} errors)")
     print(f"throughput         {len(numbers) / elapsed:.0f} tickets/s")
