@@ -162,3 +162,25 @@ def test_public_pages_expose_nothing_private(app, client, accounts):
     assert ticket["number"] in page
     for private in ("channel", "staff01", "password", "user_id"):
         assert private not in page
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_limiter_counts_the_clients_own_address_only_behind_a_trusted_proxy(hall, tmp_path, proxies):
+    from hallq.web import create_app
+
+    app = create_app(service=hall, instance_path=tmp_path / "instance", secret_key="test-secret", trusted_proxies=proxies)
+    app.config["TESTING"] = True
+    client = app.test_client()
+
+    def attempt(name, address):
+        return client.post("/login", data={"name": name, "password": "wrong", "csrf_token": csrf_of(client)},
+                           headers={"X-Forwarded-For": address})
+
+    for i in range(5):
+        assert attempt(f"nobody{i}", "10.0.0.1").status_code == 401
+
+    assert attempt("nobody9", "10.0.0.1").status_code == 429
+    # Another visitor behind the same proxy: free to try when the proxy is trusted;
+    # with no trusted proxy the header is ignored (a client could forge it) and
+    # every attempt counts against the one address the connections come from.
+    assert attempt("nobody8", "10.0.0.2").status_code == (401 if proxies else 429)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         description="HTTP server processes. More than 1 needs redis_url (Socket.IO rooms and the sign-in limiter are shared through Redis); the embedded MQTT broker then runs in a process of its own.",
     )
     calling_policy: str = Field("aging", description="Which policy chooses the next ticket (see docs/calling-policy.md).")
+    trusted_proxies: int = Field(
+        0, ge=0, le=5,
+        description="Reverse proxies in front of HallQ whose X-Forwarded-For/-Proto/-Host headers are trusted (0: none; the client's address is the connection's).",
+    )
     session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only; turn on when the hall serves HTTPS.")
     max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     log_level: str = Field("INFO", description="Python logging level.")

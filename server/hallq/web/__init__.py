@@ -62,6 +62,15 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
     init_live(app, socketio, fanout)
     init_balancer(app, socketio, fanout, settings.balancer_interval_seconds)
     init_pages(app)
+    if settings.trusted_proxies:
+        # Behind nginx (or another proxy) every request comes from the proxy's
+        # address: trust its X-Forwarded-* headers, and only as many hops as
+        # configured, so the sign-in limiter counts each visitor's own address
+        # and a client cannot forge one. Outermost, so Socket.IO sees them too.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     return app
 
 

@@ -111,7 +111,8 @@
     renderAlerts(); renderQueue(); renderWaiting(); renderMap();
   }
   let pending = null;
-  function refreshSoon() { if (!pending) pending = setTimeout(() => { pending = null; refreshExtra(); refreshSuggestions(); }, 250); }
+  // Suggestions are pushed when they change (the `suggestions` handler below); only the snapshot reads them.
+  function refreshSoon() { if (!pending) pending = setTimeout(() => { pending = null; refreshExtra(); }, 250); }
 
   async function refreshSuggestions() {
     const r = await H.api("GET", page.suggestions);
