@@ -23,7 +23,6 @@ install -o hallq -g hallq -m 0600 "$SECRET" /etc/hallq/device.secret
 python3 -m venv --system-site-packages /opt/hallq/venv   # system lgpio
 if [ -n "$RELEASE" ]; then
   /opt/hallq/venv/bin/pip install --no-deps "$RELEASE"
-  tar -xzf "$RELEASE" -C /opt/hallq --strip-components=1 --wildcards '*/displays' 2>/dev/null || true
 else
   /opt/hallq/venv/bin/pip install --no-deps hallq
 fi

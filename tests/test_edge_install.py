@@ -77,3 +77,25 @@ for role in ("dispenser", "screen", "review", "caller"):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dispenser", "Dispenser", "screen", "ScreenAgent", "review", "ReviewBox", "caller", "WindowCaller"]
+
+
+def test_the_screen_finds_the_display_pages_installed_with_hallq():
+    done = run("from hallq_edge.screen_server import installed_displays\n"
+               "p = installed_displays()\nprint(all((p / n).is_file() for n in ('hall.html', 'window.html', 'display.js', 'vendor/socket.io.min.js')))")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+
+
+def test_the_wheel_carries_every_display_page():
+    """What pip installs (package data of hallq, through the server/hallq/displays link) covers displays/."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["hallq"]
+    assert (ROOT / "server" / "hallq" / "displays").resolve() == (ROOT / "displays").resolve()
+    pages = [p.relative_to(ROOT).as_posix() for p in (ROOT / "displays").rglob("*")
+             if p.is_file() and p.suffix in (".html", ".js", ".css") and p.name != "vendor.js"]
+    assert pages
+    unpacked = [p for p in pages if not any(fnmatch.fnmatch(p, pattern.replace("**/", "*")) for pattern in data)]
+    assert unpacked == []

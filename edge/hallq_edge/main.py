@@ -84,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     link.start()
     if args.role == "screen":
-        from .screen_server import PageHub
+        from .screen_server import PageHub, installed_displays
 
         s = cfg.section(conf, "screen")
-        hub = PageHub(s.get("displays_dir", "/opt/hallq/displays"), page=s.get("page", "hall.html")).attach(device)
+        hub = PageHub(s.get("displays_dir") or installed_displays(), page=s.get("page", "hall.html")).attach(device)
         host, _, port = str(s.get("listen", "127.0.0.1:8080")).rpartition(":")
         threading.Thread(target=hub.run, args=(host or "127.0.0.1", int(port)), daemon=True).start()
     stop.wait()

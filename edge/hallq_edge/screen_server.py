@@ -12,6 +12,16 @@ from flask_socketio import SocketIO, emit, join_room
 HALL_ROOM = "hall"
 
 
+def installed_displays() -> Path:
+    """The display pages installed with HallQ (hallq/displays), found without importing the server's code."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hallq")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("HallQ's display pages are not installed: set [screen] displays_dir")
+    return Path(list(spec.submodule_search_locations)[0]) / "displays"
+
+
 class PageHub:
     """The Socket.IO side of a call screen; agent.hub = PageHub(...)."""
 

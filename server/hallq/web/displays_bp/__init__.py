@@ -14,9 +14,10 @@ bp = Blueprint("displays", __name__, url_prefix="/displays")
 
 
 def displays_dir() -> Path:
-    """HALLQ_DISPLAYS_DIR, else displays/ beside the source tree."""
+    """HALLQ_DISPLAYS_DIR, else the pages installed with HallQ (hallq/displays:
+    in the repository a link to displays/, in a wheel a copy of it)."""
     configured = current_app.config.get("HALLQ_DISPLAYS_DIR") or os.environ.get("HALLQ_DISPLAYS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "displays"
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "displays"
 
 
 @bp.get("/")
