@@ -230,3 +230,38 @@ def test_a_message_over_the_size_limit_is_dropped_and_the_sender_carries_on(mqtt
     assert tickets(hall) == ["B001"]  # the huge request reached no one
     assert dropped == []
     assert any("dropped a message of" in r.getMessage() and r.name == "hallq.mqtt.broker" for r in caplog.records)
+
+
+def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_clients(hall):
+    """amqtt closes its listeners only after every session ends; one stuck session must not keep the port."""
+    import asyncio
+
+    from hallq.mqtt.broker import Directory, EmbeddedBroker
+    from hallq.ports import check_port
+    from hallq.web.server import free_port
+
+    from hallq.core.device_actions import DeviceService
+
+    port = free_port()
+    creds = DeviceService(hall).add(hall="district", name="disp-h", role="dispenser")
+    broker = EmbeddedBroker(Directory(hall.db), port=port, recheck_seconds=0)
+    broker.start()
+    dropped = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="disp-h-probe")
+    client.username_pw_set(creds["username"], creds["password"])
+    client.on_disconnect = lambda *a: dropped.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        wait_for(client.is_connected, what="the client to connect")
+
+        async def never_ends():
+            await asyncio.sleep(3600)
+
+        broker._broker.shutdown = never_ends  # as when a session's handler never stops
+        broker.stop(timeout=1.0)
+
+        check_port("127.0.0.1", port)  # raises PortTaken if the listener were still open
+        assert dropped.wait(10)
+    finally:
+        client.loop_stop()

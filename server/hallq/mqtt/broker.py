@@ -191,6 +191,19 @@ class _Broker(Broker):
     def connected_usernames(self) -> set[str]:
         return {s.username for s, _ in self._sessions.values() if s.username and s.transitions.state == "connected"}
 
+    def close_listeners(self) -> None:
+        """Stop accepting connections at once (amqtt closes its listeners only after every session ended)."""
+        for server in self._servers.values():
+            if server.instance is not None:
+                server.instance.close()
+
+    def abort_connections(self) -> None:
+        """Drop every client connection now: what a shutdown that hangs leaves behind."""
+        for _, handler in list(self._sessions.values()):
+            writer = getattr(getattr(handler, "writer", None), "_writer", None)
+            if writer is not None:
+                writer.transport.abort()
+
     async def disconnect_users(self, usernames: set[str]) -> int:
         """Close the connections of these users as if they had dropped (their Last Will is published)."""
         closed = 0
@@ -342,11 +355,15 @@ class EmbeddedBroker:
         if self._recheck is not None:
             loop.call_soon_threadsafe(self._recheck.cancel)
             self._recheck = None
+        # The port is free from here on, however long the sessions take to end:
+        # a restart on the same port must not find it held.
+        loop.call_soon_threadsafe(broker.close_listeners)
         future = asyncio.run_coroutine_threadsafe(broker.shutdown(), loop)
         try:
             future.result(timeout)
         except Exception:
-            log.exception("embedded MQTT broker did not shut down cleanly")
+            log.exception("embedded MQTT broker did not shut down cleanly; dropping its connections")
+            loop.call_soon_threadsafe(broker.abort_connections)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout)
