@@ -318,7 +318,6 @@ class EmbeddedBroker:
         log.info("embedded MQTT broker listening on %s:%s", self.host, self.port)
 
     async def _recheck_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.recheck_seconds)
             broker = self._broker
@@ -326,26 +325,14 @@ class EmbeddedBroker:
                 return
             try:
                 connected = broker.connected_usernames()
-                gone = await loop.run_in_executor(None, self.directory.no_longer_valid, connected) if connected else set()
-                if gone:
-                    await broker.disconnect_users(gone)
+                if connected:
+                    gone = await asyncio.get_running_loop().run_in_executor(None, self.directory.no_longer_valid, connected)
+                    if gone:
+                        await broker.disconnect_users(gone)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: look again next time
                 log.exception("could not recheck the connected devices")
-
-    def revalidate(self, timeout: float = 10.0) -> int:
-        """Check connected devices now (not waiting for the next round); return how many were cut off."""
-        loop, broker = self._loop, self._broker
-        if loop is None or broker is None:
-            return 0
-
-        async def once() -> int:
-            connected = broker.connected_usernames()
-            gone = await asyncio.get_running_loop().run_in_executor(None, self.directory.no_longer_valid, connected)
-            return await broker.disconnect_users(gone) if gone else 0
-
-        return asyncio.run_coroutine_threadsafe(once(), loop).result(timeout)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Shut the broker down (clients see the connection drop)."""
