@@ -197,12 +197,13 @@ class _Broker(Broker):
             if server.instance is not None:
                 server.instance.close()
 
-    def abort_connections(self) -> None:
+    async def abort_connections(self) -> None:
         """Drop every client connection now: what a shutdown that hangs leaves behind."""
         for _, handler in list(self._sessions.values()):
             writer = getattr(getattr(handler, "writer", None), "_writer", None)
             if writer is not None:
                 writer.transport.abort()
+        await asyncio.sleep(0.1)  # the sockets close in callbacks of this loop: let them run
 
     async def disconnect_users(self, usernames: set[str]) -> int:
         """Close the connections of these users as if they had dropped (their Last Will is published)."""
@@ -350,7 +351,10 @@ class EmbeddedBroker:
             future.result(timeout)
         except Exception:
             log.exception("embedded MQTT broker did not shut down cleanly; dropping its connections")
-            loop.call_soon_threadsafe(broker.abort_connections)
+            try:
+                asyncio.run_coroutine_threadsafe(broker.abort_connections(), loop).result(5)
+            except Exception:
+                log.exception("could not drop the embedded broker's connections")
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout)
