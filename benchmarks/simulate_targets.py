@@ -11,8 +11,9 @@ measured figure and whether it is met:
   flat        pooled FCFS within 10% of Erlang C
   all         no policy below the fluid lower bound
 
-The full run takes a couple of hours on two cores (a seed-city day is ~2,500
-visitors through the engine, 20–50 s); --scale 0.1 gives a quick look.
+The full run takes about 1.5 hours with --jobs 2 on the project's two shared
+cores (a seed-city day is ~2,500 visitors through the engine, 20–30 s); --scale
+0.1 gives a quick look. Run it under `nice -n 19` on a shared machine.
 Usage:  python benchmarks/simulate_targets.py [--jobs 2] [--scale 1.0] [--out DIR] [--only NAME]
 """
 
