@@ -83,9 +83,10 @@ class BalancerRunner:
             self._soon.request(event.hall)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval if self.interval > 0 else 60.0):
-            if self.interval <= 0:
-                continue
+        if self.interval <= 0:  # started by hand with no interval: it only reacts to changes
+            self._stop.wait()
+            return
+        while not self._stop.wait(self.interval):
             try:
                 halls = self.balancers.halls()
             except Exception:
