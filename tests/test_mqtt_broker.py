@@ -233,7 +233,8 @@ def test_a_message_over_the_size_limit_is_dropped_and_the_sender_carries_on(mqtt
 
 
 def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_clients(hall):
-    """amqtt closes its listeners only after every session ends; one stuck session must not keep the port."""
+    """amqtt closes its listeners only after every session ends; one stuck session must not keep the port,
+    and the broker's loop is wound down, not left with tasks for the garbage collector to finalize."""
     import asyncio
 
     from hallq.mqtt.broker import Directory, EmbeddedBroker
@@ -259,9 +260,12 @@ def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_client
             await asyncio.sleep(3600)
 
         broker._broker.shutdown = never_ends  # as when a session's handler never stops
+        loop = broker._loop
         broker.stop(timeout=1.0)
 
         check_port("127.0.0.1", port)  # raises PortTaken if the listener were still open
         assert dropped.wait(10)
+        assert loop.is_closed()
+        assert [task for task in asyncio.all_tasks(loop) if not task.done()] == []
     finally:
         client.loop_stop()

@@ -222,6 +222,27 @@ class _Broker(Broker):
         await super()._publish_retained_messages_for_subscription(subscription, session)
 
 
+def _close_loop(loop: asyncio.AbstractEventLoop, grace: float = 5.0) -> None:
+    """Close the broker's loop as asyncio.run() closes its own: cancel what is
+    still pending (amqtt leaves tasks behind when a shutdown fails or hangs) and
+    let it finish. A task left pending in a closed loop is finalized later by
+    the garbage collector, in whatever thread happens to collect, where amqtt
+    logs a traceback; on Python 3.11 formatting one parses source, and a parse
+    nested in another parse's garbage collection fails with "SystemError: AST
+    constructor recursion depth mismatch" in the unlucky caller."""
+    try:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=grace))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except Exception:
+        log.exception("the embedded MQTT broker's loop did not wind down cleanly")
+    finally:
+        loop.close()
+
+
 def check_port(host: str, port: int) -> None:
     """Raise PortTaken with a plain message when the embedded broker's port is taken."""
     ports.check_port(
@@ -304,11 +325,11 @@ class EmbeddedBroker:
             except BaseException as exc:  # reported to start()'s caller
                 failure.append(exc)
                 ready.set()
-                loop.close()
+                _close_loop(loop)
                 return
             ready.set()
             loop.run_forever()
-            loop.close()
+            _close_loop(loop)
 
         self._thread = threading.Thread(target=run, name=f"mqtt-broker-{self.port}", daemon=True)
         self._thread.start()
