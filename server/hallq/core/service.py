@@ -10,14 +10,16 @@ from __future__ import annotations
 
 
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
 from .enums import Role
-from .errors import Invalid, NotFound
+from .errors import HallError, Invalid, NotFound
 from .events import DomainEvent, NullPublisher, Publisher
+from .group_commit import GroupCommit, Item
 from .models import Hall, Ticket, Window
 from .policy import AgingPriorityPolicy, CallingPolicy
 from .txn import SYSTEM, Actor, Txn
@@ -43,6 +45,22 @@ KEEPS_HALL_CACHE = frozenset(
 _HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 
 
+@dataclass(frozen=True)
+class _IssueRequest:
+    slug: str
+    service: str
+    priority: object
+    actor: Actor | None  # None: nobody signed in, refused
+    channel: str
+
+
+def _deliver(item: Item, outcome) -> None:
+    if isinstance(outcome, HallError):
+        item.fail(outcome)
+    else:
+        item.succeed(outcome)
+
+
 class HallService:
     def __init__(self, db, *, publisher: Publisher | None = None, clock_=None, policy: CallingPolicy | None = None):
         self.db = db
@@ -51,6 +69,7 @@ class HallService:
         self.policy = policy or AgingPriorityPolicy()
         self._token_cache: dict[str, tuple[float, Actor | None]] = {}
         self._hall_cache: dict[str, tuple] = {}
+        self._issues = GroupCommit(self._issue_batch)
 
     # -- plumbing ---------------------------------------------------------
 
@@ -97,8 +116,11 @@ class HallService:
             events = list(tx.events)
         if swept or any(e.kind not in KEEPS_HALL_CACHE for e in events):
             self._hall_cache.pop(slug, None)
-        elif cached is None and tx._services is not None and tx._capacity is not None:
-            self._hall_cache[slug] = (now_mono + HALL_CACHE_SECONDS, tx.hall, tx._services, tx._capacity)
+        elif tx._services is not None and (cached is None or (cached[3] is None and tx._capacity is not None)):
+            # Keep what this write loaded (capacity may still be missing: a call
+            # does not need it; the next write that loads it fills it in).
+            expires = cached[0] if cached is not None else now_mono + HALL_CACHE_SECONDS
+            self._hall_cache[slug] = (expires, tx.hall, tx._services, tx._capacity)
         self._publish(events)
         return result
 
@@ -127,16 +149,60 @@ class HallService:
     # -- tickets ----------------------------------------------------------
 
     def issue_ticket(self, slug: str, *, service: str, priority=None, actor: Actor | None = None, channel: str = "api") -> dict:
-        """Issue a ticket; the answer says how many are ahead and the estimated wait."""
+        """Issue a ticket; the answer says how many are ahead and the estimated wait.
 
-        def op(tx: Txn):
-            accounts.require_issue(actor, tx.hall)
-            ticket, ahead, wait = tickets.issue_ticket(tx, service_code=service, priority=priority, channel=channel, boost=self.boost)
+        Tickets asked for at the same moment are issued together, in one
+        transaction (see group_commit): each gets its own number, answer or
+        refusal, exactly as if issued alone one after another.
+        """
+        return self._issues.submit(_IssueRequest(slug, service, priority, actor, channel))
+
+    def _issue_batch(self, items: list[Item]) -> None:
+        """Issue the tickets of one group commit: one transaction per hall."""
+        by_hall: dict = {}
+        for item in items:
+            by_hall.setdefault(item.request.slug, []).append(item)
+        for slug, group in by_hall.items():
+            try:
+                outcomes = self._write(slug, SYSTEM, lambda tx: self._issue_in(tx, [item.request for item in group]))
+            except Exception as exc:
+                if len(group) == 1:
+                    group[0].fail(exc)
+                    continue
+                # Nothing of the batch was committed. Run each on its own, so
+                # that one request's unforeseen failure is not its neighbours'.
+                for item in group:
+                    try:
+                        outcomes = self._write(slug, SYSTEM, lambda tx: self._issue_in(tx, [item.request]))
+                    except Exception as single:
+                        item.fail(single)
+                    else:
+                        _deliver(item, outcomes[0])
+                continue
+            for item, outcome in zip(group, outcomes):
+                _deliver(item, outcome)
+
+    def _issue_in(self, tx: Txn, requests: list["_IssueRequest"]) -> list:
+        """Issue tickets in this transaction: each one's view, or the HallError refusing it (which took no number)."""
+        outcomes: list = [None] * len(requests)
+        allowed = []
+        for i, req in enumerate(requests):
+            try:
+                accounts.require_issue(req.actor, tx.hall)
+            except HallError as exc:
+                outcomes[i] = exc
+            else:
+                allowed.append(i)
+        issued = tickets.issue_tickets(tx, [(requests[i].service, requests[i].priority, requests[i].channel) for i in allowed], boost=self.boost)
+        for i, result in zip(allowed, issued):
+            if isinstance(result, HallError):
+                outcomes[i] = result
+                continue
+            ticket, ahead, wait = result
             view = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost, known=(ahead, wait))
             tx.emit("ticket.issued", ticket=ticket.public_id, number=ticket.number, service=view["service"], priority=view["priority"])
-            return view
-
-        return self._write(slug, actor or SYSTEM, op)
+            outcomes[i] = view
+        return outcomes
 
     def ticket(self, slug: str, ref: str) -> dict:
         """A ticket's view, by public id (or number within today)."""

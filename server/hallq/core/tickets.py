@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from . import clock, estimate
 from .enums import OPEN_TICKET_STATUSES, Priority, TicketStatus, WindowState
-from .errors import Conflict, Invalid, NotFound, Refused
+from .errors import Conflict, HallError, Invalid, NotFound, Refused
 from .models import Hall, Service, Ticket, TicketCounter, Window
 from .txn import Txn
 
@@ -36,7 +36,7 @@ def _counter_statement(dialect_insert):
 
 
 _COUNTER = {"postgresql": _counter_statement(postgresql.insert), "sqlite": _counter_statement(sqlite.insert)}
-_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True)
 
 
 def next_number(tx: Txn, prefix: str, day: date, count: int = 1) -> int:
@@ -71,49 +71,113 @@ def check_can_issue(tx: Txn, service: Service) -> None:
 def issue_ticket(tx: Txn, *, service_code: str, priority=None, channel: str = "api", boost: dict | None = None) -> tuple[Ticket, int, float | None]:
     """Issue the next ticket of a service: (ticket, people ahead, estimated wait).
 
-    Refuses (Refused) when the quota is reached or the service is closed. This
-    is the hottest path of the server, so it runs prepared Core statements and
-    one INSERT rather than the ORM's unit of work.
+    Refuses (Refused) when the quota is reached or the service is closed.
     """
-    service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
-    if service is None:
-        raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
-    prio = _parse_priority(priority)
-    check_can_issue(tx, service)
+    outcome = issue_tickets(tx, [(service_code, priority, channel)], boost=boost)[0]
+    if isinstance(outcome, HallError):
+        raise outcome
+    return outcome
+
+
+def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) -> list:
+    """Issue several tickets in this transaction, in order, each as if issued alone.
+
+    `requests` are (service code, priority, channel). Each outcome is
+    (ticket, people ahead, estimated wait), or the HallError refusing that
+    request, which then took no number. This is the hottest path of the
+    server, so a batch costs one counter update per prefix, one count of the
+    people ahead per service and class, and one INSERT for all its tickets,
+    all prepared Core statements rather than the ORM's unit of work.
+    """
+    boost = boost or {}
     day = clock.business_date(tx.now, tx.hall.timezone)
-    n = next_number(tx, service.prefix, day)
-    if service.daily_quota is not None and n > service.daily_quota:
-        # The caller rolls back, so the counter is not consumed.
-        raise Refused(
-            "quota_reached",
-            f"today's {service.daily_quota} tickets for {service.code} have all been issued",
-            quota=service.daily_quota,
+    outcomes: list = [None] * len(requests)
+    accepted: list[tuple[int, Service, Priority, str]] = []
+    for i, (service_code, priority, channel) in enumerate(requests):
+        try:
+            service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
+            if service is None:
+                raise NotFound("unknown_service", f"no service {service_code!r} in hall {tx.hall.slug}")
+            prio = _parse_priority(priority)
+            check_can_issue(tx, service)
+        except HallError as exc:
+            outcomes[i] = exc
+        else:
+            accepted.append((i, service, prio, channel))
+    numbers = _take_numbers(tx, day, [(i, service) for i, service, _, _ in accepted], outcomes)
+    accepted = [a for a in accepted if a[0] in numbers]
+    if not accepted:
+        return outcomes
+
+    # People ahead, counted before this batch's tickets exist: the waiting
+    # tickets of the service whose virtual time (queued_at − boost) is not
+    # later than the new ticket's; then the batch's own earlier tickets of the
+    # same service whose class is boosted at least as much (all share tx.now).
+    base: dict[tuple[int, Priority], int] = {}
+    for _, service, prio, _ in accepted:
+        if (service.id, prio) not in base:
+            base[service.id, prio] = estimate.people_ahead(
+                tx.session, hall_id=tx.hall.id, service_id=service.id, day=day, queued_at=tx.now,
+                priority=prio, ticket_id=None, boost=boost,
+            )
+    rows, placed = [], []
+    for i, service, prio, channel in accepted:
+        ahead = base[service.id, prio] + sum(
+            1 for s_id, q in placed if s_id == service.id and boost.get(q, 0.0) >= boost.get(prio, 0.0)
         )
-    ahead = estimate.people_ahead(
-        tx.session, hall_id=tx.hall.id, service_id=service.id, day=day, queued_at=tx.now,
-        priority=prio, ticket_id=None, boost=boost or {},
-    )
-    wait = estimate.estimate_minutes(ahead, service.handling_minutes, tx.capacity.get(service.id))
-    values = dict(
-        public_id=secrets.token_urlsafe(12),
-        hall_id=tx.hall.id,
-        business_date=day,
-        number=format_number(service.prefix, n),
-        service_id=service.id,
-        priority=prio,
-        status=TicketStatus.WAITING,
-        issued_at=tx.now,
-        queued_at=tx.now,
-        available_at=tx.now,
-        channel=channel,
-        estimated_wait_minutes=wait,
-        recalls=0,
-        requeues=0,
-        transfers=0,
-    )
-    ticket_id = tx.session.connection().execute(_INSERT_TICKET, values).scalar_one()
-    # A plain record, not an ORM object: nothing more is written to it in this transaction.
-    return SimpleNamespace(id=ticket_id, window_id=None, called_at=None, started_at=None, finished_at=None, close_reason=None, **values), ahead, wait
+        placed.append((service.id, prio))
+        wait = estimate.estimate_minutes(ahead, service.handling_minutes, tx.capacity.get(service.id))
+        rows.append((i, ahead, wait, dict(
+            public_id=secrets.token_urlsafe(12),
+            hall_id=tx.hall.id,
+            business_date=day,
+            number=format_number(service.prefix, numbers[i]),
+            service_id=service.id,
+            priority=prio,
+            status=TicketStatus.WAITING,
+            issued_at=tx.now,
+            queued_at=tx.now,
+            available_at=tx.now,
+            channel=channel,
+            estimated_wait_minutes=wait,
+            recalls=0,
+            requeues=0,
+            transfers=0,
+        )))
+    ids = tx.session.connection().execute(_INSERT_TICKET, [values for *_, values in rows]).scalars().all()
+    for ticket_id, (i, ahead, wait, values) in zip(ids, rows):
+        # A plain record, not an ORM object: nothing more is written to it in this transaction.
+        record = SimpleNamespace(id=ticket_id, window_id=None, called_at=None, started_at=None, finished_at=None, close_reason=None, **values)
+        outcomes[i] = (record, ahead, wait)
+    return outcomes
+
+
+def _take_numbers(tx: Txn, day: date, wanted: list[tuple[int, Service]], outcomes: list) -> dict[int, int]:
+    """Number the wanted tickets (request index → number), in order, one counter update per prefix.
+
+    A ticket past its service's daily quota is refused (in `outcomes`) and
+    takes no number; numbers taken and not used are given back.
+    """
+    by_prefix: dict[str, list[tuple[int, Service]]] = {}
+    for i, service in wanted:
+        by_prefix.setdefault(service.prefix, []).append((i, service))
+    numbers: dict[int, int] = {}
+    for prefix, group in by_prefix.items():
+        last = next_number(tx, prefix, day, len(group))
+        n = last - len(group)  # the last number issued before this batch
+        for i, service in group:
+            if service.daily_quota is not None and n + 1 > service.daily_quota:
+                outcomes[i] = Refused(
+                    "quota_reached",
+                    f"today's {service.daily_quota} tickets for {service.code} have all been issued",
+                    quota=service.daily_quota,
+                )
+                continue
+            n += 1
+            numbers[i] = n
+        if n < last:
+            next_number(tx, prefix, day, n - last)
+    return numbers
 
 
 def find_ticket(tx: Txn, ref: str) -> Ticket:
