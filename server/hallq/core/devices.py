@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert, update
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, delete, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from .errors import Conflict, Invalid, NotFound
@@ -276,13 +276,26 @@ class Sender:
     last_seen: datetime | None
 
 
+# The request log's statements, built once and run with parameters: they are on
+# every device request's path, where building them cost more than running them.
+_SENDER = (
+    select(Device.id, Device.hall_id, Device.name, Device.role, Device.window_number, Device.last_seen)
+    .join(Hall, Hall.id == Device.hall_id)
+    .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
+)
+_THIS_REQUEST = (DeviceRequest.device_id == bindparam("dev"), DeviceRequest.request_id == bindparam("rid"))
+_EARLIER = select(DeviceRequest.answer, DeviceRequest.received_at).where(*_THIS_REQUEST)
+_LOG = insert(DeviceRequest).values(
+    device_id=bindparam("dev"), request_id=bindparam("rid"), action=bindparam("act"), received_at=bindparam("at")
+)
+_SEEN = update(Device).where(Device.id == bindparam("dev")).values(last_seen=bindparam("at"))
+_ANSWER = update(DeviceRequest).where(*_THIS_REQUEST).values(answer=bindparam("ans"))
+_FORGET = delete(DeviceRequest).where(*_THIS_REQUEST)
+
+
 def sender(session: Session, *, hall: str, name: str) -> Sender:
     """The active device `name` of `hall`, read in one query (this is on every request's path)."""
-    row = session.execute(
-        select(Device.id, Device.hall_id, Device.name, Device.role, Device.window_number, Device.last_seen)
-        .join(Hall, Hall.id == Device.hall_id)
-        .where(Hall.slug == hall, Device.name == name, Device.revoked_at == None)  # noqa: E711
-    ).first()
+    row = session.execute(_SENDER, {"hall": hall, "name": name}).first()
     if row is None:
         raise NotFound("unknown_device", f"no device {name!r} in hall {hall}")
     return Sender(*row)
@@ -290,27 +303,24 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
 
 def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[dict | None, datetime] | None:
     """(stored answer — None while it is being handled —, when it was received) of a request seen before, or None."""
-    row = session.execute(
-        select(DeviceRequest.answer, DeviceRequest.received_at)
-        .where(DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
-    ).first()
+    row = session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
     return None if row is None else (row[0], row[1])
 
 
 def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:
     """Log a request before acting on it (the unique key makes a concurrent repeat fail)."""
-    session.execute(insert(DeviceRequest).values(device_id=who.device_id, request_id=request_id, action=action, received_at=now))
+    session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now})
     if who.last_seen is None or (now - who.last_seen).total_seconds() > 30:  # no write per request just for this
-        session.execute(update(Device).where(Device.id == who.device_id).values(last_seen=now))
+        session.execute(_SEEN, {"dev": who.device_id, "at": now})
 
 
 def settle_request(session: Session, device_id: int, request_id: str, answer: dict | None) -> None:
     """Store a request's answer for repeats, or forget it (answer None) when it had no effect."""
-    where = (DeviceRequest.device_id == device_id, DeviceRequest.request_id == request_id)
+    params = {"dev": device_id, "rid": request_id}
     if answer is None:
-        session.execute(delete(DeviceRequest).where(*where))
+        session.execute(_FORGET, params)
     else:
-        session.execute(update(DeviceRequest).where(*where).values(answer=answer))
+        session.execute(_ANSWER, {**params, "ans": answer})
 
 
 def prune_requests(session: Session, before: datetime) -> int:

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from .enums import Priority, TicketStatus, WindowState
 from .models import Ticket, Window, WindowService
+from .txn import run_prepared
 
 WORKING_STATES = (WindowState.IDLE, WindowState.SERVING)
 
@@ -61,13 +62,6 @@ _AHEAD = _ahead_statement()
 NO_TICKET = 2**31 - 1  # stands in for the id of a ticket not yet inserted: it sorts after every real one
 
 
-def _rows(session: Session, statement, params: dict):
-    """Run a prepared statement as plain SQL, after flushing this transaction's
-    changes as the ORM would (its per-query bookkeeping is the larger cost here)."""
-    session.flush()
-    return session.connection().execute(statement, params)
-
-
 def people_ahead(
     session: Session,
     *,
@@ -83,7 +77,7 @@ def people_ahead(
     mine = queued_at - timedelta(minutes=boost.get(priority, 0.0))
     params = {f"limit_{p.value}": mine + timedelta(minutes=boost.get(p, 0.0)) for p in Priority}
     params.update(hall_id=hall_id, service_id=service_id, day=day, ticket_id=ticket_id if ticket_id is not None else NO_TICKET)
-    return _rows(session, _AHEAD, params).scalar_one()
+    return run_prepared(session, _AHEAD, params).scalar_one()
 
 
 _CAPACITY = (
@@ -95,7 +89,7 @@ _CAPACITY = (
 
 def service_capacity(session: Session, hall_id: int) -> dict[int, tuple[float, float]]:
     """service id → (capacity of open windows, capacity of all configured windows)."""
-    rows = _rows(session, _CAPACITY, {"hall_id": hall_id}).all()
+    rows = run_prepared(session, _CAPACITY, {"hall_id": hall_id}).all()
     totals: dict[int, float] = defaultdict(float)
     for window_id, _, weight, _ in rows:
         totals[window_id] += weight

@@ -16,7 +16,15 @@ from .models import AuditEntry, Hall, Service, Window, WindowService
 
 _HALL_SERVICES = select(Service.__table__).where(Service.hall_id == bindparam("hall_id"))
 _LINKS = WindowService.__table__.c
-_WINDOW_SERVICES = select(_LINKS.service_id, _LINKS.weight).where(_LINKS.window_id == bindparam("window_id"))
+WINDOW_SERVICES = select(_LINKS.service_id, _LINKS.weight).where(_LINKS.window_id == bindparam("window_id"))
+
+
+def run_prepared(session: Session, statement, params: dict):
+    """Run a statement built once (module level) as plain SQL, after flushing this
+    transaction's changes as the ORM would before a query: the ORM's per-query
+    bookkeeping costs more than the query on the engine's busiest paths."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -88,5 +96,4 @@ class Txn:
 
     def window_services(self, window: Window) -> dict[int, float]:
         """service id → weight for one window."""
-        self.session.flush()  # as the ORM would before a query: this transaction's own changes count
-        return dict(self.session.connection().execute(_WINDOW_SERVICES, {"window_id": window.id}).all())
+        return dict(run_prepared(self.session, WINDOW_SERVICES, {"window_id": window.id}).all())

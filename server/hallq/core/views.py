@@ -9,8 +9,9 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from . import estimate
+from .txn import WINDOW_SERVICES, run_prepared
 from .enums import TicketStatus
-from .models import Hall, Service, Ticket, User, Window, WindowService, Zone
+from .models import Hall, Service, Ticket, User, Window, Zone
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -94,15 +95,12 @@ _WINDOW_PARTS = (
     .outerjoin(Ticket, Ticket.id == Window.current_ticket_id)
     .where(Window.id == bindparam("window_id"))
 )
-_WINDOW_LINKS = select(WindowService.service_id, WindowService.weight).where(WindowService.window_id == bindparam("window_id"))
 
 
 def window_view(session: Session, window: Window, services: dict[int, Service], now: datetime) -> dict:
     """A window's state, its ticket, its staff member and the services it serves."""
-    session.flush()  # as the ORM would before a query: this transaction's own changes count
-    connection = session.connection()
-    parts = connection.execute(_WINDOW_PARTS, {"window_id": window.id}).one()
-    links = connection.execute(_WINDOW_LINKS, {"window_id": window.id}).all()
+    parts = run_prepared(session, _WINDOW_PARTS, {"window_id": window.id}).one()
+    links = run_prepared(session, WINDOW_SERVICES, {"window_id": window.id}).all()
     display_name, user_name, staff_no, zone, public_id, number, service_id, status, priority, called_at, started_at, recalls = parts
     return {
         "number": window.number,

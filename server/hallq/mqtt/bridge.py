@@ -16,6 +16,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -37,6 +38,10 @@ DEFAULT_PAUSE_REASON = "暂停服务"
 # A request logged but not yet answered this recently is still being handled (by
 # another server process); older, its handler died half-way: answer "in doubt".
 IN_PROGRESS_SECONDS = 10.0
+_STAFF_AT_WINDOW = (
+    select(User.id, User.name).join(Window, Window.staff_id == User.id)
+    .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("window"))
+)
 
 
 class _HandledElsewhere(Exception):
@@ -170,10 +175,7 @@ class RequestBridge:
     @staticmethod
     def _staff_at_window(session, who: devices.Sender) -> Actor | None:
         """The staff member signed in at a caller's window, acting through the caller (None: nobody)."""
-        staff = session.execute(
-            select(User.id, User.name).join(Window, Window.staff_id == User.id)
-            .where(Window.hall_id == who.hall_id, Window.number == who.window)
-        ).first()
+        staff = session.execute(_STAFF_AT_WINDOW, {"hall_id": who.hall_id, "window": who.window}).first()
         if staff is None:
             return None
         return Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id)
