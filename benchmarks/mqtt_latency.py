@@ -2,14 +2,17 @@
 
 A window caller sends `call_next`; the server's bridge runs it (SQLite, the
 example hall), the publisher sends the call, and each of 20 screens records
-when it arrives. One latency per screen per press; the screens and the caller
-run in a separate process from the server (and the embedded broker), as on a
-real hall network. Prints p50/p99/max for the embedded broker (amqtt, inside
-the server process), for the Mosquitto at 127.0.0.1:1883 with whatever
-configuration it has, and for a Mosquitto started here with the settings of
+when it arrives. One latency per screen per press. The screens run in
+processes of their own (one per screen by default, as each screen is a device
+of its own; --screen-processes 1 puts all 20 in one), the caller in another,
+apart from the server (and the embedded broker), as on a real hall network.
+Prints p50/p99/max for the embedded broker (amqtt, inside the server
+process), for the Mosquitto at 127.0.0.1:1883 with whatever configuration it
+has, and for a Mosquitto started here with the settings of
 firmware_config/mosquitto.conf (set_tcp_nodelay true).
 
-Usage:  python benchmarks/mqtt_latency.py [--presses 200] [--screens 20] [--only embedded|mosquitto]
+Usage:  python benchmarks/mqtt_latency.py [--presses 200] [--screens 20] [--screen-processes N]
+        [--only embedded|mosquitto]
 """
 
 from __future__ import annotations
@@ -36,19 +39,15 @@ def now_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)  # one clock for both processes
 
 
-# -- the devices' side (child process) ----------------------------------------
+# -- the devices' side (child processes) --------------------------------------
 
-def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> None:
+def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
+    """Call screens (one per device, as in a hall: usually one per process) recording when each call arrives."""
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
     from hallq.mqtt import topics
     from hallq_edge.link import _no_delay  # as the edge devices' own link does
-
-    arrivals: dict[str, list[int]] = {}
-    lock = threading.Lock()
-    all_in = threading.Event()
-    ready = threading.Barrier(len(screens) + 1)
 
     def screen(creds: dict) -> paho.Client:
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
@@ -59,15 +58,11 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> 
             client.subscribe(topics.calls("district"), qos=1)
 
         def on_subscribe(client, u, mid, rcs, p):
-            ready.wait()
+            arrivals.put(("ready", creds["username"]))
 
         def on_message(client, u, m):
             t = now_ns()
-            number = json.loads(m.payload)["number"]
-            with lock:
-                arrivals.setdefault(number, []).append(t)
-                if len(arrivals[number]) == len(screens):
-                    all_in.set()
+            arrivals.put((json.loads(m.payload)["number"], t))
 
         c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
         c.connect("127.0.0.1", port)
@@ -75,7 +70,43 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> 
         return c
 
     clients = [screen(s) for s in screens]
-    ready.wait()
+    stop.wait()
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+
+
+def devices(port: int, caller: dict, screens: list[dict], presses: int, processes: int, out) -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from hallq.mqtt import topics
+    from hallq_edge.link import _no_delay
+
+    context = mp.get_context("spawn")
+    incoming, stop = context.Queue(), context.Event()
+    groups = [screens[i::processes] for i in range(processes)]
+    children = [context.Process(target=screens_process, args=(port, g, incoming, stop)) for g in groups if g]
+    for child in children:
+        child.start()
+    for _ in screens:
+        kind, _name = incoming.get(timeout=120)
+        assert kind == "ready"
+
+    arrivals: dict[str, list[int]] = {}
+    lock = threading.Lock()
+    all_in = threading.Event()
+
+    def collect() -> None:
+        while (item := incoming.get()) is not None:
+            number, t = item
+            with lock:
+                arrivals.setdefault(number, []).append(t)
+                if len(arrivals[number]) == len(screens):
+                    all_in.set()
+
+    collector = threading.Thread(target=collect, daemon=True)
+    collector.start()
     answers: dict[str, dict] = {}
     answered = threading.Condition()
     caller_client = paho.Client(CallbackAPIVersion.VERSION2, client_id=caller["username"])
@@ -103,7 +134,6 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> 
 
     latencies = []
     for i in range(presses):
-        all_in.clear()
         t0 = now_ns()
         answer = ask("call_next", f"call-{i}")
         if answer.get("status") != "ok":
@@ -113,10 +143,13 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, out) -> 
         with lock:
             got = arrivals.get(number, [])
         latencies.append([(t - t0) / 1e6 for t in got])
+        all_in.clear()
         ask("complete", f"done-{i}")
-    for c in clients + [caller_client]:
-        c.disconnect()
-        c.loop_stop()
+    caller_client.disconnect()
+    caller_client.loop_stop()
+    stop.set()
+    for child in children:
+        child.join(30)
     out.put(latencies)
 
 
@@ -144,6 +177,7 @@ def prepare(tmp: Path, screens: int, presses: int):
 
 
 def measure(label: str, url: str, port: int, args) -> list[float] | None:
+    from hallq import heap
     from hallq.mqtt.runtime import MqttRuntime
     from hallq.web.server import free_port
 
@@ -153,9 +187,10 @@ def measure(label: str, url: str, port: int, args) -> list[float] | None:
             port = free_port()
         runtime = MqttRuntime(halls, url=url, port=port).start()
         runtime.link.connected.wait(10)
+        heap.settle()  # as `hallq serve` does once a worker has started
         time.sleep(1)  # let the retained state go out before timing anything
         out = mp.get_context("spawn").Queue()
-        child = mp.get_context("spawn").Process(target=devices, args=(runtime.port, caller, screens, args.presses, out))
+        child = mp.get_context("spawn").Process(target=devices, args=(runtime.port, caller, screens, args.presses, args.screen_processes, out))
         child.start()
         latencies = out.get(timeout=600)
         child.join(30)
@@ -184,8 +219,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--screens", type=int, default=20)
+    parser.add_argument("--screen-processes", type=int, default=0,
+                        help="processes the screens run in (default: one each, as each screen is a device of its own)")
     parser.add_argument("--only", choices=["embedded", "mosquitto"])
     args = parser.parse_args()
+    args.screen_processes = max(1, min(args.screen_processes or args.screens, args.screens))
     import logging
 
     logging.basicConfig(level=logging.WARNING)

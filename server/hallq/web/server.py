@@ -9,7 +9,7 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from .. import ports
+from .. import heap, ports
 from ..ports import PortTaken, free_port  # noqa: F401  (re-exported for the CLI and the demo)
 
 
@@ -28,9 +28,13 @@ class _Gunicorn(BaseApplication):
     def load_config(self):
         for key, value in self.options.items():
             self.cfg.set(key, value)
-        if self.on_worker_start:
-            hook = self.on_worker_start
-            self.cfg.set("post_worker_init", lambda worker: hook(worker.wsgi))
+        hook = self.on_worker_start or (lambda app: None)
+
+        def post_worker_init(worker) -> None:
+            hook(worker.wsgi)
+            heap.settle()  # the app and its background work are up: see hallq/heap.py
+
+        self.cfg.set("post_worker_init", post_worker_init)
 
     def load(self):
         return self.app_factory()
