@@ -37,6 +37,18 @@ def test_district_is_the_example_hall_with_two_qualifications_per_window():
     assert [(s.service, s.factor) for s in surge.surges] == [("MI", 2.0)]
 
 
+def test_district_web_is_a_long_chain_through_every_service_shared_by_the_surge():
+    district = load_scenario("district")
+    links = {frozenset(w.qualified) for w in district.windows}
+    chain = ["SI", "TX", "RE", "HR", "BL", "HF", "CX", "MI"]
+    assert sorted(chain) == sorted(district.services)
+    for a, b in zip(chain, chain[1:] + chain[:1]):
+        assert frozenset({a, b}) in links, f"no window links {a} and {b}"
+    assert all(set(w.qualified.values()) == {1.0} for w in district.windows)  # full speed, as in the seed city
+    surge = load_scenario("district-surge")
+    assert [(w.number, w.main, w.qualified) for w in surge.windows] == [(w.number, w.main, w.qualified) for w in district.windows]
+
+
 def write(tmp_path, text: str):
     path = tmp_path / "mine.toml"
     path.write_text(text, encoding="utf-8")
