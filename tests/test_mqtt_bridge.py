@@ -178,18 +178,74 @@ def test_the_request_log_forgets_old_requests(bridge, hall):
     assert DeviceService(hall).prune_requests(older_than=timedelta(days=-1)) == 1  # "received" before tomorrow
 
 
-def test_two_servers_hearing_the_same_request_act_once(any_bridge):
-    """Several server processes behind one broker all receive every request:
-    one logs it first and answers; the others stay silent, or say "in doubt"
-    once the first has had ample time and still not answered."""
-    from hallq.core import devices as registry
+def test_two_servers_hearing_the_same_request_act_once(any_bridge, db_url):
+    """Several server processes behind one broker all receive every request, at
+    the same moment: each request has one effect, and whoever answers gives the
+    same answer (the others stay silent)."""
+    import threading
+
+    from hallq.core.service import HallService
+    from hallq.db import Database
 
     hall = any_bridge.halls
-    body = json.dumps({"id": "both", "action": "issue_ticket", "service": "SI", "at": NOW.isoformat()}).encode()
-    with hall.db.write() as session:  # the other process logged it a moment ago and is still at work
-        registry.log_request(session, registry.sender(session, hall="district", name="disp-1"), "both", "issue_ticket", NOW)
+    other_db = Database.from_url(db_url)  # the other process's own connections
+    other_halls = HallService(other_db, clock_=hall.clock)
+    other = RequestBridge(other_halls, DeviceService(other_halls), send=lambda t, p: None, max_age=30, now=lambda: NOW)
+    answers: dict[str, list] = {}
+    try:
+        for n in range(12):
+            rid = f"both-{n}"
+            body = json.dumps({"id": rid, "action": "issue_ticket", "service": "SI", "at": NOW.isoformat()}).encode()
+            start = threading.Barrier(2)
 
-    assert any_bridge.handle("district", "disp-1", body) is None
-    later = RequestBridge(hall, any_bridge.devices, send=lambda t, p: None, max_age=30, now=lambda: NOW + timedelta(seconds=11))
-    assert later.handle("district", "disp-1", body)["error"]["code"] == "in_doubt"
+            def hear(bridge, rid=rid, body=body, start=start):
+                start.wait()
+                answers.setdefault(rid, []).append(bridge.handle("district", "disp-1", body))
+
+            threads = [threading.Thread(target=hear, args=(b,)) for b in (any_bridge, other)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+    finally:
+        other_db.dispose()
+
+    assert tickets(hall) == [f"A{n:03d}" for n in range(1, 13)]  # one each, none twice
+    for rid, got in answers.items():
+        said = [a for a in got if a is not None]
+        assert said, rid
+        assert all(a == said[0] and a["status"] == "ok" for a in said), got
+
+
+def test_a_request_is_all_or_nothing(bridge, hall, monkeypatch):
+    """Log, effect and answer are one transaction: a server failing before the
+    answer is stored has issued nothing, and the device's retry issues once."""
+    from hallq.core import devices as registry
+
+    real = registry.settle_request
+
+    def fail_once(*args, **kwargs):
+        monkeypatch.setattr(registry, "settle_request", real)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(registry, "settle_request", fail_once)
+    failed = ask(bridge, "disp-1", id="once", action="issue_ticket", service="SI")
+
+    assert failed["error"]["code"] == "internal"
+    assert tickets(hall) == []
+    retried = ask(bridge, "disp-1", id="once", action="issue_ticket", service="SI")
+    assert retried["status"] == "ok" and retried["data"]["number"] == "A001"
+    assert ask(bridge, "disp-1", id="once", action="issue_ticket", service="SI") == retried
+    assert tickets(hall) == ["A001"]
+
+
+def test_a_request_an_earlier_server_left_unanswered_is_in_doubt(bridge, hall):
+    """An earlier HallQ logged a request first and stored its answer later; a
+    request it logged and never answered may or may not have had its effect."""
+    from hallq.core import devices as registry
+
+    with hall.db.write() as session:
+        registry.log_request(session, registry.sender(session, hall="district", name="disp-1"), "half", "issue_ticket", NOW)
+
+    assert ask(bridge, "disp-1", id="half", action="issue_ticket", service="SI")["error"]["code"] == "in_doubt"
     assert tickets(hall) == []

@@ -50,7 +50,7 @@ def reserve_block(tx: Txn, device: devices.Device, service_code: str, count: int
     return {"service": service.code, "prefix": service.prefix, "business_date": day.isoformat(), "first": first, "last": last}
 
 
-def hand_in_offline_ticket(tx: Txn, device: devices.Device, *, service_code: str, number: str, issued_at: datetime, priority=None) -> Ticket:
+def hand_in_offline_ticket(tx: Txn, device: devices.Device, *, service_code: str, number: str, issued_at: datetime, priority=None) -> dict:
     """Enter a ticket a dispenser issued offline from one of its blocks; a repeat returns the same ticket."""
     service = tx.service_by_code(service_code) if isinstance(service_code, str) else None
     if service is None:
@@ -74,7 +74,7 @@ def hand_in_offline_ticket(tx: Txn, device: devices.Device, *, service_code: str
         select(Ticket).where(Ticket.hall_id == tx.hall.id, Ticket.business_date == day, Ticket.number == number)
     ).first()
     if existing is not None:
-        return existing
+        return _handed_in(existing)
     # It keeps its place by its offline issue time, but never one in the future
     # (a device clock running ahead would jump the queue) or on another day.
     issued_at = min(issued_at, tx.now)
@@ -89,10 +89,14 @@ def hand_in_offline_ticket(tx: Txn, device: devices.Device, *, service_code: str
     tx.session.flush()
     tx.audit("ticket.offline", number, device=device.name)
     tx.emit("ticket.issued", ticket=ticket.public_id, number=number, service=service.code, priority=str(ticket.priority), offline=True)
-    return ticket
+    return _handed_in(ticket)
 
 
-def record_review(tx: Txn, device: devices.Device, *, ticket_ref: str, score: int) -> devices.Review:
+def _handed_in(ticket: Ticket) -> dict:
+    return {"ticket": ticket.public_id, "number": ticket.number, "status": str(ticket.status)}
+
+
+def record_review(tx: Txn, device: devices.Device, *, ticket_ref: str, score: int) -> dict:
     """Store a visitor's rating of a ticket just served at the review box's window."""
     if isinstance(score, bool) or score not in SCORES:
         raise Invalid("bad_score", "a review's score is 1 (非常不满意) to 5 (非常满意)")
@@ -110,7 +114,17 @@ def record_review(tx: Txn, device: devices.Device, *, ticket_ref: str, score: in
     )
     tx.session.add(review)
     tx.emit("review.recorded", window=window.number, ticket=ticket.public_id, number=ticket.number, score=score, level=SCORES[score])
-    return review
+    return {"ticket": ticket_ref, "score": score, "level": SCORES[score], "window": device.window_number}
+
+
+def report_status(tx: Txn, device: devices.Device, *, paper: str | None = None, detail: dict | None = None) -> dict:
+    """Record what a device reports; a change of paper is a device.paper event, any other report device.status."""
+    before = device.paper
+    devices.set_status(tx.session, device, now=tx.now, paper=paper, detail=detail)
+    view = devices.device_view(device, tx.hall.slug)
+    # The whole device view rides along (its last_seen too), so a page updates without asking again.
+    tx.emit("device.paper" if view["paper"] != before else "device.status", device=view)
+    return view
 
 
 def last_completed(session, hall: Hall, window_number: int, now: datetime) -> dict | None:
@@ -231,15 +245,8 @@ class DeviceService:
         return view
 
     def set_status(self, hall: str, name: str, *, paper: str | None = None, detail: dict | None = None) -> dict:
-        """Record what a device reports; a change of paper is a device.paper event, any other report device.status."""
-        now = self.clock.now()
-        with self.db.write() as session:
-            device = devices.find_device(session, hall=hall, name=name)
-            before = device.paper
-            devices.set_status(session, device, now=now, paper=paper, detail=detail)
-            view = devices.device_view(device, hall)
-        self._tell("device.paper" if view["paper"] != before else "device.status", hall, now, view)
-        return view
+        """Record what a device reports (see report_status)."""
+        return self._write(hall, name, lambda tx, device: report_status(tx, device, paper=paper, detail=detail))
 
     def _tell(self, kind: str, hall: str, now: datetime, view: dict) -> None:
         # The whole device view rides along (its last_seen too), so a page updates without asking again.
@@ -247,22 +254,8 @@ class DeviceService:
 
     # -- device actions ---------------------------------------------------
 
-    def reserve_block(self, hall: str, name: str, *, service: str, count: int) -> dict:
-        return self._write(hall, name, lambda tx, d: reserve_block(tx, d, service, count))
-
-    def hand_in_offline_ticket(self, hall: str, name: str, *, service: str, number: str, issued_at: datetime, priority=None) -> dict:
-        def op(tx, device):
-            ticket = hand_in_offline_ticket(tx, device, service_code=service, number=number, issued_at=issued_at, priority=priority)
-            return {"ticket": ticket.public_id, "number": ticket.number, "status": str(ticket.status)}
-
-        return self._write(hall, name, op)
-
     def review(self, hall: str, name: str, *, ticket: str, score: int) -> dict:
-        def op(tx, device):
-            review = record_review(tx, device, ticket_ref=ticket, score=score)
-            return {"ticket": ticket, "score": review.score, "level": SCORES[review.score], "window": device.window_number}
-
-        return self._write(hall, name, op)
+        return self._write(hall, name, lambda tx, device: record_review(tx, device, ticket_ref=ticket, score=score))
 
     def last_completed(self, hall: str, window: int) -> dict | None:
         with self.db.read() as session:

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, delete, insert, update
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from .errors import Conflict, Invalid, NotFound
@@ -290,7 +290,6 @@ _LOG = insert(DeviceRequest).values(
 )
 _SEEN = update(Device).where(Device.id == bindparam("dev")).values(last_seen=bindparam("at"))
 _ANSWER = update(DeviceRequest).where(*_THIS_REQUEST).values(answer=bindparam("ans"))
-_FORGET = delete(DeviceRequest).where(*_THIS_REQUEST)
 
 
 def sender(session: Session, *, hall: str, name: str) -> Sender:
@@ -302,25 +301,26 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
 
 
 def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[dict | None, datetime] | None:
-    """(stored answer — None while it is being handled —, when it was received) of a request seen before, or None."""
+    """(stored answer, when it was received) of a request seen before, or None.
+
+    The answer is stored in the transaction that logs the request, so it is
+    None only in a log written by an earlier HallQ, which logged a request
+    first and stored its answer in a later transaction."""
     row = session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
     return None if row is None else (row[0], row[1])
 
 
 def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:
-    """Log a request before acting on it (the unique key makes a concurrent repeat fail)."""
+    """Log a request before acting on it, in the transaction that acts: its unique
+    key makes a concurrent repeat (another server process) fail or wait."""
     session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now})
     if who.last_seen is None or (now - who.last_seen).total_seconds() > 30:  # no write per request just for this
         session.execute(_SEEN, {"dev": who.device_id, "at": now})
 
 
-def settle_request(session: Session, device_id: int, request_id: str, answer: dict | None) -> None:
-    """Store a request's answer for repeats, or forget it (answer None) when it had no effect."""
-    params = {"dev": device_id, "rid": request_id}
-    if answer is None:
-        session.execute(_FORGET, params)
-    else:
-        session.execute(_ANSWER, {**params, "ans": answer})
+def settle_request(session: Session, device_id: int, request_id: str, answer: dict) -> None:
+    """Store a logged request's answer, which a repeat gets instead of a second effect."""
+    session.execute(_ANSWER, {"dev": device_id, "rid": request_id, "ans": answer})
 
 
 def prune_requests(session: Session, before: datetime) -> int:

@@ -40,6 +40,9 @@ KEEPS_HALL_CACHE = frozenset(
         "ticket.requeued",
         "ticket.no_show",
         "ticket.transferred",
+        "review.recorded",
+        "device.paper",
+        "device.status",
     }
 )
 _HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
@@ -124,6 +127,13 @@ class HallService:
         self._publish(events)
         return result
 
+    def run(self, slug: str, fn, *, actor: Actor = SYSTEM):
+        """Run fn(tx) in one write transaction of hall `slug`, its events published
+        after commit: for a caller that makes several steps one atomic change
+        (the device bridge logs a request, acts and stores the answer together).
+        The *_in methods do the public actions' work inside it."""
+        return self._write(slug, actor, fn)
+
     def _publish(self, events: list[DomainEvent]) -> None:
         for event in events:
             self.publisher.publish(event)
@@ -156,6 +166,13 @@ class HallService:
         refusal, exactly as if issued alone one after another.
         """
         return self._issues.submit(_IssueRequest(slug, service, priority, actor, channel))
+
+    def issue_ticket_in(self, tx: Txn, *, service: str, priority=None, actor: Actor | None, channel: str) -> dict:
+        """Issue one ticket in a transaction the caller runs (see run), on its own rather than in a group."""
+        outcome = self._issue_in(tx, [_IssueRequest(tx.hall.slug, service, priority, actor, channel)])[0]
+        if isinstance(outcome, HallError):
+            raise outcome
+        return outcome
 
     def _issue_batch(self, items: list[Item]) -> None:
         """Issue the tickets of one group commit: one transaction per hall."""
@@ -222,30 +239,30 @@ class HallService:
 
     def window_action(self, slug: str, number: int, action: str, *, actor: Actor, **params) -> dict:
         """Run one window action (open, call-next, recall, ...) and return the window's new view."""
+        return self._write(slug, actor, lambda tx: self.window_action_in(tx, number, action, actor=actor, **params))
+
+    def window_action_in(self, tx: Txn, number: int, action: str, *, actor: Actor, **params) -> dict:
+        """window_action's work, in a transaction the caller runs (see run)."""
         fn = windows.ACTIONS.get(action)
         if fn is None:
             raise NotFound("unknown_action", f"no window action {action!r}; known: {', '.join(windows.ACTIONS)}")
-
-        def op(tx: Txn):
-            window = windows.get_window(tx, number)
-            accounts.require_window(actor, tx.hall, window, action)
-            if action == "call-next":
-                ticket = fn(tx, window, self.policy)
-            elif action == "call":
-                ticket = fn(tx, window, _required(params, "ticket"))
-            elif action == "transfer":
-                ticket = fn(tx, window, _required(params, "service"))
-            elif action == "pause":
-                ticket = fn(tx, window, params.get("reason") or "")
-            else:
-                ticket = fn(tx, window)
-            view = views.window_view(tx.session, window, tx.services, tx.now)
-            if isinstance(ticket, Ticket):
-                view["last_ticket"] = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
-            self._attach_window_view(tx, window.number, view)
-            return view
-
-        return self._write(slug, actor, op)
+        window = windows.get_window(tx, number)
+        accounts.require_window(actor, tx.hall, window, action)
+        if action == "call-next":
+            ticket = fn(tx, window, self.policy)
+        elif action == "call":
+            ticket = fn(tx, window, _required(params, "ticket"))
+        elif action == "transfer":
+            ticket = fn(tx, window, _required(params, "service"))
+        elif action == "pause":
+            ticket = fn(tx, window, params.get("reason") or "")
+        else:
+            ticket = fn(tx, window)
+        view = views.window_view(tx.session, window, tx.services, tx.now)
+        if isinstance(ticket, Ticket):
+            view["last_ticket"] = views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+        self._attach_window_view(tx, window.number, view)
+        return view
 
     def set_window_services(self, slug: str, number: int, services: dict, *, actor: Actor) -> dict:
         def op(tx: Txn):

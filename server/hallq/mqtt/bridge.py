@@ -2,9 +2,10 @@
 
 Each request is validated (schemas), checked against the device that sent it
 (registered, in this hall, allowed this action, at this window), refused when
-older than the configured age, and run exactly once: its id is logged before
-the work and its answer stored after, so a QoS 1 repeat gets the same answer
-and no second effect. Requests are handled one at a time on a worker thread,
+older than the configured age, and run exactly once: its id is logged, the
+work done and its answer stored in one transaction, so a QoS 1 repeat gets the
+same answer and no second effect, and a server that dies half-way has done
+nothing of it. Requests are handled one at a time on a worker thread,
 so the MQTT link keeps reading while the database works.
 """
 
@@ -20,24 +21,19 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from dataclasses import dataclass
-
-from ..core import devices
+from ..core import device_actions, devices
 from ..core.device_actions import DeviceService
 from ..core.enums import Role
 from ..core.errors import Conflict, HallError
 from ..core.models import User, Window
 from ..core.service import HallService
-from ..core.txn import Actor
+from ..core.txn import Actor, Txn
 from . import schemas, topics
 
 log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
                "complete": "complete", "pause": "pause", "resume": "resume"}
 DEFAULT_PAUSE_REASON = "暂停服务"
-# A request logged but not yet answered this recently is still being handled (by
-# another server process); older, its handler died half-way: answer "in doubt".
-IN_PROGRESS_SECONDS = 10.0
 _STAFF_AT_WINDOW = (
     select(User.id, User.name).join(Window, Window.staff_id == User.id)
     .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("window"))
@@ -46,16 +42,6 @@ _STAFF_AT_WINDOW = (
 
 class _HandledElsewhere(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The device a request came from, as found when it was logged."""
-
-    device_id: int
-    name: str
-    window: int | None
-    actor: Actor | None  # the device itself, or for a caller the staff at its window
 
 
 def _wall_clock() -> datetime:
@@ -124,85 +110,93 @@ class RequestBridge:
             req = schemas.parse_request(payload)
         except schemas.BadRequest as exc:
             return schemas.error(exc.request_id, exc.code, exc.message)
+        now = self.now()
         try:
-            origin, earlier = self._claim(hall, device_name, req, self.now())
+            return self.halls.run(hall, lambda tx: self._once(tx, device_name, req, now))
+        except _HandledElsewhere:
+            return None
         except HallError as exc:
-            return schemas.error(req.id, exc.code, exc.message, **exc.details)
-        except (IntegrityError, _HandledElsewhere):
-            return None  # another server process logged this id first: it acts and answers
-        if earlier is not None:
-            return earlier
-        try:
-            answer = schemas.ok(req.id, self._run(hall, origin, req))
-        except HallError as exc:
-            answer = schemas.error(req.id, exc.code, exc.message, **exc.details)
+            refusal = schemas.error(req.id, exc.code, exc.message, **exc.details)
         except Exception:
             log.exception("request %s of %s/%s failed", req.id, hall, device_name)
-            self._settle(origin, req.id, None)  # nothing was committed: let a retry run it
+            # Nothing was committed, the request's log included: a retry runs it.
             return schemas.error(req.id, "internal", "the server could not handle this request; try again")
-        self._settle(origin, req.id, answer)
+        # Refused: nothing of the action stays. Log the refusal as the request's
+        # answer, so that a repeat gets it rather than a second try.
+        try:
+            return self.halls.run(hall, lambda tx: self._once(tx, device_name, req, now, answer=refusal))
+        except _HandledElsewhere:
+            return None
+        except HallError:  # refused before the request was logged (no such hall)
+            return refusal
+
+    def _once(self, tx: Txn, device_name: str, req, now: datetime, answer: dict | None = None) -> dict:
+        """Log the request, act on it and store its answer, all in `tx`; or return
+        an earlier delivery's answer, or a refusal of the request itself.
+
+        With `answer`, store that instead of acting (the action was refused).
+        One transaction, so either all of it happens or none does: a repeat finds
+        the answer or runs the request afresh, never half of it.
+        """
+        session = tx.session
+        try:
+            who = devices.sender(session, hall=tx.hall.slug, name=device_name)
+        except HallError as exc:
+            return schemas.error(req.id, exc.code, exc.message)
+        seen = devices.earlier_request(session, who.device_id, req.id)
+        if seen is not None:
+            stored, _received = seen
+            return stored or schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
+        refusal = self._refusal(who, req, now)
+        if refusal is not None:
+            return refusal
+        try:
+            devices.log_request(session, who, req.id, req.action, now)
+        except IntegrityError:
+            # Another server process logged this id after we looked: it acts and answers.
+            raise _HandledElsewhere from None
+        if answer is None:
+            answer = schemas.ok(req.id, self._act(tx, who, req))
+        devices.settle_request(session, who.device_id, req.id, answer)
         return answer
 
-    def _claim(self, hall: str, device_name: str, req, now: datetime) -> tuple["Origin | None", dict | None]:
-        """Log the request and say who sent it; or return the stored answer of an earlier delivery, or a refusal."""
-        with self.halls.db.write() as session:
-            who = devices.sender(session, hall=hall, name=device_name)
-            seen = devices.earlier_request(session, who.device_id, req.id)
-            if seen is not None:
-                answer, received = seen
-                if answer is not None:
-                    return None, answer
-                if (now - received).total_seconds() < IN_PROGRESS_SECONDS:
-                    raise _HandledElsewhere  # another server process is at work on it and will answer
-                return None, schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
-            age = (now - req.at).total_seconds()
-            limit = self.max_age.total_seconds()
-            if age > limit:
-                return None, schemas.error(req.id, "request_expired", f"the request is {age:.0f} s old; requests older than {limit:.0f} s are refused")
-            if -age > limit:
-                return None, schemas.error(req.id, "clock_skew", "the request is dated in the future; check the device's clock")
-            if req.action not in schemas.ROLE_ACTIONS.get(who.role, ()):
-                return None, schemas.error(req.id, "action_not_allowed", f"a {who.role} may not {req.action}")
-            if req.window is not None and req.window != who.window:
-                return None, schemas.error(req.id, "wrong_window", f"device {who.name} belongs to window {who.window}, not {req.window}")
-            if req.action in CORE_ACTION:
-                actor = self._staff_at_window(session, who)
-            else:
-                actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id)
-            devices.log_request(session, who, req.id, req.action, now)
-            return Origin(who.device_id, who.name, who.window, actor), None
+    def _refusal(self, who: devices.Sender, req, now: datetime) -> dict | None:
+        """Why this device may not make this request now (None: it may)."""
+        age = (now - req.at).total_seconds()
+        limit = self.max_age.total_seconds()
+        if age > limit:
+            return schemas.error(req.id, "request_expired", f"the request is {age:.0f} s old; requests older than {limit:.0f} s are refused")
+        if -age > limit:
+            return schemas.error(req.id, "clock_skew", "the request is dated in the future; check the device's clock")
+        if req.action not in schemas.ROLE_ACTIONS.get(who.role, ()):
+            return schemas.error(req.id, "action_not_allowed", f"a {who.role} may not {req.action}")
+        if req.window is not None and req.window != who.window:
+            return schemas.error(req.id, "wrong_window", f"device {who.name} belongs to window {who.window}, not {req.window}")
+        return None
 
-    @staticmethod
-    def _staff_at_window(session, who: devices.Sender) -> Actor | None:
-        """The staff member signed in at a caller's window, acting through the caller (None: nobody)."""
-        staff = session.execute(_STAFF_AT_WINDOW, {"hall_id": who.hall_id, "window": who.window}).first()
-        if staff is None:
-            return None
-        return Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id)
-
-    def _settle(self, origin: "Origin", request_id: str, answer: dict | None) -> None:
-        """Store the answer for repeats, or forget the request when it had no effect."""
-        with self.halls.db.write() as session:
-            devices.settle_request(session, origin.device_id, request_id, answer)
-
-    def _run(self, hall: str, origin: "Origin", req) -> dict:
-        action, name = req.action, origin.name
-        if action == "issue_ticket":
-            return self.halls.issue_ticket(hall, service=req.service, priority=req.priority, actor=origin.actor, channel="dispenser")
+    def _act(self, tx: Txn, who: devices.Sender, req) -> dict:
+        """Do what the request asks, in `tx`, as the device (or, for a caller, as the staff at its window)."""
+        action = req.action
         if action in CORE_ACTION:
-            if origin.actor is None:
-                raise Conflict("no_staff", f"no one is signed in at window {origin.window}; sign in on the staff terminal first")
+            staff = tx.session.execute(_STAFF_AT_WINDOW, {"hall_id": who.hall_id, "window": who.window}).first()
+            if staff is None:
+                raise Conflict("no_staff", f"no one is signed in at window {who.window}; sign in on the staff terminal first")
+            tx.actor = Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id)
             params = {"reason": req.reason or DEFAULT_PAUSE_REASON} if action == "pause" else {}
-            return self.halls.window_action(hall, origin.window, CORE_ACTION[action], actor=origin.actor, **params)
+            return self.halls.window_action_in(tx, who.window, CORE_ACTION[action], actor=tx.actor, **params)
+        tx.actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id)
+        if action == "issue_ticket":
+            return self.halls.issue_ticket_in(tx, service=req.service, priority=req.priority, actor=tx.actor, channel="dispenser")
+        device = tx.session.get(devices.Device, who.device_id)
         if action == "review":
-            return self.devices.review(hall, name, ticket=req.ticket, score=req.score)
+            return device_actions.record_review(tx, device, ticket_ref=req.ticket, score=req.score)
         if action == "reserve_block":
-            return self.devices.reserve_block(hall, name, service=req.service, count=req.count)
+            return device_actions.reserve_block(tx, device, req.service, req.count)
         if action == "offline_ticket":
-            return self.devices.hand_in_offline_ticket(hall, name, service=req.service, number=req.number,
-                                                       issued_at=req.issued_at, priority=req.priority)
+            return device_actions.hand_in_offline_ticket(tx, device, service_code=req.service, number=req.number,
+                                                         issued_at=req.issued_at, priority=req.priority)
         if action == "status":
-            return self.devices.set_status(hall, name, paper=req.paper, detail=req.detail)
+            return device_actions.report_status(tx, device, paper=req.paper, detail=req.detail)
         raise AssertionError(f"unhandled action {action}")  # schemas and ROLE_ACTIONS list every action
 
     def availability(self, hall: str, device_name: str, payload: bytes) -> None:
