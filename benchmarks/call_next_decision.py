@@ -20,7 +20,7 @@ from hallq.core.clock import FixedClock
 from hallq.core.hallfile import HallFile
 from hallq.core.policy import make_policy
 from hallq.core.service import HallService
-from hallq.core.txn import Actor, Txn
+from hallq.core.txn import Txn
 from hallq.db import Database
 
 SERVICES = [f"S{i}" for i in range(10)]

@@ -77,18 +77,39 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
 
 
 def devices(port: int, caller: dict, screens: list[dict], presses: int, processes: int, out) -> None:
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
+    """The devices' process: its latencies, or what went wrong, go to `out`."""
+    try:
+        out.put(run_devices(port, caller, screens, presses, processes))
+    except BaseException as exc:
+        out.put(f"{type(exc).__name__}: {exc}")
+        raise
 
-    from hallq.mqtt import topics
-    from hallq_edge.link import _no_delay
 
+def run_devices(port: int, caller: dict, screens: list[dict], presses: int, processes: int) -> list[list[float]]:
     context = mp.get_context("spawn")
     incoming, stop = context.Queue(), context.Event()
     groups = [screens[i::processes] for i in range(processes)]
     children = [context.Process(target=screens_process, args=(port, g, incoming, stop)) for g in groups if g]
     for child in children:
         child.start()
+    try:
+        return press(port, caller, screens, presses, incoming)
+    finally:
+        stop.set()
+        for child in children:
+            child.join(30)
+            if child.is_alive():
+                child.terminate()
+
+
+def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) -> list[list[float]]:
+    """Press call-next `presses` times; per press, each screen's latency in ms."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from hallq.mqtt import topics
+    from hallq_edge.link import _no_delay
+
     for _ in screens:
         kind, _name = incoming.get(timeout=120)
         assert kind == "ready"
@@ -118,12 +139,19 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, processe
             answers[body["id"]] = body
             answered.notify_all()
 
+    listening = threading.Event()
+
+    def on_connect(client, *a):
+        _no_delay(client)
+        client.subscribe(topics.response("district", caller["device"]), qos=1)
+
     caller_client.on_message = on_answer
-    caller_client.on_connect = lambda client, *a: _no_delay(client)
+    caller_client.on_connect = on_connect
+    caller_client.on_subscribe = lambda *a: listening.set()
     caller_client.connect("127.0.0.1", port)
-    caller_client.subscribe(topics.response("district", caller["device"]), qos=1)
     caller_client.loop_start()
-    time.sleep(0.5)
+    if not listening.wait(30):
+        raise SystemExit("the caller could not subscribe to its answers")
 
     def ask(action: str, rid: str) -> dict:
         body = {"id": rid, "action": action, "at": time.time()}
@@ -147,10 +175,7 @@ def devices(port: int, caller: dict, screens: list[dict], presses: int, processe
         ask("complete", f"done-{i}")
     caller_client.disconnect()
     caller_client.loop_stop()
-    stop.set()
-    for child in children:
-        child.join(30)
-    out.put(latencies)
+    return latencies
 
 
 # -- the server's side ------------------------------------------------------
@@ -194,6 +219,9 @@ def measure(label: str, url: str, port: int, args) -> list[float] | None:
         child.start()
         latencies = out.get(timeout=600)
         child.join(30)
+        if isinstance(latencies, str):
+            runtime.stop()
+            raise SystemExit(f"{label}: the devices failed: {latencies}")
         runtime.stop()
         halls.db.dispose()
     report(label, latencies, args)

@@ -8,7 +8,6 @@ import logging
 import random
 import secrets
 import threading
-import time
 
 import click
 

@@ -16,7 +16,6 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
-from .enums import Role
 from .errors import HallError, Invalid, NotFound
 from .events import DomainEvent, NullPublisher, Publisher
 from .group_commit import GroupCommit, Item
