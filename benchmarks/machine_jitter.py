@@ -2,7 +2,7 @@
 
 A latency figure's tail (p99) is bounded below by how often the machine itself
 runs a fixed piece of work slowly. This times one unit of pure Python work
-(~1.5 ms on the project machine) every few milliseconds for --seconds, by the
+(0.5–1.6 ms on the project machines so far) every few milliseconds for --seconds, by the
 wall clock and by the thread's own CPU clock, and prints the percentiles. When
 the CPU clock's tail is as long as the wall clock's, the slowness is not other
 threads or processes taking turns (that would leave the thread's CPU time
