@@ -32,7 +32,7 @@ from . import accounts
 from .balancing import BALANCER, MODES, Balancer, BalancerSettings, Suggestion, _aware
 from .errors import Invalid
 from .models import AuditEntry, Hall, HallBalancer
-from .txn import Actor, Txn
+from .txn import Actor, Txn, find_hall
 
 LIMITS = ("max_changes_per_hour", "min_hold_minutes", "max_helpers_per_service", "max_services_per_window")
 LIVE_FIELDS = ("mode", *LIMITS)
@@ -79,7 +79,7 @@ def view(row: HallBalancer | None) -> dict:
 def settings_view(hall_service, slug: str, *, actor: Actor) -> dict:
     """The hall's balancer mode and limits (managers and admins of the hall)."""
     with hall_service.db.read() as session:
-        hall = hall_service._hall(session, slug)
+        hall = find_hall(session, slug)
         accounts.require_manager(actor, hall)
         return view(session.get(HallBalancer, hall.id))
 
@@ -146,7 +146,7 @@ class HallBalancers:
     def get(self, slug: str) -> Balancer:
         """The hall's balancer with the settings stored now (one small read)."""
         with self.service.db.read() as session:
-            hall = self.service._hall(session, slug)
+            hall = find_hall(session, slug)
             row = session.get(HallBalancer, hall.id)
             version = row.version if row else 0
             known = self._balancers.get(slug)
@@ -214,7 +214,7 @@ class HallBalancers:
         until = now + timedelta(seconds=self.lease_seconds)
         try:
             with self.service.db.write() as session:
-                hall = self.service._hall(session, slug)
+                hall = find_hall(session, slug)
                 if session.get(HallBalancer, hall.id) is None:
                     session.add(HallBalancer(hall_id=hall.id, settings={}))
                     session.flush()

@@ -38,7 +38,7 @@ from . import clock
 from .enums import Role, TicketStatus, WindowState
 from .errors import Conflict, Invalid
 from .models import Hall, Service, Ticket, User, Window, WindowService
-from .txn import Actor
+from .txn import Actor, find_hall
 
 MODES = ("off", "suggest", "auto")
 BALANCER = Actor(name="balancer", role=Role.MANAGER)
@@ -340,7 +340,7 @@ class Balancer:
     def look(self, hall_service, slug: str) -> HallLoad:
         """Read the hall's load now (one short read transaction)."""
         with hall_service.db.read() as session:
-            hall = hall_service._hall(session, slug)
+            hall = find_hall(session, slug)
             return read_load(session, hall, hall_service.clock.now())
 
     def suggestions(self, hall_service, slug: str) -> list[Suggestion]:

@@ -16,7 +16,7 @@ from .errors import Conflict, Invalid, NotFound
 from .events import DomainEvent
 from .models import Hall, Ticket, Window
 from .service import HallService
-from .txn import SYSTEM, Actor, Txn
+from .txn import SYSTEM, Actor, Txn, find_hall
 from .views import iso
 
 MAX_BLOCK = 200
@@ -171,7 +171,7 @@ class DeviceService:
     def _registry(self, slug: str, actor: Actor, fn):
         """Run fn(tx) as `actor` (an administrator of the hall, or the system for the CLI), audited by fn."""
         with self.db.write() as session:
-            hall = devices._hall(session, slug)
+            hall = find_hall(session, slug)
             if not actor.is_system:
                 admin.require_admin(actor, hall)
             tx = Txn(session=session, hall=hall, now=self.clock.now(), actor=actor)
@@ -259,7 +259,7 @@ class DeviceService:
 
     def last_completed(self, hall: str, window: int) -> dict | None:
         with self.db.read() as session:
-            hall_row = devices._hall(session, hall)
+            hall_row = find_hall(session, hall)
             return last_completed(session, hall_row, window, self.clock.now())
 
     def prune_requests(self, older_than: timedelta = timedelta(days=1)) -> int:

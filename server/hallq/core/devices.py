@@ -23,6 +23,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from .errors import Conflict, Invalid, NotFound
 from .models import Hall, Window
+from .txn import find_hall
 
 ROLES = ("dispenser", "screen", "review", "caller")
 WINDOW_ROLES = ("review", "caller")  # bound to one window; a screen may be
@@ -119,20 +120,13 @@ def username_for(hall_slug: str, name: str) -> str:
 # -- registry -------------------------------------------------------------
 
 
-def _hall(session: Session, slug: str) -> Hall:
-    hall = session.exec(select(Hall).where(Hall.slug == slug)).first()
-    if hall is None:
-        raise NotFound("unknown_hall", f"no hall {slug!r}")
-    return hall
-
-
 def add_device(session: Session, *, hall: str, name: str, role: str, now: datetime, window: int | None = None) -> tuple[Device, str]:
     """Register a device; return it with its password, which is stored only as a hash."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise Invalid("bad_device_id", "a device id has 1–32 lower-case letters, digits or dashes")
     if role not in ROLES:
         raise Invalid("bad_role", f"a device role is one of {', '.join(ROLES)}")
-    hall_row = _hall(session, hall)
+    hall_row = find_hall(session, hall)
     if role in WINDOW_ROLES and window is None:
         raise Invalid("window_required", f"a {role} belongs to a window: give --window")
     if role == "dispenser" and window is not None:
@@ -155,7 +149,7 @@ def add_device(session: Session, *, hall: str, name: str, role: str, now: dateti
 
 def find_device(session: Session, *, hall: str, name: str, active: bool = True) -> Device:
     """The device `name` of `hall`; revoked ones count as unknown unless active=False."""
-    hall_row = _hall(session, hall)
+    hall_row = find_hall(session, hall)
     device = session.exec(select(Device).where(Device.hall_id == hall_row.id, Device.name == name)).first()
     if device is None or (active and device.revoked_at is not None):
         raise NotFound("unknown_device", f"no device {name!r} in hall {hall}")
@@ -196,7 +190,7 @@ def renew_device(session: Session, *, hall: str, name: str) -> tuple[Device, str
 
 def devices(session: Session, hall: str, *, include_revoked: bool = False) -> list[Device]:
     """The hall's devices, by name."""
-    hall_row = _hall(session, hall)
+    hall_row = find_hall(session, hall)
     q = select(Device).where(Device.hall_id == hall_row.id)
     if not include_revoked:
         q = q.where(Device.revoked_at == None)  # noqa: E711

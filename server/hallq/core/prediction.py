@@ -46,6 +46,7 @@ from . import prediction_queries as q
 from .enums import WindowState
 from .models import Hall
 from .policy import Candidate
+from .txn import hall_row
 
 _NORMAL = NormalDist()
 GOLDEN = (math.sqrt(5) - 1) / 2
@@ -190,7 +191,7 @@ class WaitPredictor:
     def predict(self, hall_service, slug: str, only: str | None = None) -> dict[str, float]:
         """Minutes until each waiting ticket is called, by ticket number (or just `only`)."""
         with hall_service.db.read() as session:
-            hall = hall_service._hall_row(session, slug)
+            hall = hall_row(session, slug)
             now = hall_service.clock.now()
             self.learn(session, hall, now)
             return self._play(session, hall, now, hall_service.policy, only)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
 from .errors import HallError, Invalid, NotFound
@@ -21,7 +20,7 @@ from .events import DomainEvent, NullPublisher, Publisher
 from .group_commit import GroupCommit, Item
 from .models import Hall, Ticket, Window
 from .policy import AgingPriorityPolicy, CallingPolicy
-from .txn import SYSTEM, Actor, Txn
+from .txn import SYSTEM, Actor, Txn, find_hall, hall_row
 
 
 TOKEN_CACHE_SECONDS = 5.0
@@ -44,7 +43,6 @@ KEEPS_HALL_CACHE = frozenset(
         "device.status",
     }
 )
-_HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 
 
 @dataclass(frozen=True)
@@ -79,19 +77,6 @@ class HallService:
     def boost(self) -> dict:
         return getattr(self.policy, "boost", {})
 
-    def _hall(self, session: Session, slug: str) -> Hall:
-        hall = session.exec(select(Hall).where(Hall.slug == slug)).first() if isinstance(slug, str) else None
-        if hall is None:
-            raise NotFound("unknown_hall", f"no hall {slug!r}")
-        return hall
-
-    def _hall_row(self, session: Session, slug: str):
-        """The hall as a read-only row: what a write needs, without the ORM's bookkeeping."""
-        row = session.connection().execute(_HALL_BY_SLUG, {"slug": slug}).first() if isinstance(slug, str) else None
-        if row is None:
-            raise NotFound("unknown_hall", f"no hall {slug!r}")
-        return row
-
     def _write(self, slug: str, actor: Actor, fn):
         """Run fn(tx) in a write transaction; publish its events after commit.
 
@@ -109,7 +94,7 @@ class HallService:
             cached = None
         with self.db.write() as session:
             if cached is None:
-                tx = Txn(session=session, hall=self._hall_row(session, slug), now=self.clock.now(), actor=actor)
+                tx = Txn(session=session, hall=hall_row(session, slug), now=self.clock.now(), actor=actor)
             else:
                 _, hall, services, capacity = cached
                 tx = Txn(session=session, hall=hall, now=self.clock.now(), actor=actor, _services=services, _capacity=capacity)
@@ -290,7 +275,7 @@ class HallService:
 
     def hall_info(self, slug: str) -> dict:
         with self.db.read() as session:
-            hall = self._hall(session, slug)
+            hall = find_hall(session, slug)
             return {
                 "slug": hall.slug,
                 "id": hall.code,
@@ -305,13 +290,13 @@ class HallService:
         """Run fn(tx) in a read transaction, after the sweep if the clock has made one due,
         so nobody reads tickets as waiting after the hall has closed."""
         with self.db.read() as session:
-            hall = self._hall(session, slug)
+            hall = find_hall(session, slug)
             now = self.clock.now()
             if hall.sweep_after is not None and now < hall.sweep_after:
                 return fn(Txn(session=session, hall=hall, now=now))
         self.sweep(slug)
         with self.db.read() as session:
-            return fn(Txn(session=session, hall=self._hall(session, slug), now=self.clock.now()))
+            return fn(Txn(session=session, hall=find_hall(session, slug), now=self.clock.now()))
 
     def queue(self, slug: str) -> list[dict]:
         return self._read(
@@ -334,7 +319,7 @@ class HallService:
 
     def add_user(self, *, name: str, role: str, password: str, hall: str | None = None, display_name: str = "", staff_no: str = "") -> dict:
         with self.db.write() as session:
-            hall_row = self._hall(session, hall) if hall else None
+            hall_row = find_hall(session, hall) if hall else None
             user = accounts.create_user(
                 session, name=name, role=role, password=password, now=self.clock.now(), hall=hall_row,
                 display_name=display_name, staff_no=staff_no,
@@ -368,7 +353,7 @@ class HallService:
 
     def _read_hall(self, slug: str, fn):
         with self.db.read() as session:
-            return fn(session, self._hall(session, slug))
+            return fn(session, find_hall(session, slug))
 
     def hall_id(self, slug: str) -> int:
         """The hall's database id (what an Actor's hall_id refers to)."""

@@ -10,13 +10,31 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from .enums import Role
+from .errors import NotFound
 from .events import DomainEvent
 from .models import AuditEntry, Hall, Service, Window, WindowService
 
 
+_HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 _HALL_SERVICES = select(Service.__table__).where(Service.hall_id == bindparam("hall_id"))
 _LINKS = WindowService.__table__.c
 WINDOW_SERVICES = select(_LINKS.service_id, _LINKS.weight).where(_LINKS.window_id == bindparam("window_id"))
+
+
+def find_hall(session: Session, slug: str) -> Hall:
+    """Hall `slug` (NotFound "unknown_hall" when there is none)."""
+    hall = session.exec(select(Hall).where(Hall.slug == slug)).first() if isinstance(slug, str) else None
+    if hall is None:
+        raise NotFound("unknown_hall", f"no hall {slug!r}")
+    return hall
+
+
+def hall_row(session: Session, slug: str):
+    """Hall `slug` as a read-only row: what a write needs, without the ORM's bookkeeping."""
+    row = session.connection().execute(_HALL_BY_SLUG, {"slug": slug}).first() if isinstance(slug, str) else None
+    if row is None:
+        raise NotFound("unknown_hall", f"no hall {slug!r}")
+    return row
 
 
 def run_prepared(session: Session, statement, params: dict):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ..core.balancing import Balancer, BalancerSettings
 from ..core.policies import policy_for_hall
 from ..core.policy import FirstComeFirstServedPolicy
+from ..core.txn import find_hall
 from .scenario import Scenario, WindowPlan
 
 
@@ -84,7 +85,7 @@ def engine_policy(layout: Layout, scenario: Scenario, engine):
     if not layout.hallq:
         return FirstComeFirstServedPolicy()
     with engine.db.read() as session:
-        hall = engine.service._hall(session, engine.slug)
+        hall = find_hall(session, engine.slug)
         return policy_for_hall(
             session,
             hall,
