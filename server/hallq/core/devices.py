@@ -278,7 +278,7 @@ _SENDER = (
     .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
 )
 _THIS_REQUEST = (DeviceRequest.device_id == bindparam("dev"), DeviceRequest.request_id == bindparam("rid"))
-_EARLIER = select(DeviceRequest.answer, DeviceRequest.received_at).where(*_THIS_REQUEST)
+_EARLIER = select(DeviceRequest.answer).where(*_THIS_REQUEST)
 _LOG = insert(DeviceRequest).values(
     device_id=bindparam("dev"), request_id=bindparam("rid"), action=bindparam("act"), received_at=bindparam("at")
 )
@@ -294,14 +294,13 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
     return Sender(*row)
 
 
-def earlier_request(session: Session, device_id: int, request_id: str) -> tuple[dict | None, datetime] | None:
-    """(stored answer, when it was received) of a request seen before, or None.
+def earlier_request(session: Session, device_id: int, request_id: str):
+    """The log row of a request seen before (its `.answer`), or None.
 
     The answer is stored in the transaction that logs the request, so it is
     None only in a log written by an earlier HallQ, which logged a request
     first and stored its answer in a later transaction."""
-    row = session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
-    return None if row is None else (row[0], row[1])
+    return session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
 
 
 def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:

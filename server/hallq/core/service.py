@@ -26,8 +26,9 @@ from .txn import SYSTEM, Actor, Txn, find_hall, hall_row
 TOKEN_CACHE_SECONDS = 5.0
 HALL_CACHE_SECONDS = 2.0
 # Events after which the hall's row, services and window capacity are as they
-# were: tickets move, but no window opens, pauses, closes or changes its
-# services (a called or finished window still counts as working).
+# were: tickets move, reviews and device reports come in, but no window opens,
+# pauses, closes or changes its services (a called or finished window still
+# counts as working).
 KEEPS_HALL_CACHE = frozenset(
     {
         "ticket.issued",

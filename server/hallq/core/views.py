@@ -9,9 +9,9 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from . import estimate
-from .txn import WINDOW_SERVICES, run_prepared
 from .enums import TicketStatus
 from .models import Hall, Service, Ticket, User, Window, Zone
+from .txn import WINDOW_SERVICES, run_prepared
 
 
 def iso(moment: datetime | None) -> str | None:

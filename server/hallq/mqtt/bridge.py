@@ -145,8 +145,7 @@ class RequestBridge:
             return schemas.error(req.id, exc.code, exc.message)
         seen = devices.earlier_request(session, who.device_id, req.id)
         if seen is not None:
-            stored, _received = seen
-            return stored or schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
+            return seen.answer or schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
         refusal = self._refusal(who, req, now)
         if refusal is not None:
             return refusal
