@@ -28,7 +28,7 @@ def box(device, pins, hall):
     staff = open_window(hall, 5)
     b = ReviewBox(device("review", "review-5", window=5), hall="district", window=5,
                   buttons=[hardware.button(p, pins) for p in BUTTONS], leds=[hardware.led(p, pins) for p in LEDS],
-                  prompt_seconds=10**9, thanks_seconds=600, min_interval=0)
+                  prompt_seconds=120, thanks_seconds=600, min_interval=0, now=hall.clock.now)
     b.staff = staff
     return b
 
@@ -110,3 +110,23 @@ def test_the_server_refuses_a_review_of_a_ticket_from_another_window(hall):
     with pytest.raises(Conflict) as refused:
         devices.review("district", "review-5", ticket=ticket["id"], score=5)
     assert refused.value.code == "other_window"
+
+
+class QuietLink:
+    """A link that delivers nothing: the test hands the box its messages."""
+
+    def subscribe(self, topic_filter, handler): ...
+
+
+def test_the_prompt_is_judged_by_the_injected_clock_not_the_machines(pins, clock):
+    b = ReviewBox(QuietLink(), hall="district", window=5, buttons=[hardware.button(p, pins) for p in BUTTONS],
+                  leds=[hardware.led(p, pins) for p in LEDS], prompt_seconds=120, now=clock.now)
+    completed_at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # a Monday of 2026, whatever today is
+
+    b._on_completed({"ticket": "t-fresh", "number": "A001", "at": completed_at})
+    assert b.pending == "t-fresh" and b.light == "prompt"
+
+    clock.advance(seconds=121)  # delivered after the visitor has left
+    b._on_completed({"ticket": "t-old", "number": "A002", "at": completed_at})
+    assert b.pending == "t-fresh"
+    b._expire()

@@ -46,9 +46,9 @@ def caller(device, pins, hall):
 
 
 @pytest.fixture
-def screen(device):
+def screen(device, hall):
     player = RecordingPlayer()
-    agent = ScreenAgent(device("screen", "screen-1"), hall="district", announcer=Announcer(player))
+    agent = ScreenAgent(device("screen", "screen-1"), hall="district", announcer=Announcer(player), now=hall.clock.now)
     agent._on_link(True)
     hub = PageHub(ROOT / "displays").attach(agent)
     wait_for(lambda: len(agent.windows) == 20 and agent.services, what="the screen to receive the hall")
@@ -162,3 +162,24 @@ def test_a_call_delivered_long_after_it_was_made_is_shown_but_not_announced(scre
 
     assert agent.calls[0]["number"] == "C009"
     assert agent.announcer.requested == []  # requested synchronously, spoken on the announcer's thread
+
+
+class QuietLink:
+    """A link that delivers nothing: the test hands the agent its messages."""
+
+    device = "screen-9"
+
+    def subscribe(self, topic_filter, handler): ...
+    def on_link(self, listener): ...
+
+
+def test_a_call_is_judged_stale_by_the_injected_clock_not_the_machines(clock):
+    agent = ScreenAgent(QuietLink(), hall="district", announcer=Announcer(RecordingPlayer()), now=clock.now)
+    called_at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")  # a Monday of 2026, whatever today is
+
+    agent._on_call({"window": 5, "version": 1, "number": "A001", "at": called_at})
+    clock.advance(seconds=61)  # the next one arrives a minute after it was made (an outage)
+    agent._on_call({"window": 6, "version": 1, "number": "A002", "at": called_at})
+
+    assert agent.announcer.requested == ["请 A001 号到 5 号窗口办理"]
+    assert [c["number"] for c in agent.calls] == ["A002", "A001"]  # both shown, only the fresh one said

@@ -174,8 +174,10 @@ def test_reserved_blocks_never_overlap_online_numbers(any_bridge):
 def test_the_request_log_forgets_old_requests(bridge, hall):
     ask(bridge, "disp-1", id="old", action="status", paper="ok")
 
-    assert DeviceService(hall).prune_requests(older_than=timedelta(days=1)) == 0
-    assert DeviceService(hall).prune_requests(older_than=timedelta(days=-1)) == 1  # "received" before tomorrow
+    assert bridge.forget_old_requests(timedelta(days=1)) == 0  # by the bridge's clock, not the machine's
+    bridge.now = lambda: NOW + timedelta(days=1, seconds=1)
+    assert bridge.forget_old_requests(timedelta(days=1)) == 1
+    assert ask(bridge, "disp-1", id="old", action="status", paper="ok")["error"]["code"] == "request_expired"
 
 
 def test_two_servers_hearing_the_same_request_act_once(any_bridge, db_url):

@@ -17,21 +17,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from hallq.mqtt import topics
 
 from .blocks import BlockStore
+from .clock import age_seconds, utcnow
 from .printing import TicketPrinter
 
 log = logging.getLogger("hallq_edge.dispenser")
 # Server answers that a visitor cannot get this ticket at all: nothing is issued offline.
 FINAL_REFUSALS = {"quota_reached", "service_closed", "service_inactive", "unknown_service"}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Dispenser:
@@ -179,7 +176,7 @@ class Dispenser:
         if body.get("action") != "print_ticket" or not isinstance(ticket, dict) or not isinstance(ticket.get("number"), str):
             self.link.send_result(cid, "error", "not a print_ticket command this dispenser understands")
             return "error"
-        earlier = self.blocks.begin_command(cid, utcnow())
+        earlier = self.blocks.begin_command(cid, self.link.now())
         if earlier == "printing":
             return None  # cut off mid-print (a power cut): unknown whether it printed, so never again
         if earlier is not None:
@@ -192,10 +189,8 @@ class Dispenser:
 
     def _print_command(self, body: dict, ticket: dict) -> tuple[str, str | None]:
         max_age = float((self.config or {}).get("request_max_age", 60))
-        try:
-            sent = datetime.fromisoformat(str(body.get("at")).replace("Z", "+00:00"))
-            age = (utcnow() - sent).total_seconds()  # the real clock, as the server's: age is a transport matter
-        except (TypeError, ValueError):
+        age = age_seconds(body.get("at"), self.link.now())  # the link's clock, as the server's: age is a transport matter
+        if age is None:
             return "error", "the command has no valid time"
         if abs(age) > max_age:
             return "stale", f"the command is {age:.0f} s old; older than {max_age:.0f} s is not printed"
@@ -244,7 +239,7 @@ class Dispenser:
         size = int((self.config or {}).get("block_size", 20))
         day = self._today()
         self.blocks.forget_before(day)
-        self.blocks.forget_commands_before(utcnow() - timedelta(days=1))
+        self.blocks.forget_commands_before(self.link.now() - timedelta(days=1))
         for service in self.buttons:
             if self.blocks.remaining(service, day) > size // 2:
                 continue

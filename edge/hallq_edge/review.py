@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
 
 from hallq.mqtt import topics
+
+from .clock import age_seconds, utcnow
 
 log = logging.getLogger("hallq_edge.review")
 LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
@@ -24,7 +25,7 @@ SCORES = (5, 4, 3, 2, 1)  # button i (left to right) gives SCORES[i]
 
 class ReviewBox:
     def __init__(self, link, *, hall: str, window: int, buttons: list, leds: list, prompt_seconds: float = 120.0,
-                 thanks_seconds: float = 3.0, min_interval: float = 1.0, answer_timeout: float = 5.0):
+                 thanks_seconds: float = 3.0, min_interval: float = 1.0, answer_timeout: float = 5.0, now=utcnow):
         if len(buttons) != 5 or len(leds) != 5:
             raise ValueError("a review box has five buttons and five LEDs")
         self.link = link
@@ -34,6 +35,7 @@ class ReviewBox:
         self.thanks_seconds = thanks_seconds
         self.min_interval = min_interval
         self.answer_timeout = answer_timeout
+        self.now = now  # compared with the server's completion times: the hall's clock in tests and the demo
         self.pending: str | None = None  # public id of the ticket awaiting its review
         self.pending_number: str | None = None
         self.answers: list[dict] = []
@@ -53,11 +55,9 @@ class ReviewBox:
         ticket = msg.get("ticket")
         if not isinstance(ticket, str) or msg.get("reviewed") or ticket in self._done:
             return
-        at = msg.get("at")
-        if isinstance(at, str):
-            age = (datetime.now(timezone.utc) - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds()
-            if age > self.prompt_seconds:
-                return  # served long ago: the visitor has left
+        age = age_seconds(msg.get("at"), self.now())
+        if age is not None and age > self.prompt_seconds:
+            return  # served long ago: the visitor has left
         with self._lock:
             self.pending, self.pending_number = ticket, msg.get("number")
         self._prompt()

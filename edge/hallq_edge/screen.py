@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from datetime import datetime, timezone
-
 from hallq.mqtt import topics
+
+from .clock import age_seconds, utcnow
 
 log = logging.getLogger("hallq_edge.screen")
 
@@ -30,7 +30,7 @@ class NullHub:
 
 class ScreenAgent:
     def __init__(self, link, *, hall: str, announcer=None, hub=None, window: int | None = None, recent: int = 10,
-                 announce_within: float = 60.0):
+                 announce_within: float = 60.0, now=utcnow):
         self.link = link
         self.hall = hall
         self.window = window  # a window screen shows one window; a hall screen all
@@ -42,6 +42,7 @@ class ScreenAgent:
         self.calls: deque = deque(maxlen=recent)
         self.offline = True
         self.announce_within = announce_within
+        self.now = now  # compared with the server's call times: the hall's clock in tests and the demo
         self._announced: set[tuple[int, int]] = set()
         self._lock = threading.RLock()
         link.subscribe(topics.config(hall, link.device), self._on_config)
@@ -118,11 +119,8 @@ class ScreenAgent:
 
     def _stale(self, call: dict) -> bool:
         """A call from long ago (delivered after an outage) is shown but not announced."""
-        try:
-            at = datetime.fromisoformat(str(call.get("at")).replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        return (datetime.now(timezone.utc) - at).total_seconds() > self.announce_within
+        age = age_seconds(call.get("at"), self.now())
+        return age is not None and age > self.announce_within
 
     def _on_queue(self, body: dict) -> None:
         services = body.get("services")

@@ -6,7 +6,7 @@ clock and publisher."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import select
 
@@ -262,9 +262,10 @@ class DeviceService:
             hall_row = find_hall(session, hall)
             return last_completed(session, hall_row, window, self.clock.now())
 
-    def prune_requests(self, older_than: timedelta = timedelta(days=1)) -> int:
+    def prune_requests(self, *, before: datetime) -> int:
+        """Forget device requests received before `before` (by the clock that stamped them)."""
         with self.db.write() as session:
-            return devices.prune_requests(session, clock.utcnow() - older_than)
+            return devices.prune_requests(session, before)
 
 
 def _brief(device: devices.Device) -> dict:

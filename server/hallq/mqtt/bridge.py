@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import bindparam
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ..core import device_actions, devices
+from ..core.clock import utcnow
 from ..core.device_actions import DeviceService
 from ..core.enums import Role
 from ..core.errors import Conflict, HallError
@@ -44,18 +45,16 @@ class _HandledElsewhere(Exception):
     pass
 
 
-def _wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class RequestBridge:
     def __init__(self, halls: HallService, device_service: DeviceService, *, send: Callable[[str, bytes], None],
-                 max_age: float = 60.0, now: Callable[[], datetime] = _wall_clock):
+                 max_age: float = 60.0, now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = device_service
         self.send = send
         self.max_age = timedelta(seconds=max_age)
-        self.now = now  # the real clock: a request's age is a transport matter, not the hall's time
+        # The transport's clock (the one devices stamp requests with), not the
+        # hall's: a request's age is a transport matter. Injected, like every clock.
+        self.now = now
         self._inbox: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -67,6 +66,10 @@ class RequestBridge:
 
     def submit_availability(self, hall: str, device: str, payload: bytes) -> None:
         self._inbox.put(("availability", hall, device, payload))
+
+    def forget_old_requests(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Drop logged requests older than `older_than` on this bridge's clock (their age alone refuses a repeat)."""
+        return self.devices.prune_requests(before=self.now() - older_than)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="mqtt-bridge", daemon=True)

@@ -66,16 +66,17 @@ class DemoDevices:
             self._link("demo-dispenser", "dispenser"),
             buttons={c: hardware.button(p, pins, bounce=None) for c, p in self.service_pins.items()},
             led=hardware.led(10, pins), blocks=BlockStore(self.instance / "demo-dispenser-blocks.db"), hall=self.hall,
-            printer=TicketPrinter(File(str(self.instance / "demo-tickets.escpos"))),
+            printer=TicketPrinter(File(str(self.instance / "demo-tickets.escpos"))), now=self.halls.clock.now,
         )
-        self.screen = ScreenAgent(self._link("demo-screen", "screen"), hall=self.hall, announcer=Announcer(SilentPlayer()))
+        self.screen = ScreenAgent(self._link("demo-screen", "screen"), hall=self.hall, announcer=Announcer(SilentPlayer()),
+                                  now=self.halls.clock.now)
         keys = {"call_next": 11, "complete": 12, "pause": 13}
         self.caller = WindowCaller(self._link(f"demo-caller-{WINDOW}", "caller", WINDOW), hall=self.hall, window=WINDOW,
                                    keys={a: hardware.button(p, pins, bounce=None) for a, p in keys.items()}, led=hardware.led(14, pins))
         self.review_pins = [15, 16, 17, 18, 19]
         self.review = ReviewBox(self._link(f"demo-review-{WINDOW}", "review", WINDOW), hall=self.hall, window=WINDOW,
                                 buttons=[hardware.button(p, pins, bounce=None) for p in self.review_pins],
-                                leds=[hardware.led(p, pins) for p in (20, 21, 22, 23, 24)])
+                                leds=[hardware.led(p, pins) for p in (20, 21, 22, 23, 24)], now=self.halls.clock.now)
         for link in self.links:
             link.start()
         if self.screen_port and (DISPLAYS / "hall.html").is_file():

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
+from ..core.clock import utcnow
 from ..core.device_actions import DeviceService
 from . import schemas, topics
 
@@ -31,11 +32,12 @@ class PrintDesk:
     """Sends kiosk tickets to dispensers and waits for what they say."""
 
     def __init__(self, devices: DeviceService, send: Callable[[str, bytes], None], connected: Callable[[], bool], *,
-                 answer_seconds: float = ANSWER_SECONDS):
+                 answer_seconds: float = ANSWER_SECONDS, now: Callable[[], datetime] = utcnow):
         self.devices = devices
         self.send = send
         self.connected = connected
         self.answer_seconds = answer_seconds
+        self.now = now  # the transport's clock: a command's age is a transport matter
         self._waiting: dict[str, tuple[str, str, threading.Event, list]] = {}
         self._lock = threading.Lock()
 
@@ -45,7 +47,7 @@ class PrintDesk:
         if not device["online"] or not self.connected():
             return OFFLINE
         command = schemas.PrintTicketCommand(
-            id=f"k{uuid.uuid4().hex}", at=datetime.now(timezone.utc),  # the real clock: age is a transport matter
+            id=f"k{uuid.uuid4().hex}", at=self.now(),
             ticket=schemas.PrintedTicket.model_validate({k: v for k, v in ticket.items() if k in schemas.PrintedTicket.model_fields}),
         )
         done, outcome = threading.Event(), []

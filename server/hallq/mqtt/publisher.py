@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
+from typing import Callable
 
 from ..coalesce import Coalescer
 from ..core import devices
@@ -19,6 +21,7 @@ from ..core.device_actions import DeviceService
 from ..core.events import DomainEvent
 from ..core.service import HallService
 from ..core.clock import utcnow
+from ..core.views import iso
 from . import schemas, topics
 
 log = logging.getLogger("hallq.mqtt.publisher")
@@ -27,7 +30,8 @@ CALL_KINDS = ("ticket.called", "ticket.recalled")
 
 class MqttPublisher:
     def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = 60.0,
-                 block_size: int = 20, public_base_url: str = "", queue_interval: float = 0.3):
+                 block_size: int = 20, public_base_url: str = "", queue_interval: float = 0.3,
+                 now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = device_service
         self.send = send  # send(topic, payload_bytes, retain)
@@ -35,6 +39,7 @@ class MqttPublisher:
         self.block_size = block_size
         self.public_base_url = public_base_url.rstrip("/")
         self.queue_interval = queue_interval
+        self.now = now  # the transport's clock (the hall's time is halls.clock)
         self._versions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
         self._queue_updates = Coalescer(self.queue, queue_interval)
@@ -88,7 +93,7 @@ class MqttPublisher:
         self._queue_updates.close()
 
     def queue(self, hall: str) -> None:
-        body = {"hall": hall, "services": self.halls.queue(hall), "at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        body = {"hall": hall, "services": self.halls.queue(hall), "at": iso(self.halls.clock.now())}
         self.send(topics.queue(hall), schemas.encode(body), True)
 
     # -- device configuration ----------------------------------------------
@@ -107,7 +112,7 @@ class MqttPublisher:
             request_max_age=self.request_max_age, block_size=self.block_size,
             # The phone tracker's page; dispensers print it as the ticket's QR code.
             tracker_url=f"{self.public_base_url}/t/{hall}/{{ticket}}" if self.public_base_url else "",
-            server_time=utcnow(),
+            server_time=self.now(),  # the transport's clock: lets a device check its own
         ).model_dump(mode="json")
 
     def publish_config(self, hall: str, device: devices.DeviceInfo) -> None:

@@ -8,9 +8,12 @@ import logging
 import os
 import socket
 import threading
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
+from ..core.clock import utcnow
 from ..core.device_actions import DeviceService
 from ..core.events import FanOutPublisher
 from ..core.service import HallService
@@ -28,7 +31,8 @@ class MqttRuntime:
 
     def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "",
-                 certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0):
+                 certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
+                 now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
@@ -39,12 +43,14 @@ class MqttRuntime:
             local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
             url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
         self.url = url
-        self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age)
+        # `now` is the transport's clock: messages' ages, the devices' clock check; the hall's own
+        # time comes from halls.clock.
+        self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age, now=now)
         self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
-                                       block_size=block_size, public_base_url=public_base_url)
+                                       block_size=block_size, public_base_url=public_base_url, now=now)
         # One client id per process: several servers behind one broker must not kick each other off.
         client_id = client_id or f"hallq-server-{socket.gethostname()}-{os.getpid()}"
-        self.printing = PrintDesk(self.devices, self._send_response, lambda: self.link.connected.is_set())
+        self.printing = PrintDesk(self.devices, self._send_response, lambda: self.link.connected.is_set(), now=now)
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
                                on_availability=self._availability, on_connected=self._connected,
                                on_result=self.printing.on_result)
@@ -92,7 +98,7 @@ class MqttRuntime:
     def _after_connect(self) -> None:
         self.publisher.republish_all()
         try:
-            self.devices.prune_requests()  # a day's request log is plenty: older repeats are refused by age
+            self.bridge.forget_old_requests()  # a day's request log is plenty: older repeats are refused by age
         except Exception:
             log.exception("could not prune the device request log")
 
