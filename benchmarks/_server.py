@@ -11,16 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
+from hallq.ports import PortTaken, check_port, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 HALLQ = [sys.executable, "-m", "hallq"]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -41,21 +35,35 @@ def fresh_postgres(url: str):
 
 
 @contextmanager
-def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = ""):
+def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = "", port: int = 0, mqtt_port: int = 0):
     """Yield (base_url, token, env) for a served example hall; stop it afterwards.
 
     A PostgreSQL URL names the server and a database to connect to first: each run
-    gets a new database there, dropped afterwards."""
+    gets a new database there, dropped afterwards. `port` and `mqtt_port` (HTTP and
+    the embedded broker) are checked free; 0 takes a port found free. Both are printed."""
+    port = _port(port, "HTTP", "--port")
+    mqtt_port = _port(mqtt_port, "MQTT", "--mqtt-port")
+    print(f"hallq serve on 127.0.0.1:{port}, its MQTT broker on 127.0.0.1:{mqtt_port}", flush=True)
     if database_url.startswith("postgres"):
-        with fresh_postgres(database_url) as url, _serve(url, threads, workers, redis_url) as served:
+        with fresh_postgres(database_url) as url, _serve(url, threads, workers, redis_url, port, mqtt_port) as served:
             yield served
         return
-    with _serve(database_url, threads, workers, redis_url) as served:
+    with _serve(database_url, threads, workers, redis_url, port, mqtt_port) as served:
         yield served
 
 
+def _port(port: int, what: str, option: str) -> int:
+    if not port:
+        return free_port()
+    try:
+        check_port("127.0.0.1", port, what=f"{what} port", hint=f"choose another with {option}")
+    except PortTaken as exc:
+        raise SystemExit(str(exc)) from None
+    return port
+
+
 @contextmanager
-def _serve(database_url: str, threads: int, workers: int, redis_url: str):
+def _serve(database_url: str, threads: int, workers: int, redis_url: str, port: int, mqtt_port: int):
     with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmp:
         env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING",
                    HALLQ_WORKERS=str(workers))
@@ -68,13 +76,13 @@ def _serve(database_url: str, threads: int, workers: int, redis_url: str):
         text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]')
         text = text.replace('hours = ["09:00-12:00", "13:30-17:00"]', "hours = []")
         text = text.replace("daily_quota = ", "# daily_quota = ")
+        text = text.replace("stop_issuing_minutes_before_close = 15", "stop_issuing_minutes_before_close = 0")  # issue up to midnight too
         hall_file.write_text(text, encoding="utf-8")
         run = lambda *args, **kw: subprocess.run([*HALLQ, *args], env=env, check=True, capture_output=True, text=True, **kw)  # noqa: E731
         run("hall", "load", str(hall_file))
         run("user", "add", "bench-kiosk", "--role", "device", "--hall", "district", "--password-stdin", input="bench-password\n")
         token = run("token", "create", "bench-kiosk").stdout.strip()
-        port = _free_port()
-        env["HALLQ_MQTT_PORT"] = str(_free_port())
+        env["HALLQ_MQTT_PORT"] = str(mqtt_port)
         proc = subprocess.Popen([*HALLQ, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -3,7 +3,9 @@
 Prints p50/p99 of (a) the decision alone: reading the heads of the window's
 queues and letting the calling policy choose, and (b) a whole call-next
 transaction (decision, atomic claim, window update, commit) on SQLite.
-Usage:  python benchmarks/call_next_decision.py [--policy aging] [--rounds 2000]
+The hall runs on a FixedClock (a Monday morning), so the figures do not depend
+on the date or hour the script runs at.
+Usage:  python benchmarks/call_next_decision.py [--policy aging] [--rounds 2000] [--smoke]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hallq.core.clock import FixedClock
 from hallq.core.hallfile import HallFile
 from hallq.core.policy import make_policy
 from hallq.core.service import HallService
-from hallq.core.txn import Txn
+from hallq.core.txn import Txn, find_hall
 from hallq.db import Database
 
 SERVICES = [f"S{i}" for i in range(10)]
@@ -53,12 +55,15 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=100)
     ap.add_argument("--waiting", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2000)
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (10 windows, 100 waiting, 100 rounds): does it still work?")
     args = ap.parse_args()
+    if args.smoke:
+        args.windows, args.waiting, args.rounds = 10, 100, 100
 
     tmp = tempfile.mkdtemp(prefix="hallq-bench-")
     db = Database.from_url(f"sqlite:///{tmp}/bench.db")
     db.create_all()
-    clock = FixedClock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))  # a Monday, 09:00 in Shanghai
     policy = make_policy(args.policy)
     service = HallService(db, clock_=clock, policy=policy)
     service.load_hall(big_hall(args.windows))
@@ -76,7 +81,7 @@ def main() -> None:
     for i in range(args.rounds):
         number = 1 + i % args.windows
         with db.read() as session:
-            tx = Txn(session=session, hall=service._hall(session, "bench"), now=clock.now(), actor=admin)
+            tx = Txn(session=session, hall=find_hall(session, "bench"), now=clock.now(), actor=admin)
             window = windows.get_window(tx, number, lock=False)
             weights = tx.window_services(window)
             t0 = time.perf_counter()

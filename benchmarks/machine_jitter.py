@@ -9,7 +9,7 @@ threads or processes taking turns (that would leave the thread's CPU time
 alone) but the processor itself running the thread slowly: on a virtual
 machine, the host giving its virtual CPU less than a whole core.
 
-Usage:  python benchmarks/machine_jitter.py [--seconds 25]
+Usage:  python benchmarks/machine_jitter.py [--seconds 25] [--smoke]
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ def unit() -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=25.0)
+    ap.add_argument("--smoke", action="store_true", help="a 1-second run: does it still work?")
     args = ap.parse_args()
+    if args.smoke:
+        args.seconds = 1.0
     wall, cpu = [], []
     end = time.monotonic() + args.seconds
     while time.monotonic() < end:

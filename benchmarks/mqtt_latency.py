@@ -7,12 +7,15 @@ processes of their own (one per screen by default, as each screen is a device
 of its own; --screen-processes 1 puts all 20 in one), the caller in another,
 apart from the server (and the embedded broker), as on a real hall network.
 Prints p50/p99/max for the embedded broker (amqtt, inside the server
-process), for the Mosquitto at 127.0.0.1:1883 with whatever configuration it
-has, and for a Mosquitto started here with the settings of
-firmware_config/mosquitto.conf (set_tcp_nodelay true).
+process), for the Mosquitto already running at 127.0.0.1:--system-mosquitto-port
+(1883; 0 skips it) with whatever configuration it has, and for a Mosquitto
+started here with the settings of firmware_config/mosquitto.conf
+(set_tcp_nodelay true). The brokers this script starts listen on --mqtt-port,
+one after the other (default: a port found free, printed). The hall runs on a
+FixedClock (a Monday morning), so the run does not depend on the date or hour.
 
 Usage:  python benchmarks/mqtt_latency.py [--presses 200] [--screens 20] [--screen-processes N]
-        [--only embedded|mosquitto]
+        [--only embedded|mosquitto] [--mqtt-port PORT] [--system-mosquitto-port 1883] [--smoke]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,14 +51,14 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
     from paho.mqtt.enums import CallbackAPIVersion
 
     from hallq.mqtt import topics
-    from hallq_edge.link import _no_delay  # as the edge devices' own link does
+    from hallq.mqtt.link import no_delay  # as the devices' own links do
 
     def screen(creds: dict) -> paho.Client:
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
         c.username_pw_set(creds["username"], creds["password"])
 
         def on_connect(client, u, f, rc, p):
-            _no_delay(client)
+            no_delay(client)
             client.subscribe(topics.calls("district"), qos=1)
 
         def on_subscribe(client, u, mid, rcs, p):
@@ -108,7 +112,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
     from paho.mqtt.enums import CallbackAPIVersion
 
     from hallq.mqtt import topics
-    from hallq_edge.link import _no_delay
+    from hallq.mqtt.link import no_delay
 
     for _ in screens:
         kind, _name = incoming.get(timeout=120)
@@ -142,7 +146,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
     listening = threading.Event()
 
     def on_connect(client, *a):
-        _no_delay(client)
+        no_delay(client)
         client.subscribe(topics.response("district", caller["device"]), qos=1)
 
     caller_client.on_message = on_answer
@@ -181,6 +185,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
 # -- the server's side ------------------------------------------------------
 
 def prepare(tmp: Path, screens: int, presses: int):
+    from hallq.core.clock import FixedClock
     from hallq.core.device_actions import DeviceService
     from hallq.core.service import HallService
     from hallq.db import Database
@@ -188,7 +193,8 @@ def prepare(tmp: Path, screens: int, presses: int):
 
     db = Database.from_url(f"sqlite:///{tmp / 'bench.db'}")
     db.create_all()
-    halls = HallService(db)
+    # 10:00 on a Monday in Shanghai: the hall's day never ends during a run, whenever it runs.
+    halls = HallService(db, clock_=FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)))
     halls.load_hall(demo_spec())  # open around the clock
     halls.add_user(name="staff1", role="staff", password="staff-password", hall="district", display_name="王芳", staff_no="1001")
     staff = halls.actor_for_login("staff1", "staff-password")
@@ -204,12 +210,11 @@ def prepare(tmp: Path, screens: int, presses: int):
 def measure(label: str, url: str, port: int, args) -> list[float] | None:
     from hallq import heap
     from hallq.mqtt.runtime import MqttRuntime
-    from hallq.web.server import free_port
 
     with tempfile.TemporaryDirectory() as d:
         halls, caller, screens = prepare(Path(d), args.screens, args.presses)
         if not url:
-            port = free_port()
+            port = broker_port(args, "embedded broker (amqtt)")
         runtime = MqttRuntime(halls, url=url, port=port).start()
         runtime.link.connected.wait(10)
         heap.settle()  # as `hallq serve` does once a worker has started
@@ -250,7 +255,14 @@ def main() -> None:
     parser.add_argument("--screen-processes", type=int, default=0,
                         help="processes the screens run in (default: one each, as each screen is a device of its own)")
     parser.add_argument("--only", choices=["embedded", "mosquitto"])
+    parser.add_argument("--mqtt-port", type=int, default=0,
+                        help="port for the brokers this script starts, one after the other (default: one found free)")
+    parser.add_argument("--system-mosquitto-port", type=int, default=1883,
+                        help="the Mosquitto already running on 127.0.0.1 to measure as configured (0: skip it)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (5 presses, 3 screens): does it still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.presses, args.screens = 5, 3
     args.screen_processes = max(1, min(args.screen_processes or args.screens, args.screens))
     import logging
 
@@ -259,11 +271,12 @@ def main() -> None:
     if args.only in (None, "embedded"):
         measure("embedded broker (amqtt)", "", 0, args)
     if args.only in (None, "mosquitto"):
-        if listening(1883):
-            measure("mosquitto :1883 (its config)", "mqtt://127.0.0.1:1883", 1883, args)
-        else:
-            print("mosquitto :1883: nothing listens there, skipped")
-        own = start_mosquitto()
+        system = args.system_mosquitto_port
+        if system and listening(system):
+            measure(f"mosquitto :{system} (its config)", f"mqtt://127.0.0.1:{system}", system, args)
+        elif system:
+            print(f"mosquitto :{system}: nothing listens there, skipped")
+        own = start_mosquitto(args)
         if own is None:
             print("mosquitto (reference config): not installed, skipped")
             return
@@ -272,21 +285,36 @@ def main() -> None:
             measure("mosquitto (reference conf)", f"mqtt://127.0.0.1:{port}", port, args)
         finally:
             proc.terminate()
+            proc.wait(10)
 
 
-def start_mosquitto():
-    """Our own Mosquitto on a free port with firmware_config/mosquitto.conf's settings (no TLS, anonymous)."""
-    from hallq.web.server import free_port
+def broker_port(args, what: str) -> int:
+    """--mqtt-port if it is free (else a plain error), or a port found free; printed either way."""
+    from hallq.ports import PortTaken, check_port, free_port
 
+    if args.mqtt_port:
+        try:
+            check_port("127.0.0.1", args.mqtt_port, what=f"{what} port", hint="choose another with --mqtt-port")
+        except PortTaken as exc:
+            raise SystemExit(str(exc)) from None
+    port = args.mqtt_port or free_port()
+    print(f"{what} listens on 127.0.0.1:{port}", flush=True)
+    return port
+
+
+def start_mosquitto(args):
+    """Our own Mosquitto on --mqtt-port (or a free port) with firmware_config/mosquitto.conf's settings (no TLS, anonymous)."""
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not os.path.exists(binary):
         return None
-    port = free_port()
+    port = broker_port(args, "mosquitto (reference conf)")
     conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
                     "max_inflight_messages 20\nmax_queued_messages 1000\nmessage_size_limit 8192\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not listening(port):
+        if proc.poll() is not None:
+            raise SystemExit(f"mosquitto did not start on port {port} (exit {proc.returncode})")
         time.sleep(0.05)
     return proc, port
 

@@ -8,7 +8,9 @@ a SQLite file. Prints p50/p99 of:
   (b) the policy's choice alone (no database);
   (c) a whole call-next transaction (decision, claim, window update, commit);
   (d) one wait prediction for every waiting ticket, and one balancer look.
-Usage:  python benchmarks/simulate_decision.py [--waiting 1000] [--rounds 2000]
+The hall runs on a FixedClock (the scenario's first day, 08:30), so the figures
+do not depend on the date or hour the script runs at.
+Usage:  python benchmarks/simulate_decision.py [--waiting 1000] [--rounds 2000] [--smoke]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hallq.core.models import Hall
 from hallq.core.policies import policy_for_hall
 from hallq.core.prediction import WaitPredictor
 from hallq.core.service import HallService
-from hallq.core.txn import Actor, Txn
+from hallq.core.txn import Actor, Txn, find_hall
 from hallq.db import Database
 from hallq.sim.layouts import LAYOUTS, window_services
 from hallq.sim.scenario import load_scenario
@@ -43,7 +45,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--waiting", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2000)
+    ap.add_argument("--looks", type=int, default=20, help="wait predictions and balancer looks to time")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (100 waiting, 100 rounds, 2 looks): does it still work?")
     args = ap.parse_args()
+    if args.smoke:
+        args.waiting, args.rounds, args.looks = 100, 100, 2
 
     city = load_scenario("seed-city")
     layout = window_services(LAYOUTS["hallq"], city)
@@ -70,14 +76,14 @@ def main() -> None:
     for plan in city.windows:
         with db.write() as session:
             # Opened by a staff-less admin: the benchmark needs no accounts.
-            tx = Txn(session=session, hall=service._hall(session, city.slug), now=clock.now(), actor=boss)
+            tx = Txn(session=session, hall=find_hall(session, city.slug), now=clock.now(), actor=boss)
             windows.open_window(tx, windows.get_window(tx, plan.number))
 
     decision, choice = [], []
     for i in range(args.rounds):
         number = 1 + i % len(city.windows)
         with db.read() as session:
-            tx = Txn(session=session, hall=service._hall(session, city.slug), now=clock.now(), actor=boss)
+            tx = Txn(session=session, hall=find_hall(session, city.slug), now=clock.now(), actor=boss)
             window = windows.get_window(tx, number, lock=False)
             served = tx.window_services(window)
             t0 = time.perf_counter()
@@ -100,7 +106,7 @@ def main() -> None:
 
     predict, look = [], []
     balancer = Balancer({"mode": "suggest", "window_qualifications": {p.number: p.qualified for p in city.windows}})
-    for _ in range(20):
+    for _ in range(args.looks):
         t0 = time.perf_counter()
         predicted = WaitPredictor().predict(service, city.slug)
         predict.append(time.perf_counter() - t0)

@@ -14,8 +14,9 @@ measured figure and whether it is met:
 
 The full run takes about 1.5 hours with --jobs 2 on the project's two shared
 cores (a seed-city day is ~2,500 visitors through the engine, 20–30 s); --scale
-0.1 gives a quick look. Run it under `nice -n 19` on a shared machine.
-Usage:  python benchmarks/simulate_targets.py [--jobs 2] [--scale 1.0] [--out DIR] [--only NAME]
+0.1 gives a quick look, --smoke one day of the two smallest halls (seconds).
+Run it under `nice -n 19` on a shared machine.
+Usage:  python benchmarks/simulate_targets.py [--jobs 2] [--scale 1.0] [--out DIR] [--only NAME] [--smoke]
 """
 
 from __future__ import annotations
@@ -111,7 +112,10 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="directory for the JSON figures (default: a new temporary one)")
     ap.add_argument("--only", action="append", help="run only these (repeatable): " + ", ".join(r[0] for r in RUNS))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true", help="one day of flat and town only: does it still work?")
     args = ap.parse_args()
+    if args.smoke:
+        args.only, args.scale = ["flat", "town"], 0.001
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="hallq-sim-"))
     out.mkdir(parents=True, exist_ok=True)

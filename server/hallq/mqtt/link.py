@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from . import topics
 
-def _no_delay(client) -> None:
+def no_delay(client) -> None:
     """Send small packets at once: with Nagle's algorithm a request waits for the
     peer's delayed ACK of the previous packet, some 40 ms per hop."""
     sock = client.socket()
@@ -83,7 +83,7 @@ class ServerLink:
         if reason_code.is_failure:
             log.error("MQTT broker refused the server: %s", reason_code)
             return
-        _no_delay(client)
+        no_delay(client)
         client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])
