@@ -40,7 +40,14 @@ sys.path[:0] = [str(ROOT / "server"), str(ROOT / "edge")]
 
 
 def now_ns() -> int:
-    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)  # one clock for both processes
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)  # one clock for every process
+
+
+# A latency here is one process's monotonic clock minus another's. libfaketime (run
+# to try the benchmarks at odd dates) starts each process's monotonic clock anew
+# unless told not to: the device processes started below keep the real one (their
+# wall clock, which request ages are judged by, stays as faked as the server's).
+os.environ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
 
 
 # -- the devices' side (child processes) --------------------------------------
