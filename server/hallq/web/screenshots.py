@@ -1,9 +1,12 @@
-"""Refresh docs/screenshots/: `python -m hallq.web.screenshots [--out DIR]`.
+"""Refresh docs/screenshots/: `python -m hallq.web.screenshots [--out DIR] [--port PORT]`.
 
 Builds the example hall in a temporary database, brings it to life (tickets,
-open windows, a call, a pause), serves it on a free local port and photographs
-every page in Chinese with headless Chromium (Playwright, the browser at
-HALLQ_CHROMIUM or /usr/bin/chromium; Debian's fonts-noto-cjk draws the Chinese)."""
+open windows, a call, a pause), serves it on 127.0.0.1:--port (default: a port
+found free, printed) and photographs every page in Chinese with headless
+Chromium (Playwright, the browser at HALLQ_CHROMIUM or /usr/bin/chromium;
+Debian's fonts-noto-cjk draws the Chinese). The hall runs on a clock fixed at
+10:00 on a Monday and the pages' clock reads a few minutes later, so the
+pictures are the same whatever the date or hour."""
 
 from __future__ import annotations
 
@@ -15,15 +18,20 @@ import socket
 import tempfile
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..ports import free_port
+from ..ports import PortTaken, check_port, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 STAFF = [("staff01", "王芳", "1001"), ("staff02", "李娜", "1002"), ("staff03", "张伟", "1003"), ("staff04", "刘洋", "1004"),
          ("staff05", "陈静", "1005"), ("staff11", "黄磊", "1011"), ("staff12", "周婷", "1012"), ("staff13", "吴昊", "1013")]
 WINDOWS = [1, 2, 3, 4, 5, 11, 12, 13]
+HALL_TIME = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai on a Monday: the hall is open
+PAGE_TIME = HALL_TIME + timedelta(minutes=4)  # what the pages' own clocks read: the calls are 4 minutes old
+# libfaketime's variables: a browser started under a faked clock misbehaves, so it gets the real one.
+FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_DONT_RESET")
 
 
 def populate(service, password: str) -> str:
@@ -77,10 +85,12 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("HALLQ_CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        env = {k: v for k, v in os.environ.items() if k not in FAKED_CLOCK}
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS, env=env)
 
         def context(width, height, user=None, **kw):
             ctx = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", **kw)
+            ctx.clock.set_fixed_time(PAGE_TIME)
             page = ctx.new_page()
             if user:
                 page.goto("/login")
@@ -140,9 +150,16 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="folder for the PNG files")
+    parser.add_argument("--port", type=int, default=0, help="port to serve the pages on (default: one found free)")
     args = parser.parse_args(argv)
+    if args.port:
+        try:
+            check_port("127.0.0.1", args.port, what="port", hint="choose another with --port")
+        except PortTaken as exc:
+            parser.exit(2, f"{exc}\n")
 
     from ..config import load_settings
+    from ..core.clock import FixedClock
     from ..core.service import HallService
     from ..db import Database
     from . import create_app
@@ -152,12 +169,14 @@ def main(argv=None) -> None:
     db = Database.from_url(url)
     db.create_all()
     password = secrets.token_urlsafe(12)
-    ticket_id = populate(HallService(db), password)
-    db.dispose()
+    # Nothing the real clock does (a day ending mid-run, a weekend) changes the pictures.
+    service = HallService(db, clock_=FixedClock(HALL_TIME))
+    ticket_id = populate(service, password)
 
     settings = load_settings(database_url=url, instance_path=tmp / "instance", log_level="WARNING")
-    app = create_app(settings)
-    port = free_port()
+    app = create_app(settings, service=service)
+    port = args.port or free_port()
+    print(f"serving the example hall on http://127.0.0.1:{port}", flush=True)
     threading.Thread(target=_serve, args=(app, port), daemon=True).start()
     for _ in range(100):
         try:
