@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -62,6 +63,12 @@ def secondary_variant(tmp: Path, name: str) -> str:
     path = tmp / f"{name}-secondary.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the --jobs workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def ratio(a, b):
@@ -127,13 +134,15 @@ def main() -> None:
             ref = secondary_variant(out, ref.removesuffix("-secondary"))
         scenario = load_scenario(ref)
         days = max(1, round(days * args.scale))
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds()
         print(f"== {name}: {days} days of {', '.join(policies)}", file=sys.stderr, flush=True)
         figures = simulate(scenario, policies, days=days, seed=args.seed, jobs=args.jobs, predict_every=every)
         figures["wall_seconds"] = time.monotonic() - started
+        figures["cpu_seconds_per_policy_day"] = (cpu_seconds() - cpu) / (days * len(policies))
         results[name] = figures
         (out / f"{name}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
-        print(f"\n## {name} ({figures['wall_seconds'] / 60:.1f} min)\n" + table(scenario, figures["policies"], figures["bounds"]), flush=True)
+        print(f"\n## {name} ({figures['wall_seconds'] / 60:.1f} min; {figures['cpu_seconds_per_policy_day']:.1f} CPU seconds "
+              "per simulated day of one policy)\n" + table(scenario, figures["policies"], figures["bounds"]), flush=True)
 
     print("\n## Targets")
     for target, figure, value, met in targets(results):

@@ -34,6 +34,13 @@ def test_every_benchmark_has_a_smoke_test():
     assert tested == {p.name for p in BENCHMARKS.glob("[!_]*.py")}
 
 
+def test_docs_name_every_benchmark_and_only_those_there_are():
+    named = set(re.findall(r"(\w+\.py)", (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")))
+    scripts = {p.name for p in BENCHMARKS.glob("[!_]*.py")}
+    assert scripts <= named
+    assert not {n for n in named if re.fullmatch(r"(issue|call|simulate|machine|mqtt)_\w+\.py", n)} - scripts
+
+
 def test_benchmarks_reach_no_private_name_of_hallq():
     for path in BENCHMARKS.glob("*.py"):
         text = path.read_text(encoding="utf-8")
@@ -58,7 +65,8 @@ def test_simulate_decision():
 
 def test_simulate_targets(tmp_path):
     out = smoke("simulate_targets.py", "--jobs", "1", "--out", str(tmp_path))
-    assert "## flat" in out and "## town" in out and "## Targets" in out, out
+    assert "## flat" in out and "## Targets" in out, out
+    assert re.search(rf"## town \({NUMBER} min; {NUMBER} CPU seconds per simulated day of one policy\)", out), out
     assert re.search(rf"flat: pooled within 10% of Erlang C +pooled ÷ Erlang C = {NUMBER}", out), out
     figures = json.loads((tmp_path / "town.json").read_text(encoding="utf-8"))
     assert set(figures["policies"]) == {"dedicated", "fqm", "pooled", "hallq", "hallq+balancer"}
