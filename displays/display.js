@@ -129,10 +129,18 @@
     if (el) { el.textContent = text; el.hidden = false; }
   }
 
+  /* The hall's local time, not the PC's: the screen's PC may be set to any zone. Returns
+     setZone(tz), given the hall's IANA zone once the server names it; until then (or for a
+     zone this browser does not know) the PC's own zone is the best guess. */
   function clock(el) {
-    const pad = (n) => String(n).padStart(2, "0");
-    const tick = () => { const d = new Date(); el.textContent = pad(d.getHours()) + ":" + pad(d.getMinutes()); };
+    let shown = null;
+    const formatter = (tz) => new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    const tick = () => { el.textContent = (shown || formatter(undefined)).format(new Date()); };
     tick(); setInterval(tick, 5000);
+    return (tz) => {
+      try { shown = tz ? formatter(tz) : null; } catch (e) { shown = null; }  // RangeError: unknown zone
+      tick();
+    };
   }
 
   /* Unlock audio on the first touch or key (browsers forbid sound before one). */

@@ -10,11 +10,35 @@
   $("t-latest").textContent = T.latest;
   $("t-waiting").textContent = T.waiting;
   $("notice").textContent = D.params.get("notice") || T.notice;
-  D.clock($("clock"));
+  const setClockZone = D.clock($("clock"));
   if (!hall) { D.fail(T.noHall); return; }
 
   let calls = [];  // {number, window, at}
   let flashing = null;
+
+  /* Rows that would run past their section are not drawn half-cut: the oldest calls go, and
+     the queue (every service must stay on screen) gets smaller type instead. */
+  function overflows(el) {
+    const box = el.closest("section").getBoundingClientRect();
+    const last = el.lastElementChild || el;
+    return last.getBoundingClientRect().bottom > box.bottom + 0.5;
+  }
+
+  function fitCalls() {
+    const list = $("calls");
+    while (list.children.length > 1 && overflows(list)) list.lastElementChild.remove();
+  }
+
+  function fitQueue() {
+    const table = $("queue").closest("table");
+    table.style.fontSize = "";
+    let size = parseFloat(getComputedStyle(table).fontSize);
+    const smallest = size / 2;
+    while (overflows($("queue")) && size > smallest) {
+      size *= 0.92;
+      table.style.fontSize = size + "px";
+    }
+  }
 
   function renderCalls() {
     const list = $("calls");
@@ -27,9 +51,12 @@
       li.append(n, to);
       return li;
     }));
+    fitCalls();
   }
 
+  let lastQueue = [];
   function renderQueue(services) {
+    lastQueue = services;
     const byPrefix = [...services].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
     $("queue").replaceChildren(...byPrefix.map((q) => {
       const tr = document.createElement("tr");
@@ -41,7 +68,11 @@
       tr.append(name, n);
       return tr;
     }));
+    fitQueue();
+    fitCalls();  // in portrait the queue's height sets the room left for the calls
   }
+
+  window.addEventListener("resize", () => { renderQueue(lastQueue); renderCalls(); });
 
   function called(number, windowNumber, at) {
     calls = [{ number, window: windowNumber, at }, ...calls.filter((c) => c.number !== number)].slice(0, 20);
@@ -54,6 +85,7 @@
   D.connect({ hall }, {
     snapshot(s) {
       $("hall-name").textContent = D.name(s.hall);
+      setClockZone(s.hall && s.hall.timezone);
       document.title = D.name(s.hall);
       // Rebuild from the windows (the tickets now at a window), the edge agent's recent
       // calls when it sends them, and the calls this page saw before a reconnect.
