@@ -10,7 +10,8 @@ case "$ROLE" in dispenser|screen|review|caller) ;; *) echo "unknown role $ROLE" 
 apt-get update
 apt-get install -y --no-install-recommends python3-venv python3-lgpio chrony
 case "$ROLE" in
-  screen) apt-get install -y --no-install-recommends espeak-ng alsa-utils chromium curl x11-xserver-utils ;;
+  # fonts-noto-cjk: without a Chinese font Chromium draws the hall screen's Chinese as empty boxes.
+  screen) apt-get install -y --no-install-recommends espeak-ng alsa-utils chromium fonts-noto-cjk curl x11-xserver-utils ;;
   dispenser) apt-get install -y --no-install-recommends libusb-1.0-0 ;;
 esac
 

@@ -1,16 +1,18 @@
 """Browser tests (Playwright driving Debian's Chromium) of the hall screen's
-layout and legibility: its clock shows the hall's time zone whatever the PC's
-is, no call or queue row is cut off in portrait, and the flashing newest call
-stays readable (WCAG AA contrast) through its whole animation."""
+layout and legibility: its Chinese is drawn in a Chinese font, not as empty
+boxes; its clock shows the hall's time zone whatever the PC's is; no call or
+queue row is cut off in portrait; and the flashing newest call stays readable
+(WCAG AA contrast) through its whole animation."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from pageserver import PASSWORD, ServerProcess, prepare
+from pageserver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerProcess, prepare
 from test_pages_flow import WAIT_MS, browser  # noqa: F401  (the module's Chromium)
 
 CALLED_WINDOWS = range(1, 13)  # more calls than a portrait screen has rows for
@@ -55,6 +57,57 @@ def open_screen(browser, server, width: int, height: int, query: str = "", **con
     page.wait_for_selector("#queue tr[data-service=SI]")
     page.wait_for_function("document.querySelectorAll('#calls li').length > 1", timeout=WAIT_MS)
     return ctx, page
+
+
+# Draws the first characters of an element's text in the element's own font, each on a
+# canvas: without a font that has them every one comes out as the same empty box.
+DISTINCT_GLYPHS = """(selector) => {
+  const el = document.querySelector(selector);
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const g = canvas.getContext('2d');
+  g.font = `48px ${getComputedStyle(el).fontFamily}`;
+  const drawn = [...el.textContent.trim()].slice(0, 3).map((ch) => {
+    g.clearRect(0, 0, 64, 64);
+    g.fillText(ch, 4, 52);
+    return g.getImageData(0, 0, 64, 64).data.join(',');
+  });
+  return {text: el.textContent.trim(), distinct: new Set(drawn).size, of: drawn.length};
+}"""
+
+
+def distinct_glyphs(browser, server):  # noqa: F811
+    """How many different pictures the hall screen's name (示范区…) and the sign-in heading (登录) get."""
+    ctx = browser.new_context(base_url=server.url)
+    page = ctx.new_page()
+    page.goto(PAGE)
+    page.wait_for_function("document.querySelector('#hall-name').textContent.startsWith('示范区')", timeout=WAIT_MS)
+    found = [page.evaluate(DISTINCT_GLYPHS, "#hall-name")]
+    page.goto("/login")
+    found.append(page.evaluate(DISTINCT_GLYPHS, "h1"))
+    ctx.close()
+    return found
+
+
+def test_pages_draw_chinese_not_empty_boxes(browser, server):  # noqa: F811
+    for found in distinct_glyphs(browser, server):
+        assert found["distinct"] == found["of"] > 1, (
+            f"{found['text']!r} is drawn as {found['distinct']} different glyph(s): no Chinese font "
+            "(install fonts-noto-cjk; tests/run does)")
+
+
+def test_without_a_chinese_font_the_check_sees_the_boxes(browser, server, tmp_path):  # noqa: F811
+    # The same pages in a Chromium whose fontconfig knows only DejaVu (Latin): what a bare machine shows.
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>""")
+    bare = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                       env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+    try:
+        found = distinct_glyphs(bare, server)
+    finally:
+        bare.close()
+    assert [f["distinct"] for f in found] == [1, 1], found
 
 
 def test_the_clock_shows_the_halls_time_zone_not_the_pcs(browser, server):  # noqa: F811
