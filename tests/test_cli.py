@@ -118,6 +118,17 @@ def test_serve_says_plainly_when_the_port_is_taken(env):
     assert f"port {port} on 127.0.0.1 is already in use" in res.stderr and "--port" in res.stderr
 
 
+def test_serve_says_where_the_dispensers_qr_codes_point(env):
+    port = free_port()
+    proc, _ = start_server(env, port)
+    try:
+        said = [proc.stdout.readline() for _ in range(2)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert f"tracker QR codes point at http://127.0.0.1:{port}; set public_base_url to change\n" in said
+
+
 def test_kill_9_loses_nothing(env, tmp_path):
     hallq(env, "hall", "load", str(open_all_day(tmp_path)))
     hallq(env, "user", "add", "wang", "--role", "staff", "--hall", "district", "--password-stdin", input="wang-password\n")

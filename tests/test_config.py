@@ -1,5 +1,7 @@
 """Settings come in layers: defaults < instance hallq.toml < HALLQ_* environment < overrides."""
 
+import ipaddress
+
 import pytest
 
 from hallq.config import load_settings
@@ -55,3 +57,12 @@ def test_secret_key_is_generated_once_and_kept_private(instance):
     assert len(key) >= 32 and load_settings().effective_secret_key() == key
     assert (instance / "secret_key").stat().st_mode & 0o077 == 0
     assert load_settings(secret_key="given").effective_secret_key() == "given"
+
+
+def test_dispensers_qr_codes_point_at_this_server_unless_public_base_url_says_otherwise(instance):
+    assert load_settings(host="192.168.5.20", port=8000).tracker_base_url == "http://192.168.5.20:8000"
+    assert load_settings(host="0.0.0.0", port=8000, public_base_url="https://hall.example/").tracker_base_url == "https://hall.example"
+    # Listening on every address: the one devices on the LAN reach this machine at.
+    anywhere = load_settings(host="0.0.0.0", port=8000).tracker_base_url
+    host = anywhere.removeprefix("http://").removesuffix(":8000")
+    assert ipaddress.ip_address(host) and host != "0.0.0.0"

@@ -13,9 +13,18 @@ from hallq_edge.blocks import BlockStore
 from hallq_edge.dispenser import Dispenser
 from hallq_edge.printing import TicketPrinter
 from hallq_edge import hardware
-from mqtt_support import device, mqtt, wait_for  # noqa: F401  (fixtures)
+from hallq.ports import free_port
+from mqtt_support import connect, device, mqtt, wait_for  # noqa: F401  (fixtures)
 
 SI_PIN, MI_PIN, LED_PIN, PAPER_PIN = 17, 27, 22, 23
+IMAGE = b"\x1dv0"  # ESC/POS raster image (GS v 0): python-escpos prints QR codes as images
+
+
+def qr_image(url: str) -> bytes:
+    """The raster bytes python-escpos sends for a QR code of url."""
+    printer = Dummy()
+    printer.qr(url, size=5)
+    return printer.output[printer.output.index(IMAGE):]
 
 
 @pytest.fixture
@@ -98,7 +107,11 @@ def test_cut_off_from_the_broker_it_keeps_issuing_unique_numbers_and_reconciles(
 
     assert [t["number"] for t in offline] == ["A001", "A002", "A003"]
     assert dispenser.light == "offline"
-    assert "网络中断时取号".encode("gb18030") in dispenser.printer.printer.output
+    out = dispenser.printer.printer.output
+    assert "网络中断时取号".encode("gb18030") in out
+    # No tracker page exists yet for an offline ticket: it says so instead of printing a QR code.
+    assert "离线取号，暂无二维码".encode("gb18030") in out and b"Offline: no QR code" in out
+    assert IMAGE not in out and "扫码".encode("gb18030") not in out
     assert server_tickets(hall) == [online]
 
     mqtt.broker.start()
@@ -137,3 +150,48 @@ def test_a_new_day_brings_new_blocks(dispenser, hall):
 
     assert dispenser.press("SI")["number"] == "A001"  # online; the counter starts again
     wait_for(lambda: dispenser.blocks.remaining("SI", _today(dispenser)) == 20, what="a block for the new day")
+
+
+def make_dispenser(link, pins, blocks: BlockStore, hall) -> Dispenser:
+    return Dispenser(link, buttons={"SI": hardware.button(SI_PIN, pins)}, led=hardware.led(LED_PIN, pins),
+                     printer=TicketPrinter(Dummy()), blocks=blocks, hall="district", now=hall.clock.now)
+
+
+def test_tickets_carry_the_tracker_qr_code_without_public_base_url(app, hall, pins, tmp_path):
+    from hallq.mqtt.runtime import start_for_app
+
+    settings = app.extensions["hallq.settings"].model_copy(
+        update={"public_base_url": "", "host": "127.0.0.1", "port": 5123, "mqtt_host": "127.0.0.1", "mqtt_port": free_port()})
+    runtime = start_for_app(app, settings)
+    link = None
+    try:
+        wait_for(runtime.link.connected.is_set, what="the server to connect to the broker")
+        link = connect(runtime, "dispenser", "disp-qr")
+        d = make_dispenser(link, pins, BlockStore(tmp_path / "blocks.db"), hall)
+        d._on_link(True)
+        wait_for(lambda: d.config is not None, what="the device config")
+
+        ticket = d.press("SI")
+
+        out = d.printer.printer.output
+        assert qr_image(f"http://127.0.0.1:5123/t/district/{ticket['id']}") in out
+        assert "扫码查看排队进度".encode("gb18030") in out
+    finally:
+        if link is not None:
+            link.stop()
+        runtime.stop()
+
+
+def test_restarted_without_the_server_it_prints_the_names_from_the_last_config(dispenser, hall, tmp_path):
+    from hallq_edge.link import DeviceLink
+
+    dispenser.link.stop()  # power cut; the server is unreachable when it boots again
+    never_connects = DeviceLink(hall="district", device="disp-1", username="district.disp-1", password="x", port=free_port())
+    again = make_dispenser(never_connects, MockFactory(), BlockStore(tmp_path / "blocks.db"), hall)
+
+    ticket = again.press("SI")
+
+    out = again.printer.printer.output
+    assert ticket["number"] == "A001"  # from the block reserved before the restart
+    assert "示范区政务服务中心".encode("gb18030") in out and "社会保险".encode("gb18030") in out
+    assert b"district" not in out

@@ -1,6 +1,8 @@
 """Numbers reserved in advance, kept on the dispenser's own disk (SQLite), for
-issuing tickets while the server cannot be reached; and the server's commands
-already carried out (a kiosk's ticket is printed once, even after a reboot).
+issuing tickets while the server cannot be reached; the server's commands
+already carried out (a kiosk's ticket is printed once, even after a reboot);
+and the last config the server sent (a dispenser that restarts without the
+server still prints the hall's and the services' names).
 
 The server takes each block from the hall's counter, so no other dispenser or
 terminal will ever issue those numbers. Here a number is taken in the same
@@ -11,6 +13,7 @@ is never printed twice. Unused numbers are simply gaps.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import date, datetime
@@ -39,6 +42,10 @@ CREATE TABLE IF NOT EXISTS command (
     id TEXT PRIMARY KEY,  -- the server's command id: a repeat is never carried out twice
     received_at TEXT NOT NULL,
     outcome TEXT NOT NULL  -- printing, printed, paper_out, stale, error
+);
+CREATE TABLE IF NOT EXISTS server_config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- only the latest is kept
+    body TEXT NOT NULL  -- JSON, as received on the config topic
 );
 """
 
@@ -124,6 +131,17 @@ class BlockStore:
         with self._lock:
             self._db.execute("DELETE FROM block WHERE business_date < ?", (day.isoformat(),))
             self._db.execute("DELETE FROM offline_ticket WHERE business_date < ? AND state NOT IN ('printing', 'printed')", (day.isoformat(),))
+
+    def keep_config(self, config: dict) -> None:
+        """Remember the server's latest device config across restarts."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO server_config (id, body) VALUES (1, ?)", (json.dumps(config, ensure_ascii=False),))
+
+    def last_config(self) -> dict | None:
+        """The config the server sent last, or None if it never sent one."""
+        with self._lock:
+            row = self._db.execute("SELECT body FROM server_config WHERE id = 1").fetchone()
+        return json.loads(row[0]) if row else None
 
     def begin_command(self, command_id: str, received_at: datetime) -> str | None:
         """Record a command as being carried out: None when it is new, else what became of it (printing: unknown)."""

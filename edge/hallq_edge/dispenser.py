@@ -43,7 +43,9 @@ class Dispenser:
         self.tz = timezone_name
         self.answer_timeout = answer_timeout
         self.now = now
-        self.config: dict | None = None
+        # Until the server answers (it may be down when the dispenser boots), the config it sent last.
+        self.config: dict | None = blocks.last_config()
+        self.tz = (self.config or {}).get("hall", {}).get("timezone", self.tz)
         self.waiting: dict[str, int] = {}
         self.printed: queue.Queue = queue.Queue()  # every ticket printed: (ticket, offline)
         self._busy = threading.Lock()
@@ -69,6 +71,7 @@ class Dispenser:
 
     def _on_config(self, config: dict) -> None:
         self.config = config
+        self.blocks.keep_config(config)
         self.tz = config.get("hall", {}).get("timezone", self.tz)
         self._in_background(self.sync)
 

@@ -81,7 +81,11 @@ class TicketPrinter:
         if offline:
             self._zh("网络中断时取号，请留意叫号屏\n")
         p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
-        if tracker_url and ticket.get("id"):
+        if offline:
+            # The server has not seen this ticket yet, so there is no tracker page to point at: say why.
+            self._zh("离线取号，暂无二维码\n")
+            p.text("Offline: no QR code\n")
+        elif tracker_url and ticket.get("id"):
             p.set(align="center")
             p.qr(tracker_url.replace("{ticket}", ticket["id"]), size=5)
             self._zh("扫码查看排队进度\n")

@@ -153,6 +153,7 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
         raise click.ClickException(str(exc)) from None
     host = host or settings.host
     port = port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # what the dispensers' QR codes are built from
     _service(ctx).db.dispose()  # migrate before serving
     broker = None
     if settings.workers > 1 and settings.mqtt_enabled and not settings.mqtt_url:
@@ -161,6 +162,8 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
         broker, url = broker_process.start(settings)
         settings = settings.model_copy(update={"mqtt_url": url})
     click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
+    if settings.mqtt_enabled:
+        click.echo(f"tracker QR codes point at {settings.tracker_base_url}; set public_base_url to change")
     try:
         run(lambda: create_app(settings), host=host, port=port, threads=settings.threads, workers=settings.workers,
             on_worker_start=lambda app: _start_background(app, settings))

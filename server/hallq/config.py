@@ -50,7 +50,10 @@ class Settings(BaseSettings):
         30.0, ge=0, le=3600,
         description="How often the live balancer looks at each hall (it also looks about a second after each change); 0 turns the background balancer off.",
     )
-    public_base_url: str = Field("", description="Base URL printed on tickets' QR codes; empty means the address the request came to.")
+    public_base_url: str = Field(
+        "",
+        description="Base URL printed on tickets' QR codes; empty means the address the request came to (kiosks), and http://HOST:PORT of the server for dispensers (a HOST of 0.0.0.0 is the server's LAN address).",
+    )
     # MQTT (devices): see docs/mqtt.md.
     mqtt_enabled: bool = Field(True, description="Start the MQTT side (embedded broker or MQTT_URL, request bridge, publisher) with the server.")
     mqtt_url: str = Field(
@@ -96,6 +99,16 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.instance_path / 'hallq.db'}"
+
+    @property
+    def tracker_base_url(self) -> str:
+        """Base of the tracker links in dispensers' QR codes: public_base_url, or this server's own address and port."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        from .ports import lan_address
+
+        host = lan_address() if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def effective_secret_key(self) -> str:
         """The configured key, or one generated on first use and kept in the instance folder."""

@@ -1,4 +1,4 @@
-"""Listening ports: is one free, and which one is."""
+"""Listening ports: is one free, and which one is; the address others reach this machine at."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def lan_address() -> str:
+    """This machine's address on its default route (what devices on the LAN reach it at); 127.0.0.1 without one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # UDP: nothing is sent, the kernel only picks the outgoing interface
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"

@@ -146,7 +146,7 @@ def start_for_app(app, settings) -> MqttRuntime | None:
     runtime = MqttRuntime(
         app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
-        public_base_url=settings.public_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
+        public_base_url=settings.tracker_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
         max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
     ).start()
     app.extensions["hallq.mqtt"] = runtime
