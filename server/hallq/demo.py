@@ -65,28 +65,53 @@ def prepare(service, spec) -> dict:
     return creds
 
 
-class DemoHall:
-    """Visitors and staff, simulated in threads against a live HallService."""
+def simulated_windows(spec) -> list[int]:
+    """The windows the simulated staff work: the first 80% of the hall's, never the devices' window."""
+    from .mqtt.demo_devices import WINDOW
 
-    def __init__(self, service, spec, *, rate: float = 1.0, seed: int | None = None):
+    numbers = [w.number for w in spec.windows if w.number != WINDOW]
+    return numbers[: max(1, int(len(spec.windows) * 0.8))]
+
+
+class DemoHall:
+    """Visitors and staff, simulated in threads against a live HallService.
+
+    Each simulated staff member looks at their window before every move and
+    does what its state calls for, so the simulation carries on from whatever
+    the database holds: a restarted demo finishes the tickets that were at the
+    windows, and a window the day's sweep closed at midnight is opened again.
+    """
+
+    def __init__(self, service, spec, *, rate: float = 1.0, seed: int | None = None, speed: float = SPEED):
         self.service = service
         self.spec = spec
         self.slug = spec.hall.slug
         self.rate = rate
+        self.speed = speed
         self.rng = random.Random(seed)
         self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
         self.kiosk = Actor(name="demo-kiosk", role=Role.DEVICE, hall_id=None)
         self.handling = {s.code: s.handling_minutes for s in spec.services}
         self.mix = [(s.code, s.daily_quota or 100) for s in spec.services]
+        self.windows = simulated_windows(spec)
 
     def start(self) -> None:
-        threading.Thread(target=self._visitors, name="demo-visitors", daemon=True).start()
-        open_windows = [w.number for w in self.spec.windows][: max(1, int(len(self.spec.windows) * 0.8))]
-        for number in open_windows:
-            threading.Thread(target=self._window, args=(number,), name=f"demo-window-{number}", daemon=True).start()
+        """Start the visitors and one simulated staff member per simulated window."""
+        self.threads = [threading.Thread(target=self._visitors, name="demo-visitors", daemon=True)]
+        for number in self.windows:
+            self.threads.append(threading.Thread(target=self._window, args=(number,), name=f"demo-window-{number}", daemon=True))
+        for thread in self.threads:
+            thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the simulation, leaving every window and ticket as it is (as Ctrl+C does)."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
 
     def _sleep(self, hall_seconds: float) -> bool:
-        return self.stop.wait(hall_seconds / SPEED)
+        return self.stop.wait(hall_seconds / self.speed)
 
     def _visitors(self) -> None:
         codes, weights = zip(*self.mix)
@@ -119,30 +144,37 @@ class DemoHall:
         actor = self._staff_actor(number)
         if self._sleep(self.rng.uniform(0, 120)):
             return
-        self._act(number, actor, "resume")
-        self._act(number, actor, "open")
         while not self.stop.is_set():
-            view = self._act(number, actor, "call-next")
-            if view is None:
-                if self._sleep(30):
-                    return
-                continue
-            code = view["ticket"]["service"]
-            if self._sleep(self.rng.uniform(20, 60)):
+            try:
+                wait = self._step(number, actor)
+            except Exception:  # a database hiccup must not freeze the window for the rest of the demo
+                log.exception("demo window %d", number)
+                wait = 30
+            if self._sleep(wait):
                 return
+
+    def _step(self, number: int, actor: Actor) -> float:
+        """One move at the window, chosen by its state now; the hall seconds until the next move."""
+        window = self.service.window(self.slug, number)
+        state, ticket = window["state"], window["ticket"]
+        if state == "closed":
+            return 0 if self._act(number, actor, "open") else 30
+        if state == "paused":
+            return 0 if self._act(number, actor, "resume") else 30
+        if ticket is None:  # idle: call the next visitor, who takes a while to walk up
+            return 30 if self._act(number, actor, "call-next") is None else self.rng.uniform(20, 60)
+        if ticket["status"] == "called":
             if self.rng.random() < 0.05:
                 self._act(number, actor, "skip")
-                continue
+                return 0
             self._act(number, actor, "start")
-            minutes = self.rng.lognormvariate(0, 0.4) * self.handling.get(code, 10)
-            if self._sleep(minutes * 60):
-                return
-            self._act(number, actor, "complete")
-            if self.rng.random() < 0.02:
-                self._act(number, actor, "pause", reason="休息")
-                if self._sleep(600):
-                    return
-                self._act(number, actor, "resume")
+            return self.rng.lognormvariate(0, 0.4) * self.handling.get(ticket["service"], 10) * 60
+        # Being served (and, after a restart, perhaps for a while already): done now.
+        if self._act(number, actor, "complete") is None:
+            return 30
+        if self.rng.random() < 0.02 and self._act(number, actor, "pause", reason="休息"):
+            return 600
+        return 0
 
 
 def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mqtt_port: int | None = None) -> None:

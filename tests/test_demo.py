@@ -1,0 +1,66 @@
+"""`hallq demo`: the simulated hall carries on after a restart."""
+
+from __future__ import annotations
+
+import time
+
+from hallq.core.events import RecordingPublisher
+from hallq.core.service import HallService
+from hallq.db import Database
+from hallq.demo import DemoHall, demo_spec, prepare, simulated_windows
+
+FAST = 600.0  # hall seconds per real second: a ten-minute service takes one second
+
+
+def _wait(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _service(url: str, clock, publisher=None) -> HallService:
+    return HallService(Database.from_url(url), publisher=publisher, clock_=clock)
+
+
+def test_a_restarted_demo_finishes_the_tickets_at_its_windows_and_calls_new_ones(sqlite_url, clock):
+    spec = demo_spec()
+    first = _service(sqlite_url, clock)
+    first.db.create_all()
+    prepare(first, spec)
+    numbers = simulated_windows(spec)
+    demo = DemoHall(first, spec, seed=1, speed=FAST, rate=3)
+    demo.start()
+    try:
+        def all_busy():
+            windows = {w["number"]: w for w in first.windows("district")}
+            return all(windows[n]["ticket"] for n in numbers)
+
+        _wait(all_busy, 60, "every simulated window to have a ticket")
+    finally:
+        demo.close()
+    # Stopped with a ticket at every simulated window, as when Ctrl+C stops the demo.
+    left = {w["number"]: w["ticket"]["id"] for w in first.windows("district") if w["number"] in numbers}
+    assert len(left) == len(numbers) and all(left.values())
+    first.db.dispose()
+
+    events = RecordingPublisher()
+    second = _service(sqlite_url, clock, events)
+    prepare(second, spec)
+    again = DemoHall(second, spec, seed=2, speed=FAST, rate=3)
+    again.start()
+    try:
+        def moved_on(number: int) -> bool:
+            mine = [e for e in list(events.events) if e.window == number]
+            finished = [i for i, e in enumerate(mine) if e.data.get("ticket") == left[number]
+                        and e.kind in ("ticket.completed", "ticket.requeued", "ticket.no_show")]
+            return bool(finished) and any(e.kind == "ticket.called" for e in mine[finished[0]:])
+
+        _wait(lambda: all(moved_on(n) for n in numbers), 60,
+              "every simulated window to finish its ticket from before the restart and call another")
+    finally:
+        again.close()
+        second.db.dispose()
