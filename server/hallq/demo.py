@@ -58,9 +58,12 @@ def prepare(service, spec) -> dict:
                 accounts.create_user(session, name=name, role=role, password=secrets.token_urlsafe(12), now=now,
                                      hall=hall, display_name=display, staff_no=no)
         set_password(session, name=creds["manager"][0], password=creds["manager"][1])
+        # The printed staff sign-in is for the window no simulated staff member works,
+        # so the person who uses it does not fight the simulation for their window.
+        person = f"staff{person_window(spec):02d}"
         staff_pw = secrets.token_urlsafe(9)
-        set_password(session, name=staff[0][0], password=staff_pw)
-        creds["staff"] = (staff[0][0], staff_pw)
+        set_password(session, name=person, password=staff_pw)
+        creds["staff"] = (person, staff_pw)
     creds["kiosk_token"] = service.create_token("demo-kiosk", "demo kiosk")
     return creds
 
@@ -71,6 +74,14 @@ def simulated_windows(spec) -> list[int]:
 
     numbers = [w.number for w in spec.windows if w.number != WINDOW]
     return numbers[: max(1, int(len(spec.windows) * 0.8))]
+
+
+def person_window(spec) -> int:
+    """The window left for a person to sign in at: worked by neither the simulated staff nor the devices."""
+    from .mqtt.demo_devices import WINDOW
+
+    taken = set(simulated_windows(spec)) | {WINDOW}
+    return next(w.number for w in spec.windows if w.number not in taken)
 
 
 class DemoHall:
@@ -214,7 +225,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
                 "",
                 f"HallQ demo hall “{spec.hall.name}” is running at {base}/",
                 f"  manager          {base}/manager/{slug}   (live hall; sign in as the manager below)",
-                f"  staff terminal   {base}/staff/{slug}/   (sign in as the staff member below)",
+                f"  staff terminal   {base}/staff/{slug}/   (sign in as the staff member below and open window {person_window(spec)})",
                 f"  hall screen      {base}/displays/hall.html?hall={slug}",
                 f"  window screen    {base}/displays/window.html?hall={slug}&window=1",
                 f"  kiosk            {base}/kiosk/{slug}?printer=demo-dispenser   (sign in as the manager; prints on the demo dispenser)",
@@ -223,7 +234,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
                 f"  windows          {base}/api/v1/halls/{slug}/windows",
                 f"  OpenAPI          {base}/api/openapi.json",
                 f"  manager login    {creds['manager'][0]} / {creds['manager'][1]}",
-                f"  staff login      {creds['staff'][0]} / {creds['staff'][1]}  (window 1)",
+                f"  staff login      {creds['staff'][0]} / {creds['staff'][1]}  (window {person_window(spec)}, which the simulation leaves to you)",
                 f"  kiosk API token  {creds['kiosk_token']}",
                 f"  database         {url}",
                 f"  MQTT broker      {demo_devices.describe(settings)}",
