@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
 from hallq.sim.cli import simulate
+from hallq.sim.report import bounds, table
+from hallq.sim.scenario import load_scenario
 
 
 def test_simulate_prints_a_table_and_writes_the_figures(tmp_path):
@@ -45,3 +48,36 @@ def test_unknown_scenario_and_policy_are_refused_clearly(tmp_path):
     bad.write_text("[scenario\n", encoding="utf-8")
     result = CliRunner().invoke(simulate, ["--scenario", str(bad)])
     assert result.exit_code != 0 and "bad_syntax" in result.output
+
+
+def test_without_a_scenario_the_shipped_ones_are_listed_with_what_they_are():
+    result = CliRunner().invoke(simulate, [])
+    assert result.exit_code == 0, result.output
+    assert "--scenario" in result.output
+    for name in ("town", "district", "district-surge", "flat", "seed-city"):
+        assert re.search(rf"^  {re.escape(name)}\s+\S.+$", result.output, re.M), f"{name} not listed with a description"
+    assert "Town centre: 3 windows" in result.output
+
+
+def test_the_table_explains_every_column():
+    result = CliRunner().invoke(simulate, ["--scenario", "town", "--policy", "hallq", "--days", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("policy"))
+    columns = re.findall(r"worst p95|pred MAE|\S+", header)[1:]
+    assert columns == ["days", "mean", "p95", "worst p95", "fair", "util", "expired", "moves", "pred MAE", "simple", "clear"]
+    legend = lines[lines.index(header):]
+    for column in columns:
+        assert any(re.match(rf"  {re.escape(column)}\s{{2,}}\S", line) for line in legend), f"no legend for {column!r}"
+
+
+def test_a_policy_below_the_fluid_bound_is_explained_in_plain_words():
+    scenario = load_scenario("town")
+    refs = bounds(scenario)
+    refs["fluid_bound_wait"] = 5.0  # as if the hall were busy enough to make everyone wait at least 5 minutes
+    summary = {"days": 1, "mean_wait": 3.0, "p95_wait": 8.0, "worst_service_p95": 9.0, "fairness": 1.1,
+               "utilisation": 0.7, "expired": 0, "balancer_moves": 0}
+    text = table(scenario, {"pooled": summary}, refs)
+    assert "BELOW THE FLUID BOUND: pooled" in text
+    after = text.split("BELOW THE FLUID BOUND: pooled", 1)[1]
+    assert "lower than the least any order of calling can give" in after and "--days" in after

@@ -15,11 +15,12 @@ from ..core.errors import HallError
 from .layouts import LAYOUTS
 from .report import table
 from .runner import DEFAULT_POLICIES, simulate as run_simulation
-from .scenario import load_scenario, shipped_scenarios
+from .scenario import load_scenario, scenario_descriptions, shipped_scenarios
 
 
 @click.command("simulate")
-@click.option("--scenario", "scenario_ref", required=True, help=f"A shipped scenario ({', '.join(shipped_scenarios())}) or a scenario file.")
+@click.option("--scenario", "scenario_ref", help=f"A shipped scenario ({', '.join(shipped_scenarios())}) or a scenario file; "
+              "without it, the shipped scenarios are listed.")
 @click.option("--policy", "policies", multiple=True, type=click.Choice(list(LAYOUTS)), help="Policy to simulate (repeatable); default: all.")
 @click.option("--days", type=click.IntRange(1, 10_000), default=5, show_default=True, help="Working days to simulate.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random visitors (same seed, same days).")
@@ -28,6 +29,9 @@ from .scenario import load_scenario, shipped_scenarios
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the figures to this JSON file.")
 def simulate(scenario_ref, policies, days, seed, jobs, predict_every, json_path):
     """Run whole hall days through the engine under several policies and print a table."""
+    if not scenario_ref:
+        click.echo(scenarios_list())
+        return
     try:
         scenario = load_scenario(scenario_ref)
     except HallError as exc:
@@ -49,6 +53,15 @@ def simulate(scenario_ref, policies, days, seed, jobs, predict_every, json_path)
     if json_path:
         Path(json_path).write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"figures written to {json_path}")
+
+
+def scenarios_list() -> str:
+    """The shipped scenarios, one a line with its description, and how to run one."""
+    described = scenario_descriptions()
+    width = max(map(len, described), default=0)
+    lines = ["Shipped scenarios (run one with `hallq simulate --scenario NAME`, or give a scenario .toml file):"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in described.items()]
+    return "\n".join(lines)
 
 
 class _Quiet:

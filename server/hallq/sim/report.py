@@ -146,6 +146,31 @@ def check_bound(summaries: dict[str, dict], bound: float) -> dict[str, bool]:
     return {name: s["mean_wait"] is None or s["mean_wait"] >= bound - 1e-9 for name, s in summaries.items()}
 
 
+LEGEND = """\
+columns (waits in minutes, from taking a ticket to being called):
+  days       working days simulated
+  mean       mean wait of every visitor
+  p95        95% of visitors waited at most this long
+  worst p95  the p95 of the service whose visitors waited longest
+  fair       worst p95 ÷ p95: 1.00 means every service waits alike, higher means one service waits more
+  util       share of the windows' staffed time spent serving
+  expired    visitors still waiting when the hall closed
+  moves      changes the balancer made to which services windows serve
+  pred MAE   how far off HallQ's predicted wait was, on average (minutes)
+  simple     the same for the simple estimate (people ahead × handling time), to compare
+  clear      minutes until a surge's queue was back to normal
+  -          not measured for this policy or scenario
+bounds: fluid (any order) is the least mean wait any order of calling can give on average; fluid FCFS
+  and Erlang C are what a hall where every window serves everything, in order of arrival, tends to"""
+
+BELOW_BOUND = (
+    "  That is, its mean wait came out lower than the least any order of calling can give on average\n"
+    "  for this hall's expected visitors and windows on duty. Over a few days it can be luck (fewer\n"
+    "  or later visitors than expected: run more --days); if it stays below over many days, the\n"
+    "  simulation is wrong somewhere and its figures should not be trusted."
+)
+
+
 def table(scenario: Scenario, summaries: dict[str, dict], refs: dict) -> str:
     """The printed comparison."""
     lines = [
@@ -167,7 +192,11 @@ def table(scenario: Scenario, summaries: dict[str, dict], refs: dict) -> str:
         + ("overloaded" if erlang is None else f"{erlang:.2f} min")
     )
     beaten = [n for n, ok in check_bound(summaries, refs["fluid_bound_wait"]).items() if not ok]
-    lines.append("no policy beats the fluid bound" if not beaten else f"BELOW THE FLUID BOUND: {', '.join(beaten)}")
+    if beaten:
+        lines += [f"BELOW THE FLUID BOUND: {', '.join(beaten)}", BELOW_BOUND]
+    else:
+        lines.append("no policy beats the fluid bound (the least mean wait any order of calling can give on average)")
+    lines.append(LEGEND)
     return "\n".join(lines)
 
 

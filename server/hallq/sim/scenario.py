@@ -227,7 +227,17 @@ def find_scenario(ref: str) -> Path:
 
 
 def shipped_scenarios() -> list[str]:
+    """The names of the scenarios that come with HallQ."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def scenario_descriptions() -> dict[str, str]:
+    """Each shipped scenario's name → its one-line description."""
+    out = {}
+    for name in shipped_scenarios():
+        data = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+        out[name] = str(data.get("scenario", {}).get("description", ""))
+    return out
 
 
 def load_scenario(ref: str) -> Scenario:
