@@ -166,18 +166,25 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in out.split()]
 
 
+def start_demo(env, *args: str) -> tuple[subprocess.Popen, str]:
+    """`hallq demo ARGS` in a subprocess, and what it printed up to "Press Ctrl+C"."""
+    proc = subprocess.Popen([sys.executable, "-m", "hallq", "demo", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    banner = []
+    while not any("Ctrl+C" in line for line in banner):
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError("demo exited: " + "".join(banner))
+        banner.append(line)
+    return proc, "".join(banner)
+
+
 def test_demo_shows_a_live_hall(env):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hallq", "demo", "--port", str(port), "--rate", "20"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, text = start_demo(env, "--port", str(port), "--rate", "20")
     base = f"http://127.0.0.1:{port}"
     try:
-        banner = []
-        while not any("Ctrl+C" in line for line in banner):
-            line = proc.stdout.readline()
-            assert line, "demo exited: " + "".join(banner)
-            banner.append(line)
-        text = "".join(banner)
         assert f"{base}/api/v1/halls/district/queue" in text
         assert re.search(r"manager login\s+demo-manager / \S{8,}", text)
         deadline = time.monotonic() + 60

@@ -4,23 +4,18 @@ staff sign-in is for a window the simulation leaves alone."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
-
-import pytest
 
 from hallq.core.events import RecordingPublisher
 from hallq.core.service import HallService
 from hallq.db import Database
 from hallq.demo import DemoHall, demo_spec, prepare, simulated_windows
 from hallq.ports import free_port
-from pageserver import CHROMIUM, CHROMIUM_ARGS
+from test_cli import env, start_demo  # noqa: F401  (fixture)
+from test_pages_flow import browser  # noqa: F401  (fixture)
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 FAST = 600.0  # hall seconds per real second: a ten-minute service takes one second
 
 
@@ -78,46 +73,22 @@ def test_a_restarted_demo_finishes_the_tickets_at_its_windows_and_calls_new_ones
         second.db.dispose()
 
 
-@pytest.fixture
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM} (CI=true: browser tests must run)")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def _windows(base: str) -> dict[int, dict]:
     with urllib.request.urlopen(f"{base}/api/v1/halls/district/windows", timeout=10) as r:
         return {w["number"]: w for w in json.loads(r.read())["windows"]}
 
 
-def test_the_printed_staff_sign_in_gets_a_window_the_simulation_leaves_alone(chromium, tmp_path):
-    env = dict(os.environ, HALLQ_INSTANCE_PATH=str(tmp_path / "instance"), HALLQ_LOG_LEVEL="WARNING")
-    for var in ("HALLQ_DATABASE_URL", "DATABASE_URL", "REDIS_URL", "HALLQ_REDIS_URL", "HALLQ_PORT"):
-        env.pop(var, None)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hallq", "demo", "--port", str(port), "--mqtt-port", str(free_port()), "--rate", "5"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def test_the_printed_staff_sign_in_gets_a_window_the_simulation_leaves_alone(browser, env):
+    proc, text = start_demo(env, "--port", str(free_port()), "--mqtt-port", str(free_port()), "--rate", "5")
     try:
-        banner = []
-        while not any("Ctrl+C" in line for line in banner):
-            line = proc.stdout.readline()
-            assert line, "demo exited: " + "".join(banner)
-            banner.append(line)
-        text = "".join(banner)
         terminal_url = re.search(r"staff terminal\s+(\S+)", text).group(1)
         name, password, window = re.search(r"staff login\s+(\S+) / (\S+)\s+\(window (\d+)", text).groups()
         window = int(window)
         base = terminal_url.split("/staff/")[0]
 
         # Signed in exactly as printed, the person opens the printed window.
-        page = chromium.new_context().new_page()
+        context = browser.new_context()
+        page = context.new_page()
         page.goto(terminal_url)
         page.fill("#name", name)
         page.fill("#password", password)
@@ -132,6 +103,7 @@ def test_the_printed_staff_sign_in_gets_a_window_the_simulation_leaves_alone(chr
         time.sleep(10)  # 200 hall seconds: every simulated window has made a move by now
         later = _windows(base)[window]
         assert (later["state"], later["ticket"], later["version"]) == ("idle", None, opened["version"])
+        context.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
