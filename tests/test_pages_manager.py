@@ -93,3 +93,14 @@ def test_balancer_suggestions_are_shown_and_applied(app, hall):
     assert "TX" in {s["code"] for s in hall.window("district", 1)["services"]}
     r = client.post(f"/manager/district/suggestions/{suggestion['id']}/apply", headers=headers)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "stale_suggestion"
+
+
+def test_a_move_naming_another_ticket_is_refused_and_moves_nothing(app, hall):
+    client, headers, mgr = sign_in(app, hall, "mgr", "manager")
+    first = hall.issue_ticket("district", service="SI", actor=mgr)
+    second = hall.issue_ticket("district", service="SI", actor=mgr)
+    r = client.post(f"/api/v1/halls/district/tickets/{first['id']}/move", json={"service": "MI", "number": second["number"]}, headers=headers)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "ticket_mismatch"
+    assert {t["number"]: t["service"] for t in hall.waiting_tickets("district")} == {"A001": "SI", "A002": "SI"}
+    r = client.post(f"/api/v1/halls/district/tickets/{first['id']}/move", json={"service": "MI", "number": "a001"}, headers=headers)
+    assert r.status_code == 200 and r.get_json()["service"] == "MI"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from . import accounts, admin, clock, dashboards, hallfile, tickets, views, windows
-from .errors import HallError, Invalid, NotFound
+from .errors import Conflict, HallError, Invalid, NotFound
 from .events import DomainEvent, NullPublisher, Publisher
 from .group_commit import GroupCommit, Item
 from .models import Hall, Ticket, Window
@@ -210,12 +210,17 @@ class HallService:
         """A ticket's view, by public id (or number within today)."""
         return self._read(slug, lambda tx: views.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost))
 
-    def move_ticket(self, slug: str, ref: str, *, service: str, actor: Actor) -> dict:
-        """Manager: move a waiting ticket to another service."""
+    def move_ticket(self, slug: str, ref: str, *, service: str, actor: Actor, number: str | None = None) -> dict:
+        """Manager: move a waiting ticket to another service (refused if `number` is given and is not the ticket's)."""
 
         def op(tx: Txn):
             accounts.require_manager(actor, tx.hall)
-            ticket = tickets.move_ticket(tx, tickets.find_ticket(tx, ref), service)
+            ticket = tickets.find_ticket(tx, ref)
+            # A page names the ticket twice (id in the address, number in the body): a
+            # page showing one ticket's row must never move another.
+            if number is not None and number.strip().upper() != ticket.number:
+                raise Conflict("ticket_mismatch", f"ticket {ref} is {ticket.number}, not {number}")
+            ticket = tickets.move_ticket(tx, ticket, service)
             return views.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
 
         return self._write(slug, actor, op)

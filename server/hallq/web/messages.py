@@ -22,6 +22,7 @@ ERRORS = {
     "not_your_window": _l("You are not signed in at this window."),
     "reason_required": _l("A pause needs a reason."),
     "same_service": _l("The ticket is already in that service."),
+    "ticket_mismatch": _l("That row no longer shows this ticket. Nothing was moved; look at the list again."),
     "unknown_service": _l("There is no such service."),
     "unknown_ticket": _l("There is no such ticket."),
     "service_closed": _l("This service is not issuing tickets now."),

@@ -65,7 +65,7 @@ def ticket(hall, ticket_id):
 @bp.post("/api/v1/halls/<hall>/tickets/<ticket_id>/move")
 def move_ticket(hall, ticket_id):
     body = json_body(TicketMove)
-    return jsonify(hall_service().move_ticket(hall, ticket_id, service=body.service, actor=current_actor()))
+    return jsonify(hall_service().move_ticket(hall, ticket_id, service=body.service, number=body.number, actor=current_actor()))
 
 
 @bp.get("/api/v1/halls/<hall>/queue")

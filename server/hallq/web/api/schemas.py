@@ -28,7 +28,10 @@ class WindowServices(Body):
 
 
 class TicketMove(Body):
-    service: str = Field(min_length=1, max_length=32)
+    service: str = Field(min_length=1, max_length=32, description="The service to move the ticket to")
+    number: str | None = Field(
+        None, max_length=32, description="The ticket's number as the caller saw it (A012); refused when it is not that ticket's"
+    )
 
 
 class Login(Body):

@@ -91,17 +91,51 @@
     $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "calm", text: T.no_alerts })]));
   }
 
+  // The waiting list is redrawn after every live update. A row is updated in
+  // place, never replaced: replacing a <select> closes it under the manager's
+  // finger and resets what they chose, and the button then moved the ticket to
+  // the first service in the list. What each row's select was set to is kept
+  // here, by ticket number, until the ticket leaves the list.
+  const chosenTarget = new Map();
+
+  function targetSelect(t) {
+    const select = el("select", { "aria-label": T.labels.move + " " + t.number, "data-ticket": t.number, "data-from": t.service,
+      onchange: () => chosenTarget.set(t.number, select.value) },
+      ...services.filter((s) => s.code !== t.service).map((s) => el("option", { value: s.code, text: s.prefix + " · " + H.localName(s) })));
+    const kept = chosenTarget.get(t.number);
+    if (kept && kept !== t.service) select.value = kept; else chosenTarget.delete(t.number);
+    return select;
+  }
+
+  function waitingRow(t) {
+    const row = el("tr", { "data-ticket": t.number, "data-id": t.id },
+      el("td", { text: t.number }), el("td", { class: "service" }), el("td", { class: "priority" }), el("td", { class: "waited" }),
+      el("td", { class: "move" }, targetSelect(t), el("button", { text: T.labels.move, onclick: () => moveFrom(row) })));
+    return row;
+  }
+
+  function updateRow(row, t) {
+    row.dataset.id = t.id;
+    row.querySelector(".service").textContent = byCode[t.service] ? H.localName(byCode[t.service]) : t.service;
+    row.querySelector(".priority").textContent = T.priority[t.priority] || t.priority;
+    row.querySelector(".waited").textContent = H.minutesText(t.waited_minutes);
+    const select = row.querySelector("select");
+    // Someone else moved the ticket: its choices change, unless the manager is in the select right now.
+    if (select.dataset.from !== t.service && document.activeElement !== select) select.replaceWith(targetSelect(t));
+  }
+
   function renderWaiting() {
-    $("waiting-rows").replaceChildren(...extra.waiting.map((t) => {
-      const select = el("select", { "aria-label": T.labels.move + " " + t.number },
-        ...services.filter((s) => s.code !== t.service).map((s) => el("option", { value: s.code, text: s.prefix + " · " + H.localName(s) })));
-      return el("tr", { "data-ticket": t.number },
-        el("td", { text: t.number }),
-        el("td", { text: byCode[t.service] ? H.localName(byCode[t.service]) : t.service }),
-        el("td", { text: T.priority[t.priority] || t.priority }),
-        el("td", { text: H.minutesText(t.waited_minutes) }),
-        el("td", {}, select, el("button", { text: T.labels.move, onclick: () => moveTicket(t, select.value) })));
-    }));
+    const body = $("waiting-rows");
+    const rows = new Map([...body.children].map((r) => [r.dataset.ticket, r]));
+    const wanted = extra.waiting.map((t) => {
+      const row = rows.get(t.number) || waitingRow(t);
+      updateRow(row, t);
+      rows.delete(t.number);
+      return row;
+    });
+    for (const [number, row] of rows) { chosenTarget.delete(number); row.remove(); }
+    // Insert only what is out of place: moving a row detaches it, and a row that stays put keeps its focus.
+    wanted.forEach((row, i) => { if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null); });
   }
 
   async function refreshExtra() {
@@ -149,9 +183,11 @@
     if (r.ok) { windows.set(number, r.data); renderSkills(); renderMap(); say(T.saved, "ok"); } else say(H.errorText(r.data.error), "error");
   }
 
-  async function moveTicket(ticket, code) {
-    const r = await H.api("POST", `${page.tickets}/${ticket.id}/move`, { service: code });
-    if (r.ok) say(H.format(T.moved, { number: ticket.number, service: H.localName(byCode[code]) }), "ok");
+  // The ticket and its target are read from one row, and the server checks the number against the id.
+  async function moveFrom(row) {
+    const number = row.dataset.ticket, code = row.querySelector("select").value;
+    const r = await H.api("POST", `${page.tickets}/${row.dataset.id}/move`, { service: code, number });
+    if (r.ok) { chosenTarget.delete(number); say(H.format(T.moved, { number, service: H.localName(byCode[code]) }), "ok"); }
     else say(H.errorText(r.data.error), "error");
   }
 
