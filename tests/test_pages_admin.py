@@ -29,15 +29,23 @@ def post(client, path, **form):
     return client.post(path, data={"csrf_token": token(client), **form})
 
 
+def add(client, kind: str, **form):
+    """Submit the page's own "Add" form of a section (zones, services, windows), wherever it posts."""
+    page = client.get("/admin/district").get_data(as_text=True)
+    section = page[page.index(f'id="{kind}"'):]
+    action = re.search(r'<form method="post" action="([^"]+)" class="row-form add">', section).group(1)
+    return post(client, action, **form)
+
+
 def flashes(client) -> list[tuple[str, str]]:
     return re.findall(r'class="flash (\w+)" role="alert">(.*?)<', client.get("/admin/district").get_data(as_text=True))
 
 
 def test_a_new_service_and_window_reach_the_live_hall(admin_client, hall):
-    post(admin_client, "/admin/district/services", code="VS", name="视频办", name_en="Video service", prefix="V",
+    add(admin_client, "services", code="VS", name="视频办", name_en="Video service", prefix="V",
          zone="personal", handling_minutes="8", daily_quota="", hours="")
     assert flashes(admin_client) == [("ok", "已保存。")]
-    post(admin_client, "/admin/district/windows", number="21", name="视频办专窗", zone="personal", services=["VS", "SI"])
+    add(admin_client, "windows", number="21", name="视频办专窗", zone="personal", services=["VS", "SI"])
     view = hall.window("district", 21)
     assert view["name"] == "视频办专窗" and [s["code"] for s in view["services"]] == ["SI", "VS"]
     assert "视频办" in admin_client.get("/kiosk/district").get_data(as_text=True)
@@ -46,12 +54,77 @@ def test_a_new_service_and_window_reach_the_live_hall(admin_client, hall):
 
 
 def test_bad_changes_are_refused_with_a_reason_and_change_nothing(admin_client, hall):
-    post(admin_client, "/admin/district/services", code="XX", name="重复号头", prefix="A", handling_minutes="5")
-    [(kind, text)] = flashes(admin_client)
-    assert kind == "error" and "prefix" in text
-    post(admin_client, "/admin/district/services", code="YY", name="坏数字", prefix="Y", handling_minutes="many")
+    add(admin_client, "services", code="XX", name="重复号头", prefix="A", handling_minutes="5")
+    assert flashes(admin_client) == [("error", "未保存：号头 A 已被事项 SI 使用。")]
+    add(admin_client, "services", code="YY", name="坏数字", prefix="Y", handling_minutes="many")
+    assert flashes(admin_client) == [("error", "未保存：每人办理分钟数须为数字。")]
+    assert not {"XX", "YY"} & {q["service"] for q in hall.queue("district")}
+
+
+RAW = ("String should", "Field required", "value_error", "Input should", "at most", "pattern")
+
+
+def test_adding_an_existing_service_or_window_is_refused_and_overwrites_nothing(admin_client, hall):
+    hall.issue_ticket("district", service="SI", actor=hall.actor_for_login("mgr", PASSWORD))
+    add(admin_client, "services", code="SI", name="新事项", prefix="Z", handling_minutes="5")
+    assert flashes(admin_client) == [("error", "未保存：事项代码 SI 已存在。如需修改，请在列表中该行编辑。")]
+    si = next(q for q in hall.queue("district") if q["service"] == "SI")
+    assert (si["name"], si["prefix"], si["waiting"]) == ("社会保险", "A", 1)
+    before = hall.window("district", 1)
+    add(admin_client, "windows", number="1", name="新窗口", services=["MI"])
+    assert flashes(admin_client) == [("error", "未保存：窗口 1 已存在。如需修改，请在列表中该行编辑。")]
+    after = hall.window("district", 1)
+    assert (after["name"], after["services"]) == (before["name"], before["services"])
+    add(admin_client, "zones", code="personal", name="新区域")
     assert flashes(admin_client)[0][0] == "error"
-    assert "XX" not in {q["service"] for q in hall.queue("district")}
+    # Editing stays a separate action: the row's own form changes the window.
+    post(admin_client, "/admin/district/windows", number="1", name="1号窗口（改）", services=["SI"])
+    assert flashes(admin_client) == [("ok", "已保存。")] and hall.window("district", 1)["name"] == "1号窗口（改）"
+    # And an edit of what is not there does not add it.
+    post(admin_client, "/admin/district/windows", number="77", name="不存在", services=["SI"])
+    assert flashes(admin_client)[0][0] == "error" and 77 not in [w["number"] for w in hall.windows("district")]
+
+
+def test_a_name_too_long_is_refused_not_cut_in_chinese_or_english(admin_client, hall):
+    long = "长" * 5000
+    add(admin_client, "services", code="LG", name=long, prefix="L", handling_minutes="5")
+    assert flashes(admin_client) == [("error", "未保存：名称过长：最多 40 个字符（现为 5000 个）。")]
+    add(admin_client, "windows", number="30", name="三十号", services=["SI"])
+    post(admin_client, "/admin/district/windows", number="30", name="窗" * 41, services=["SI"])
+    assert flashes(admin_client)[0][0] == "error" and hall.window("district", 30)["name"] == "三十号"
+    add(admin_client, "zones", code="Z1", name="区", name_en="x" * 81)
+    [(kind, text)] = flashes(admin_client)
+    assert kind == "error" and "英文名称" in text and "80" in text
+    admin_client.get("/admin/district?lang=en")
+    add(admin_client, "services", code="LG", name=long, prefix="L", handling_minutes="5")
+    assert flashes(admin_client) == [("error", "Not saved: Name is too long: at most 40 characters (this one has 5000).")]
+    assert "LG" not in {q["service"] for q in hall.queue("district")}
+    assert "at most 40 characters" in admin_client.get("/admin/district").get_data(as_text=True)  # said before typing too
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_validation_messages_are_translated_never_pydantics_own(admin_client, hall, lang):
+    admin_client.get(f"/admin/district?lang={lang}")
+    bad = [
+        dict(code="a b", name="空格", prefix="Q", handling_minutes="5"),
+        dict(code="Q1", name="小写", prefix="q1", handling_minutes="5"),
+        dict(code="Q2", name="零分钟", prefix="Q", handling_minutes="0"),
+        dict(code="Q3", name="坏时段", prefix="Q", handling_minutes="5", hours="9-8"),
+        dict(code="Q4", name="", prefix="Q", handling_minutes="5"),
+        dict(code="Q5", name="配额", prefix="Q", handling_minutes="5", daily_quota="100000"),
+    ]
+    texts = []
+    for form in bad:
+        add(admin_client, "services", **form)
+        [(kind, text)] = flashes(admin_client)
+        assert kind == "error"
+        texts.append(text)
+    for text in texts:
+        assert not any(raw in text for raw in RAW if lang == "zh" or raw != "at most"), text
+        assert ("未保存" in text) == (lang == "zh"), text
+    if lang == "zh":
+        assert texts[1] == "未保存：号头为一到两个大写字母（A–Z）。"
+        assert texts[2] == "未保存：每人办理分钟数须大于 0。"
 
 
 def test_retiring_a_window_hides_it(admin_client, hall):

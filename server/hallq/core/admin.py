@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from .enums import Role
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .hallfile import HallFile
 from .models import Hall, Service, User, Window, WindowService, Zone
 from .txn import Actor
@@ -58,6 +58,59 @@ def export_hall(session: Session, hall: Hall) -> HallFile:
             ],
         }
     )
+
+
+# The longest names the admin pages accept, in characters. A zone's, service's
+# or window's Chinese name must fit a kiosk button and a hall-screen tile; the
+# English name may be longer (it wraps). A longer name is refused, never cut.
+NAME_LIMITS = {"hall": {"name": 100, "name_en": 100}, "item": {"name": 40, "name_en": 80}}
+# Each kind of item in a hall file: its list and the key that names it.
+KEYS = {"zones": "code", "services": "code", "windows": "number"}
+
+
+def check_names(row: dict, limits: dict[str, int]) -> None:
+    """Refuse an empty Chinese name or a name longer than its limit."""
+    if "name" in limits and not str(row.get("name") or "").strip():
+        raise Invalid("name_required", "a name is required", field="name")
+    for field, limit in limits.items():
+        length = len(str(row.get(field) or ""))
+        if length > limit:
+            raise Invalid("too_long", f"{field} has {length} characters; at most {limit}", field=field, limit=limit, length=length)
+
+
+def _index(spec: dict, kind: str, key) -> int | None:
+    field = KEYS[kind]
+    return next((i for i, item in enumerate(spec[kind]) if str(item[field]) == str(key)), None)
+
+
+def _check_prefix(spec: dict, row: dict) -> None:
+    # The hall file refuses a repeated prefix too, but in words a form cannot show.
+    other = next((s for s in spec["services"] if s["prefix"] == row.get("prefix") and s["code"] != row["code"]), None)
+    if other is not None:
+        raise Conflict("prefix_exists", f"prefix {row['prefix']} is used by {other['code']}", prefix=row["prefix"], service=other["code"])
+
+
+def add_item(spec: dict, kind: str, row: dict) -> None:
+    """Add a zone, service or window to a hall file (as a dict); an existing code or number is refused, not overwritten."""
+    key = row[KEYS[kind]]
+    if _index(spec, kind, key) is not None:
+        raise Conflict(f"{kind[:-1]}_exists", f"{kind[:-1]} {key} already exists", key=key)
+    check_names(row, NAME_LIMITS["item"])
+    if kind == "services":
+        _check_prefix(spec, row)
+    spec[kind].append(row)
+
+
+def change_item(spec: dict, kind: str, row: dict) -> None:
+    """Change an existing zone, service or window of a hall file; one that is no longer there is refused, not added."""
+    key = row[KEYS[kind]]
+    i = _index(spec, kind, key)
+    if i is None:
+        raise NotFound("unknown_item", f"no {kind[:-1]} {key} in this hall", key=key)
+    check_names(row, NAME_LIMITS["item"])
+    if kind == "services":
+        _check_prefix(spec, row)
+    spec[kind][i] = {**spec[kind][i], **row}
 
 
 def require_admin(actor: Actor, hall: Hall) -> None:

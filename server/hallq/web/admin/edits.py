@@ -3,33 +3,38 @@ change is validated by HallFile and applied by hallfile.load_hall."""
 
 from __future__ import annotations
 
+from ...core import admin
 from ...core.errors import Invalid
 
 
-def _text(form, key: str, limit: int = 100) -> str:
-    return (form.get(key) or "").strip()[:limit]
+def _text(form, key: str) -> str:
+    # Never cut: a name too long is refused with its limit (admin.check_names), not saved shortened.
+    return (form.get(key) or "").strip()
 
 
 def _number(form, key: str, kind=float, *, optional: bool = False):
-    raw = _text(form, key, 20)
+    raw = _text(form, key)
     if raw == "" and optional:
         return None
     try:
         return kind(raw)
     except ValueError:
-        raise Invalid("bad_number", f"{key} must be a number") from None
+        raise Invalid("bad_number", f"{key} must be a number", field=key) from None
 
 
 def _hours(form, key: str = "hours") -> list[str]:
-    raw = _text(form, key, 200).replace("，", ",").replace(";", ",")
+    raw = _text(form, key).replace("，", ",").replace(";", ",")
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def edit_hall(spec: dict, form) -> None:
+def edit_hall(spec: dict, form, adding: bool = False) -> None:
     hall = spec["hall"]
+    if adding:
+        raise Invalid("bad_kind", "a hall is not added here")
+    row = dict(name=_text(form, "name") or hall["name"], name_en=_text(form, "name_en"))
+    admin.check_names(row, admin.NAME_LIMITS["hall"])
     hall.update(
-        name=_text(form, "name") or hall["name"],
-        name_en=_text(form, "name_en"),
+        **row,
         hours=_hours(form) or hall["hours"],
         recall_limit=_number(form, "recall_limit", int),
         requeue_skipped=form.get("requeue_skipped") == "on",
@@ -38,41 +43,36 @@ def edit_hall(spec: dict, form) -> None:
     )
 
 
-def _put(items: list[dict], key: str, value, row: dict) -> None:
-    for i, item in enumerate(items):
-        if item[key] == value:
-            items[i] = {**item, **row}
-            return
-    items.append(row)
+def _save(spec: dict, kind: str, row: dict, adding: bool) -> None:
+    (admin.add_item if adding else admin.change_item)(spec, kind, row)
 
 
-def edit_zone(spec: dict, form) -> None:
-    code = _text(form, "code", 32)
-    _put(spec["zones"], "code", code, {"code": code, "name": _text(form, "name"), "name_en": _text(form, "name_en")})
+def edit_zone(spec: dict, form, adding: bool = False) -> None:
+    row = {"code": _text(form, "code"), "name": _text(form, "name"), "name_en": _text(form, "name_en")}
+    _save(spec, "zones", row, adding)
 
 
-def edit_service(spec: dict, form) -> None:
-    code = _text(form, "code", 32)
+def edit_service(spec: dict, form, adding: bool = False) -> None:
     row = {
-        "code": code,
+        "code": _text(form, "code"),
         "name": _text(form, "name"),
         "name_en": _text(form, "name_en"),
-        "prefix": _text(form, "prefix", 2).upper(),
-        "zone": _text(form, "zone", 32) or None,
+        "prefix": _text(form, "prefix").upper(),
+        "zone": _text(form, "zone") or None,
         "handling_minutes": _number(form, "handling_minutes"),
         "daily_quota": _number(form, "daily_quota", int, optional=True),
         "hours": _hours(form),
     }
-    _put(spec["services"], "code", code, row)
+    _save(spec, "services", row, adding)
 
 
-def edit_window(spec: dict, form) -> None:
+def edit_window(spec: dict, form, adding: bool = False) -> None:
     number = _number(form, "number", int)
-    old = next((w for w in spec["windows"] if w["number"] == number), {"services": {}})
-    chosen = form.getlist("services")
-    services = {code: old["services"].get(code, 1.0) for code in chosen}
-    row = {"number": number, "name": _text(form, "name"), "zone": _text(form, "zone", 32) or None, "services": services}
-    _put(spec["windows"], "number", number, row)
+    old = next((w for w in spec["windows"] if w["number"] == number), None) if not adding else None
+    weights = (old or {"services": {}})["services"]
+    services = {code: weights.get(code, 1.0) for code in form.getlist("services")}
+    row = {"number": number, "name": _text(form, "name"), "zone": _text(form, "zone") or None, "services": services}
+    _save(spec, "windows", row, adding)
 
 
 def retire(spec: dict, kind: str, key) -> None:

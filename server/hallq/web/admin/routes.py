@@ -6,15 +6,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
+from ...core import admin
 from ...core.enums import Role
 from ...core.errors import HallError
 from ...core.hallfile import HallFile
 from .. import hall_service
 from ..manager import sources
-from ..messages import error_text
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
 from . import bp
 from .edits import EDITS, retire
+from .problems import problem_text
 
 
 @bp.get("/<hall>")
@@ -34,6 +35,7 @@ def overview(hall, new_device: dict | None = None):
         device_roles=_device_roles(),
         new_device=new_device,
         me=actor.name,
+        name_limits=admin.NAME_LIMITS["item"],
     )
 
 
@@ -53,27 +55,30 @@ def _apply(hall: str, change) -> None:
     service.apply_hall_spec(hall, HallFile.model_validate(data), actor=actor)
 
 
-def _problem(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return _("Not saved: %(problem)s", problem=f"{where}: {first['msg']}" if where else first["msg"])
-    return _("Not saved: %(problem)s", problem=error_text(exc.code, exc.message))
+def _edit(hall: str, kind: str, *, adding: bool):
+    edit = EDITS.get(kind)
+    if edit is None:
+        return redirect(url_for("admin.overview", hall=hall))
+    try:
+        _apply(hall, lambda data: edit(data, request.form, adding))
+        flash(_("Saved."), "ok")
+    except (HallError, ValidationError) as exc:
+        flash(problem_text(exc), "error")
+    return redirect(url_for("admin.overview", hall=hall) + f"#{kind}")
 
 
 @bp.post("/<hall>/<kind>")
 @roles_required(*MANAGERS)
 def save(hall, kind):
-    """Add or change the hall's settings, a zone, a service or a window."""
-    edit = EDITS.get(kind)
-    if edit is None:
-        return redirect(url_for("admin.overview", hall=hall))
-    try:
-        _apply(hall, lambda data: edit(data, request.form))
-        flash(_("Saved."), "ok")
-    except (HallError, ValidationError) as exc:
-        flash(_problem(exc), "error")
-    return redirect(url_for("admin.overview", hall=hall) + f"#{kind}")
+    """Change the hall's settings or an existing zone, service or window (an unknown one is refused, not added)."""
+    return _edit(hall, kind, adding=False)
+
+
+@bp.post("/<hall>/<kind>/new")
+@roles_required(*MANAGERS)
+def add(hall, kind):
+    """Add a zone, service or window; an existing code or number is refused, never overwritten."""
+    return _edit(hall, kind, adding=True)
 
 
 @bp.post("/<hall>/<kind>/<key>/retire")
@@ -84,7 +89,7 @@ def retire_item(hall, kind, key):
         _apply(hall, lambda data: retire(data, kind, key))
         flash(_("Retired."), "ok")
     except (HallError, ValidationError) as exc:
-        flash(_problem(exc), "error")
+        flash(problem_text(exc), "error")
     return redirect(url_for("admin.overview", hall=hall) + f"#{kind}")
 
 
@@ -104,7 +109,7 @@ def create_user(hall):
         )
         flash(_("Account created."), "ok")
     except HallError as exc:
-        flash(_problem(exc), "error")
+        flash(problem_text(exc), "error")
     return redirect(url_for("admin.overview", hall=hall) + "#users")
 
 
@@ -125,7 +130,7 @@ def update_user(hall, name):
         )
         flash(_("Saved."), "ok")
     except HallError as exc:
-        flash(_problem(exc), "error")
+        flash(problem_text(exc), "error")
     return redirect(url_for("admin.overview", hall=hall) + "#users")
 
 
@@ -144,7 +149,7 @@ def add_device(hall):
             actor=signed_in_actor(),
         )
     except HallError as exc:
-        flash(_problem(exc), "error")
+        flash(problem_text(exc), "error")
         return redirect(url_for("admin.overview", hall=hall) + "#devices")
     return overview(hall, new_device=created), 201
 
@@ -159,5 +164,5 @@ def revoke_device(hall, name):
             registry.revoke(hall=hall, name=name, actor=signed_in_actor())
             flash(_("Device %(name)s revoked.", name=name), "ok")
     except HallError as exc:
-        flash(_problem(exc), "error")
+        flash(problem_text(exc), "error")
     return redirect(url_for("admin.overview", hall=hall) + "#devices")
