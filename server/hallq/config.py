@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         30.0, ge=0, le=3600,
         description="How often the live balancer looks at each hall (it also looks about a second after each change); 0 turns the background balancer off.",
     )
+    kiosk_idle_seconds: float = Field(
+        60.0, ge=10, le=3600,
+        description="A touch kiosk left this long without a touch goes back to its start: Chinese, no ticket shown, green channel off.",
+    )
     public_base_url: str = Field(
         "",
         description="Base URL printed on tickets' QR codes; empty means the address the request came to (kiosks), and http://HOST:PORT of the server for dispensers (a HOST of 0.0.0.0 is the server's LAN address).",

@@ -11,11 +11,20 @@ DEFAULT = "zh_Hans_CN"
 # What a page may ask for → the Babel locale it gets.
 LANGUAGES = {"zh": DEFAULT, "zh-cn": DEFAULT, "zh_cn": DEFAULT, "zh_hans_cn": DEFAULT, "en": "en"}
 COOKIE = "hallq_lang"
+# Pages used by one stranger after another: a visitor's ?lang= is for their own
+# visit only. They neither read nor set the cookie, or the next visitor (for
+# the next 365 days) would meet the last one's language.
+SHARED_BLUEPRINTS = {"kiosk"}
+
+
+def _shared_page() -> bool:
+    return request.blueprint in SHARED_BLUEPRINTS
 
 
 def wanted_language() -> str | None:
     """The language the request asks for (query first, then the cookie), or None."""
-    for raw in (request.args.get("lang"), request.cookies.get(COOKIE)):
+    remembered = None if _shared_page() else request.cookies.get(COOKIE)
+    for raw in (request.args.get("lang"), remembered):
         if raw and raw.lower() in LANGUAGES:
             return LANGUAGES[raw.lower()]
     return None
@@ -40,7 +49,7 @@ def init_i18n(app) -> None:
     @app.after_request
     def _remember_language(response):
         raw = request.args.get("lang", "")
-        if raw.lower() in LANGUAGES and request.cookies.get(COOKIE) != raw:
+        if not _shared_page() and raw.lower() in LANGUAGES and request.cookies.get(COOKIE) != raw:
             response.set_cookie(COOKIE, raw.lower(), max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
 

@@ -57,7 +57,8 @@ def kiosk(hall):
     except HallError as exc:
         body, status = _refusal(exc)
         return render_template("error.html", status=status, problem=body["message"]), status
-    return render_template("kiosk/kiosk.html", hall=info, layout=hall_service().layout(hall), printer=printer)
+    idle = current_app.extensions["hallq.settings"].kiosk_idle_seconds
+    return render_template("kiosk/kiosk.html", hall=info, layout=hall_service().layout(hall), printer=printer, idle_seconds=idle)
 
 
 def _print(hall: str, ticket: dict, printer: str) -> str:

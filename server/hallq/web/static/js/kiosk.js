@@ -12,12 +12,36 @@
     document.body.classList.toggle("green-on", green);
   });
 
+  // The next visitor starts in Chinese: an English visit ends with its ticket.
+  // (The page never remembers a language; without ?lang= it is Chinese.)
+  function backToChinese() {
+    if (!H.english) return false;
+    const url = new URL(window.location.href);
+    url.searchParams.delete("lang");
+    window.location.replace(url.toString());
+    return true;
+  }
+
   function hideTicket() {
     $("ticket").hidden = true;
     if (green) $("green").click();
     clearTimeout(closeTimer);
+    backToChinese();
   }
   $("ticket-done").addEventListener("click", hideTicket);
+
+  // Left alone for a while, the kiosk goes back to its start for whoever comes next.
+  let idleTimer = null;
+  function touched() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (!$("ticket").hidden) hideTicket();
+      else if (!backToChinese() && green) $("green").click();
+      touched();
+    }, (page.idle_seconds || 60) * 1000);
+  }
+  for (const kind of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(kind, touched, { passive: true, capture: true });
+  touched();
 
   async function issue(code) {
     if (busy) return;
