@@ -183,3 +183,19 @@ def test_a_manager_of_another_hall_cannot_register_devices_here(app, hall):
     with pytest.raises(Forbidden):
         DeviceService(hall).add(hall="district", name="d9", role="dispenser", actor=stranger)
     assert [d["device"] for d in DeviceService(hall).list("district")] == []
+
+
+def test_account_names_are_refused_not_cut_and_refusals_are_translated(admin_client, hall):
+    post(admin_client, "/admin/district/users", name="longname", role="staff", password="new-password", display_name="王" * 5000)
+    assert flashes(admin_client) == [("error", "未保存：显示姓名过长：最多 64 个字符（现为 5000 个）。")]
+    assert "longname" not in {u["name"] for u in hall.users("district", actor=hall.actor_for_login("mgr", PASSWORD))}
+    post(admin_client, "/admin/district/users", name="newstaff", role="staff", password="new-password", display_name="新员工")
+    post(admin_client, "/admin/district/users/newstaff", display_name="新" * 65, staff_no="1099", role="staff")
+    [(kind, text)] = flashes(admin_client)
+    assert kind == "error" and "64" in text
+    users = {u["name"]: u for u in hall.users("district", actor=hall.actor_for_login("mgr", PASSWORD))}
+    assert users["newstaff"]["display_name"] == "新员工"
+    post(admin_client, "/admin/district/users", name="newstaff", role="staff", password="new-password")
+    assert flashes(admin_client) == [("error", "未保存：该用户名已被使用。")]
+    post(admin_client, "/admin/district/users", name="shortpw", role="staff", password="short")
+    assert flashes(admin_client) == [("error", "未保存：密码至少需要 8 个字符。")]

@@ -64,6 +64,8 @@ def export_hall(session: Session, hall: Hall) -> HallFile:
 # or window's Chinese name must fit a kiosk button and a hall-screen tile; the
 # English name may be longer (it wraps). A longer name is refused, never cut.
 NAME_LIMITS = {"hall": {"name": 100, "name_en": 100}, "item": {"name": 40, "name_en": 80}}
+# An account's names: what the staff terminal and the window screen show.
+USER_LIMITS = {"display_name": 64, "staff_no": 16}
 # Each kind of item in a hall file: its list and the key that names it.
 KEYS = {"zones": "code", "services": "code", "windows": "number"}
 
@@ -168,9 +170,10 @@ def update_user(
         user.role = check_role(actor, role)
     if active is not None:
         user.active = bool(active)
+    check_names({"display_name": display_name, "staff_no": staff_no}, USER_LIMITS)
     if display_name is not None:
-        user.display_name = display_name.strip()[:64]
+        user.display_name = display_name.strip()
     if staff_no is not None:
-        user.staff_no = staff_no.strip()[:16]
+        user.staff_no = staff_no.strip()
     session.add(user)
     return user

@@ -418,6 +418,7 @@ class HallService:
 
         def op(tx: Txn):
             admin.require_admin(actor, tx.hall)
+            admin.check_names({"display_name": display_name, "staff_no": staff_no}, admin.USER_LIMITS)
             user = accounts.create_user(
                 tx.session, name=name, role=admin.check_role(actor, role), password=password, now=tx.now,
                 hall=tx.hall, display_name=display_name, staff_no=staff_no,

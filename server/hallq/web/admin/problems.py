@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 
+from ...core.accounts import MIN_PASSWORD
 from ...core.errors import HallError
 from ..messages import error_text
 
@@ -23,6 +24,8 @@ FIELDS = {
     "hours": _l("Opening hours"),
     "number": _l("Number"),
     "services": _l("Services"),
+    "display_name": _l("Display name"),
+    "staff_no": _l("Staff number"),
     "recall_limit": _l("Recalls before a no-show"),
     "requeue_grace_minutes": _l("Minutes before a skipped ticket returns"),
     "stop_issuing_minutes_before_close": _l("Stop issuing this many minutes before closing"),
@@ -38,6 +41,13 @@ REFUSALS = {
     "name_required": _l("A name is required."),
     "too_long": _l("%(field)s is too long: at most %(limit)s characters (this one has %(length)s)."),
     "bad_number": _l("%(field)s must be a number."),
+    "bad_name": _l("A user name has 2–64 letters, digits, dots, dashes or underscores."),
+    "user_exists": _l("That user name is already taken."),
+    "weak_password": _l("A password has at least %(n)s characters."),
+    "role_not_allowed": _l("You may not give this role."),
+    "bad_role": _l("There is no such role."),
+    "own_account": _l("You cannot deactivate yourself or change your own role."),
+    "unknown_user": _l("There is no such account."),
 }
 
 
@@ -83,7 +93,7 @@ def problem_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         text = _validation_text(exc.errors(include_url=False)[0])
     elif isinstance(exc, HallError) and exc.code in REFUSALS:
-        details = dict(exc.details)
+        details = {"n": MIN_PASSWORD, **exc.details}
         if "field" in details:
             details["field"] = field_label(details["field"])
         text = str(REFUSALS[exc.code]) % details
