@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hallq.mqtt.runtime import MqttRuntime
-from hallq.web.server import free_port
+from hallq.ports import free_port
 from hallq_edge.link import DeviceLink
 
 WAIT = 20.0  # generous: a slow machine waits longer, it does not fail

@@ -11,11 +11,21 @@ import sys
 import time
 from pathlib import Path
 
+from hallq.ports import free_port  # noqa: F401  (also imported by the browser tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("HALLQ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 PASSWORD = "pages-password"
+
+
+def browser_env(**extra: str) -> dict:
+    """The environment Chromium is launched with: libfaketime's variables dropped (the shifted test runs fake
+    the clock of the project's processes only; Chromium under libfaketime is not what a hall runs)."""
+    from hallq.web.screenshots import FAKED_CLOCK
+
+    return {**{k: v for k, v in os.environ.items() if k not in FAKED_CLOCK}, **extra}
 ACCOUNTS = [
     ("mgr", "manager", "周经理", ""),
     ("staff01", "staff", "王芳", "1001"),
@@ -38,11 +48,6 @@ def prepare(db_url: str) -> None:
         service.add_user(name=name, role=role, password=PASSWORD, hall="district", display_name=display, staff_no=no)
     db.dispose()
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:

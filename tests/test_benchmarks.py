@@ -50,7 +50,7 @@ def test_benchmarks_reach_no_private_name_of_hallq():
 
 def test_call_next_decision():
     out = smoke("call_next_decision.py")
-    assert re.search(rf"windows / waiting +10 / 100\n", out), out
+    assert re.search(r"windows / waiting +10 / 100\n", out), out
     assert re.search(rf"decision p50 / p99 +{NUMBER} ms / {NUMBER} ms", out), out
     assert re.search(rf"call-next txn p50 / p99 +{NUMBER} ms / {NUMBER} ms", out), out
 

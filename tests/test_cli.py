@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_HALL
+from hallq.ports import free_port  # noqa: F401  (also imported by test_scaleout)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,11 +52,6 @@ def open_all_day(tmp_path) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base, method, path, token=None, body=None):

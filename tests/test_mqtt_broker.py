@@ -149,7 +149,7 @@ def test_embedded_broker_speaks_tls_when_given_a_certificate(hall, tmp_path):
     import subprocess
 
     from hallq.mqtt.runtime import MqttRuntime
-    from hallq.web.server import free_port
+    from hallq.ports import free_port
 
     cert, key = tmp_path / "broker.crt", tmp_path / "broker.key"
     made = subprocess.run(
@@ -239,7 +239,7 @@ def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_client
 
     from hallq.mqtt.broker import Directory, EmbeddedBroker
     from hallq.ports import check_port
-    from hallq.web.server import free_port
+    from hallq.ports import free_port
 
     from hallq.core.device_actions import DeviceService
 

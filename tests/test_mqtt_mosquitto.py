@@ -21,7 +21,7 @@ from hallq.cli import cli
 from hallq.core.models import Ticket
 from hallq.mqtt import topics
 from hallq.mqtt.runtime import MqttRuntime
-from hallq.web.server import free_port
+from hallq.ports import free_port
 from mqtt_support import make_link, wait_for
 from test_mqtt_broker import try_connect
 

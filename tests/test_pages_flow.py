@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from pageserver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerProcess
+from pageserver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerProcess, browser_env
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 WAIT_MS = 10_000  # generous: a slow machine waits longer, a fast one does not
@@ -24,7 +24,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=browser_env())
         yield browser
         browser.close()
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pageserver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerProcess, prepare
+from pageserver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ServerProcess, browser_env, prepare
 from test_pages_flow import WAIT_MS, browser  # noqa: F401  (the module's Chromium)
 
 CALLED_WINDOWS = range(1, 13)  # more calls than a portrait screen has rows for
@@ -102,7 +102,7 @@ def test_without_a_chinese_font_the_check_sees_the_boxes(browser, server, tmp_pa
     conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>""")
     bare = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                       env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+                                       env=browser_env(FONTCONFIG_FILE=str(conf)))
     try:
         found = distinct_glyphs(bare, server)
     finally:

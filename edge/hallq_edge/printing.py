@@ -8,8 +8,9 @@ Chinese.
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from .clock import parse_moment
 
 CHINESE_ON = b"\x1c\x26"  # FS &
 CHINESE_OFF = b"\x1c\x2e"  # FS .
@@ -61,8 +62,7 @@ class TicketPrinter:
                      offline: bool = False, waiting: int | None = None) -> None:
         """The hall, the number in large type, the service, people ahead, estimated wait, time and a QR code."""
         p = self.printer
-        issued = ticket.get("issued_at")
-        moment = datetime.fromisoformat(issued.replace("Z", "+00:00")) if issued else datetime.now(ZoneInfo(tz))
+        moment = parse_moment(ticket.get("issued_at"))  # every ticket carries it; without one no time is printed
         p.set(align="center", normal_textsize=True)
         self._zh(hall_name + "\n")
         p.set(align="center", custom_size=True, width=4, height=4, bold=True)
@@ -80,7 +80,8 @@ class TicketPrinter:
             self._zh(f"预计等候约 {round(wait)} 分钟\n")
         if offline:
             self._zh("网络中断时取号，请留意叫号屏\n")
-        p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
+        if moment is not None:
+            p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
         if offline:
             # The server has not seen this ticket yet, so there is no tracker page to point at: say why.
             self._zh("离线取号，暂无二维码\n")

@@ -31,7 +31,7 @@ WINDOWS = [1, 2, 3, 4, 5, 11, 12, 13]
 HALL_TIME = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai on a Monday: the hall is open
 PAGE_TIME = HALL_TIME + timedelta(minutes=4)  # what the pages' own clocks read: the calls are 4 minutes old
 # libfaketime's variables: a browser started under a faked clock misbehaves, so it gets the real one.
-FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_DONT_RESET")
+FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAKE_MONOTONIC", "FAKETIME_DONT_RESET")
 
 
 def populate(service, password: str) -> str:
