@@ -10,8 +10,9 @@ case "$ROLE" in dispenser|screen|review|caller) ;; *) echo "unknown role $ROLE" 
 apt-get update
 apt-get install -y --no-install-recommends python3-venv python3-lgpio chrony
 case "$ROLE" in
-  # fonts-noto-cjk: without a Chinese font Chromium draws the hall screen's Chinese as empty boxes.
-  screen) apt-get install -y --no-install-recommends espeak-ng alsa-utils chromium fonts-noto-cjk curl x11-xserver-utils ;;
+  # fonts-noto-cjk: without a Chinese font Chromium draws the hall screen's Chinese as empty boxes;
+  # espeak-ng-data carries the cmn-latn-pinyin voice the call screen speaks with; alsa-utils, aplay.
+  screen) apt-get install -y --no-install-recommends espeak-ng espeak-ng-data alsa-utils chromium fonts-noto-cjk curl x11-xserver-utils ;;
   dispenser) apt-get install -y --no-install-recommends libusb-1.0-0 ;;
 esac
 
@@ -38,6 +39,9 @@ systemctl daemon-reload
 systemctl enable --now "hallq-edge@$ROLE"
 
 if [ "$ROLE" = screen ]; then
+  # The hall's voice: a missing one should show now, not at the first call.
+  espeak-ng -v cmn-latn-pinyin -q "qing3" ||
+    echo "warning: espeak-ng has no cmn-latn-pinyin voice: calls will be shown but not spoken" >&2
   install -m 0755 "$(dirname "$0")/kiosk/kiosk.sh" /opt/hallq/kiosk.sh
   install -d -o hallq -g hallq /home/hallq/.config/autostart
   install -o hallq -g hallq -m 0644 "$(dirname "$0")/kiosk/hallq-kiosk.desktop" /home/hallq/.config/autostart/

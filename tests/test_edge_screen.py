@@ -9,7 +9,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from hallq_edge import hardware
-from hallq_edge.announce import Announcer, ClipPlayer, EspeakPlayer
+from hallq_edge.announce import Announcer
+from hallq_edge.speech import call_text
 from hallq_edge.caller import WindowCaller
 from hallq_edge.screen import ScreenAgent
 from hallq_edge.screen_server import PageHub
@@ -25,8 +26,8 @@ class RecordingPlayer:
     def __init__(self):
         self.said: list[tuple[str, str]] = []
 
-    def say(self, text: str, language: str = "zh") -> None:
-        self.said.append((text, language))
+    def say_call(self, number: str, window: int, lang: str = "zh") -> None:
+        self.said.append((call_text(number, window, lang), lang))
 
 
 @pytest.fixture
@@ -137,20 +138,6 @@ def test_an_older_window_state_is_never_shown(screen):
     agent._on_state(older)
 
     assert agent.windows[5] == current
-
-
-def test_players_build_the_offline_speech_commands():
-    ran = []
-    espeak = EspeakPlayer(run=lambda cmd, **kw: ran.append(cmd))
-    clips = ClipPlayer("/opt/hallq/clips", run=lambda cmd, **kw: ran.append(cmd))
-
-    espeak.say("请 A032 号到 5 号窗口办理")
-    clips.say_call("A032", 15)
-
-    assert ran[0] == ["espeak-ng", "-v", "cmn", "-s", "140", "请 A 零 三 二 号到 5 号窗口办理"]
-    assert ran[1][:2] == ["aplay", "-q"]
-    assert [p.rsplit("/", 1)[1] for p in ran[1][2:]] == [
-        "please.wav", "A.wav", "0.wav", "3.wav", "2.wav", "go_to.wav", "1.wav", "5.wav", "window.wav"]
 
 
 def test_a_call_delivered_long_after_it_was_made_is_shown_but_not_announced(screen):

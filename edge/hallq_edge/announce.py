@@ -1,107 +1,114 @@
-"""Spoken announcements of calls, with no internet: espeak-ng, or recorded
-clips played by aplay. "请 A032 号到 5 号窗口办理" (English optional).
+"""Spoken announcements of calls on the device's own speaker, with no
+internet: "请 A032 号到 5 号窗口办理" (English optional), rendered once per
+sentence by voice.py (espeak-ng or recorded clips) and played by aplay or paplay.
 
-The Announcer decides what to say; a player says it. Players take a `run`
-function (subprocess.run by default), so tests see the exact command.
+The Announcer decides what to say and when; a player says it. Players take a
+`run` function (subprocess.run by default), so tests see the exact command.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import subprocess
 import threading
-from pathlib import Path
+import time
+
+from . import speech
+from .voice import DEFAULT_VOICE, VoiceCache, make_voice
 
 log = logging.getLogger("hallq_edge.announce")
-ZH = "请 {number} 号到 {window} 号窗口办理"
-EN = "Number {number}, please go to window {window}"
-_DIGITS_ZH = dict(zip("0123456789", "零一二三四五六七八九"))
 
 
-def spoken_zh(text: str) -> str:
-    """Digits read one by one (A032 → A 零三二), as halls announce numbers; window numbers stay whole."""
-    out = []
-    words = text.split(" ")
-    for i, word in enumerate(words):
-        if i == 1 and any(c.isdigit() for c in word):  # the ticket number
-            word = " ".join(_DIGITS_ZH.get(c, c) for c in word)
-        out.append(word)
-    return " ".join(out)
+def play_command() -> list[str] | None:
+    """aplay (ALSA) or paplay (PulseAudio/PipeWire), whichever is installed; None if neither is."""
+    if shutil.which("aplay"):
+        return ["aplay", "-q"]
+    if shutil.which("paplay"):
+        return ["paplay"]
+    return None
 
 
-class EspeakPlayer:
-    def __init__(self, *, voice: str = "cmn", speed: int = 140, run=subprocess.run):
-        self.voice, self.speed, self.run = voice, speed, run
+class SpeakerPlayer:
+    """Says a call on this machine's speaker: the sentence's WAV from the cache, then the play command.
+    Without a player program or a sound device it says so once in the log, and goes on silently."""
 
-    def command(self, text: str, language: str = "zh") -> list[str]:
-        voice = self.voice if language == "zh" else "en"
-        return ["espeak-ng", "-v", voice, "-s", str(self.speed), spoken_zh(text) if language == "zh" else text]
+    def __init__(self, cache: VoiceCache, *, command: list[str] | None = None, run=subprocess.run):
+        self.cache = cache
+        self.command = command if command is not None else play_command()
+        self.run = run
+        self._warned = False
 
-    def say(self, text: str, language: str = "zh") -> None:
-        self.run(self.command(text, language), check=False, timeout=30)
+    def say_call(self, number: str, window: int, lang: str = "zh") -> None:
+        wav = self.cache.get(number, window, lang, timeout=30)
+        if wav is None:
+            return  # the cache said why
+        if not self.command:
+            return self._warn("neither aplay nor paplay is installed (Debian: alsa-utils)")
+        try:
+            done = self.run([*self.command, str(wav)], capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return self._warn(f"{self.command[0]}: {exc}")
+        if done.returncode != 0:
+            lines = (done.stderr or "").strip().splitlines()
+            why = lines[-1] if lines else f"exit status {done.returncode}"
+            self._warn(why if why.startswith(self.command[0]) else f"{self.command[0]}: {why}")
 
-
-class ClipPlayer:
-    """Recorded clips: please.wav, A.wav…, 0.wav…9.wav, go_to.wav, window.wav (see firmware_config)."""
-
-    def __init__(self, clips_dir: str | Path, *, run=subprocess.run):
-        self.dir, self.run = Path(clips_dir), run
-
-    def clips(self, number: str, window: int) -> list[str]:
-        names = ["please"] + [c for c in number.upper()] + ["go_to"] + [c for c in str(window)] + ["window"]
-        return [str(self.dir / f"{n}.wav") for n in names]
-
-    def say_call(self, number: str, window: int) -> None:
-        self.run(["aplay", "-q", *self.clips(number, window)], check=False, timeout=30)
-
-
-class Announcer:
-    """Announces calls one after another on its own thread, so a long sentence never delays the screen."""
-
-    def __init__(self, player, *, english: bool = False, repeat: int = 1):
-        self.player = player
-        self.english = english
-        self.repeat = repeat
-        self.requested: list[str] = []  # every sentence asked for, newest last
-        self._queue: queue.Queue = queue.Queue()
-        threading.Thread(target=self._work, name="announcer", daemon=True).start()
-
-    def announce(self, number: str, window: int) -> str:
-        text = ZH.format(number=number, window=window)
-        self.requested.append(text)
-        self._queue.put((number, window, text))
-        return text
-
-    def _work(self) -> None:
-        while True:
-            number, window, text = self._queue.get()
-            try:
-                for _ in range(self.repeat):
-                    if hasattr(self.player, "say_call"):
-                        self.player.say_call(number, window)
-                    else:
-                        self.player.say(text, "zh")
-                        if self.english:
-                            self.player.say(EN.format(number=number, window=window), "en")
-            except Exception:
-                log.exception("could not announce %s", text)
+    def _warn(self, why: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("cannot play the calls aloud (%s): they are shown, not spoken", why)
 
 
 class SilentPlayer:
     """No speaker: announcements are only logged (and shown on the screen)."""
 
-    def say(self, text: str, language: str = "zh") -> None:
-        log.info("announce: %s", text)
+    def say_call(self, number: str, window: int, lang: str = "zh") -> None:
+        log.info("announce: %s", speech.call_text(number, window, lang))
+
+
+class Announcer:
+    """Announces calls one after another on its own thread, so a long sentence never delays the screen.
+    A call that waited longer than `too_late` seconds behind others is shown but not said: in a burst
+    of calls, a number said a minute late sends a visitor to a window that has moved on."""
+
+    def __init__(self, player, *, english: bool = False, repeat: int = 1, too_late: float = 30.0):
+        self.player = player
+        self.english = english
+        self.repeat = repeat
+        self.too_late = too_late
+        self.requested: list[str] = []  # every sentence asked for, newest last
+        self._queue: queue.Queue = queue.Queue()
+        threading.Thread(target=self._work, name="announcer", daemon=True).start()
+
+    def announce(self, number: str, window: int) -> str:
+        text = speech.call_text(number, window)
+        self.requested.append(text)
+        self._queue.put((number, window, text, time.monotonic()))
+        return text
+
+    def _work(self) -> None:
+        while True:
+            number, window, text, asked = self._queue.get()
+            if time.monotonic() - asked > self.too_late:
+                log.info("not announced, %.0f s late: %s", time.monotonic() - asked, text)
+                continue
+            try:
+                for _ in range(self.repeat):
+                    self.player.say_call(number, window, "zh")
+                    if self.english:
+                        self.player.say_call(number, window, "en")
+            except Exception:
+                log.exception("could not announce %s", text)
 
 
 def make_player(conf: dict):
-    """A player from the [announce] section: engine = espeak, clips or none."""
+    """A player from the [announce] section: engine = espeak, clips or none; cache_dir keeps the rendered sentences."""
     engine = conf.get("engine", "espeak")
-    if engine == "espeak":
-        return EspeakPlayer(voice=conf.get("voice", "cmn"), speed=int(conf.get("speed", 140)))
-    if engine == "clips":
-        return ClipPlayer(conf["clips_dir"])
-    if engine == "none":
+    voice = make_voice(engine, voice=conf.get("voice", DEFAULT_VOICE), speed=int(conf.get("speed", 140)),
+                       clips_dir=conf.get("clips_dir", ""))
+    if voice is None:
         return SilentPlayer()
-    raise ValueError(f"announce engine is espeak, clips or none, not {engine!r}")
+    cache = VoiceCache(voice, conf.get("cache_dir", "/var/lib/hallq-edge/voice"), max_files=int(conf.get("cache_files", 500)))
+    return SpeakerPlayer(cache)
