@@ -1,4 +1,4 @@
-"""The `hallq` command: serve, demo, hall load, user add, token create, db upgrade."""
+"""The `hallq` command: serve, demo, hall load, user add, token create, db upgrade, voice."""
 
 from __future__ import annotations
 
@@ -189,20 +189,23 @@ def _start_background(app, settings) -> None:
 @click.option("--port", default=None, type=int, help="HTTP port (default: 5000, or a free one if taken).")
 @click.option("--rate", default=1.0, type=float, help="Speed of the simulated hall (2 = twice as busy).")
 @click.option("--mqtt-port", default=None, type=int, help="Embedded MQTT broker port (default: 1883, or a free one if taken).")
+@click.option("--voice", is_flag=True, help="Say the calls on this computer's speaker (aplay or paplay), as a hall's call screen does.")
 @click.pass_context
-def demo(ctx, host, port, rate, mqtt_port) -> None:
+def demo(ctx, host, port, rate, mqtt_port, voice) -> None:
     """Load the example hall and run it live, with simulated visitors, staff and devices."""
     from .demo import run_demo
 
-    run_demo(_settings(ctx), host=host, port=port, rate=rate, mqtt_port=mqtt_port)
+    run_demo(_settings(ctx), host=host, port=port, rate=rate, mqtt_port=mqtt_port, voice=voice)
 
 
 def _register_optional_commands() -> None:
     """Commands from other parts of HallQ, when they are installed."""
     from .mqtt.commands import broker_config, device
+    from .voice.commands import voice
 
     cli.add_command(device)
     cli.add_command(broker_config)
+    cli.add_command(voice)
     try:
         from .sim.cli import simulate
     except ImportError:

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULT_INSTANCE = Path(os.environ.get("HALLQ_INSTANCE_PATH", "instance")).resolve()
@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         "",
         description="Base URL printed on tickets' QR codes; empty means the address the request came to (kiosks), and http://HOST:PORT of the server for dispensers (a HOST of 0.0.0.0 is the server's LAN address).",
     )
+    # The hall's voice: calls rendered to audio on the server for the browser screens (docs/deployment.md).
+    voice_engine: str = Field("espeak", description="How calls are spoken: espeak (espeak-ng), clips (a recorded set in voice_clips_dir) or none (screens use the browser's own voice).")
+    voice_name: str = Field("cmn-latn-pinyin", description="espeak-ng voice for Mandarin; cmn-latn-pinyin is given tone-numbered pinyin, which espeak-ng 1.51 reads correctly.")
+    voice_speed: int = Field(140, ge=80, le=450, description="espeak-ng speed in words per minute.")
+    voice_clips_dir: str = Field("", description="Folder of the recorded clip set (please.wav, A.wav, 0.wav, ...) for voice_engine = clips; `hallq voice make` starts one.")
+    voice_cache_dir: str = Field("", description="Where rendered calls are kept, one WAV per sentence; empty means INSTANCE/voice.")
+    voice_cache_files: int = Field(2000, ge=10, description="Rendered calls kept; beyond this the least recently used are deleted.")
     # MQTT (devices): see docs/mqtt.md.
     mqtt_enabled: bool = Field(True, description="Start the MQTT side (embedded broker or MQTT_URL, request bridge, publisher) with the server.")
     mqtt_url: str = Field(
@@ -99,6 +106,23 @@ class Settings(BaseSettings):
         if v not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
         return v
+
+    @field_validator("voice_engine")
+    @classmethod
+    def _voice_engine(cls, v: str) -> str:
+        if v not in ("espeak", "clips", "none"):
+            raise ValueError("must be espeak, clips or none")
+        return v
+
+    @model_validator(mode="after")
+    def _clips_need_a_folder(self) -> "Settings":
+        if self.voice_engine == "clips" and not self.voice_clips_dir:
+            raise ValueError("voice_engine = clips needs voice_clips_dir (the folder of the recorded set)")
+        return self
+
+    @property
+    def effective_voice_cache_dir(self) -> Path:
+        return Path(self.voice_cache_dir) if self.voice_cache_dir else self.instance_path / "voice"
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,7 @@ from ..core.events import FanOutPublisher
 from ..core.policy import make_policy
 from ..core.service import HallService
 from ..db import Database
+from ..voice import init_voice
 from .extensions import csrf, login_manager, socketio
 
 log = logging.getLogger("hallq")
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions, see api/auth.py
     init_live(app, socketio, fanout)
+    init_voice(app, fanout, settings)
     init_balancer(app, socketio, fanout, settings.balancer_interval_seconds)
     init_pages(app)
     if settings.trusted_proxies:
