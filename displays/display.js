@@ -3,12 +3,18 @@
    and the chime and spoken call. Served by the HallQ server and by the edge
    call-screen agent alike, so it uses relative paths and no build step.
 
+   The spoken call is the hall's own voice: the server renders each call
+   (voice/call.wav, espeak-ng or the hall's recorded clips) and the page plays
+   it, so every screen sounds alike whatever the PC. The browser's speech
+   synthesis is only the fallback (a server without a voice, audio that does not
+   come); behind an edge call screen the agent speaks and the page stays quiet.
+
    Address parameters:
      hall=SLUG        the hall (required)
      window=N         window screens: the window
      lang=zh|en       language (default zh)
      layout=portrait  hall screens: force portrait (otherwise from the screen's shape)
-     voice=off        no spoken call in the browser (an edge voice announces instead)
+     voice=off        no spoken call from this page (an edge voice or another screen announces instead)
      chime=off        no chime
      notice=TEXT      the hall screen's notice line
      server=URL       Socket.IO server, when not this page's origin (the edge agent's own) */
@@ -54,6 +60,7 @@
     return lang === "zh" ? String(number).split("").join(" ") : String(number).split("").join(" ");
   }
 
+  const server = params.get("server");
   let audio = null, voiceOff = params.get("voice") === "off", edgeVoice = false;
   const chimeOff = params.get("chime") === "off";
 
@@ -85,23 +92,66 @@
     const item = spokenQueue.shift();
     if (!item) { speaking = false; return; }
     speaking = true;
+    const clip = voiceOff ? null : hallVoice(item);  // loads while the chime plays
     await chime();
-    if (!voiceOff && window.speechSynthesis) {
-      const u = new SpeechSynthesisUtterance(format(T.announce, { number: spoken(item.number), window: item.windowNumber }));
-      u.lang = lang === "en" ? "en-US" : "zh-CN";
-      u.rate = 0.9;
-      u.onend = u.onerror = () => speakNext();
-      window.speechSynthesis.speak(u);
-      setTimeout(() => { if (speaking && !window.speechSynthesis.speaking) speakNext(); }, 8000);
-    } else {
-      speakNext();
+    if (clip && await play(clip)) { speakNext(); return; }
+    if (!voiceOff && window.speechSynthesis) browserVoice(item); else speakNext();
+  }
+
+  /* The server's rendering of the call, in one <audio id="hallq-voice"> reused for every call. */
+  const voiceUrl = new URL("voice/call.wav", server ? new URL("/displays/", server) : document.baseURI);
+  let player = null;
+  function hallVoice(item) {
+    if (!player) {
+      player = document.createElement("audio");
+      player.id = "hallq-voice"; player.preload = "auto"; player.hidden = true;
+      document.body.append(player);
     }
+    const url = new URL(voiceUrl);
+    url.search = new URLSearchParams({ number: item.number, window: item.windowNumber, lang }).toString();
+    player.dataset.state = "loading";
+    player.src = url.href;
+    player.load();
+    return player;
+  }
+
+  /* Resolves true once the clip has played, false if it cannot (no voice on the server, an error, too slow). */
+  function play(el) {
+    return new Promise((resolve) => {
+      let timer = null;
+      const done = (ok) => {
+        if (timer === null) return;
+        clearTimeout(timer); timer = null;
+        el.onended = el.onerror = null;
+        if (!ok) el.pause();  // too late to be of use: the fallback speaks instead
+        el.dataset.state = ok ? "ended" : "failed";
+        resolve(ok);
+      };
+      timer = setTimeout(() => done(false), 10000);
+      el.onended = () => done(true);
+      el.onerror = () => done(false);
+      const started = el.play();
+      Promise.resolve(started).then(() => {
+        if (timer === null) return;
+        el.dataset.state = "playing";
+        clearTimeout(timer);  // in case 'ended' never comes: the clip's length and a little
+        timer = setTimeout(() => done(true), ((el.duration || 10) + 2) * 1000);
+      }, () => done(false));
+    });
+  }
+
+  function browserVoice(item) {
+    const u = new SpeechSynthesisUtterance(format(T.announce, { number: spoken(item.number), window: item.windowNumber }));
+    u.lang = lang === "en" ? "en-US" : "zh-CN";
+    u.rate = 0.9;
+    u.onend = u.onerror = () => speakNext();
+    window.speechSynthesis.speak(u);
+    setTimeout(() => { if (speaking && !window.speechSynthesis.speaking) speakNext(); }, 8000);
   }
 
   /* Connect, join, and rejoin after every reconnect: each join answers with a full snapshot. */
   function connect(join, handlers) {
     const banner = document.getElementById("offline");
-    const server = params.get("server");
     const options = { transports: ["websocket", "polling"], reconnectionDelay: 500, reconnectionDelayMax: 3000 };
     const socket = server ? io(server, options) : io(options);
     const down = () => { banner.textContent = T.offline; banner.hidden = false; document.body.classList.add("disconnected"); };
