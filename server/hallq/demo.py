@@ -188,7 +188,8 @@ class DemoHall:
         return 0
 
 
-def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mqtt_port: int | None = None) -> None:
+def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mqtt_port: int | None = None,
+             voice: bool = False) -> None:
     """Set up the demo hall and serve it, printing where to look."""
     from .core.service import HallService
     from .db import Database
@@ -239,6 +240,8 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
                 f"  database         {url}",
                 f"  MQTT broker      {demo_devices.describe(settings)}",
                 f"  edge call screen http://127.0.0.1:{screen_port}/hall.html?hall={slug}  (simulated devices at window {demo_devices.WINDOW})",
+                "  voice            " + ("the simulated call screen says every call on this computer's speaker" if voice
+                                         else "hall screens play each call (add --voice to hear them here)"),
                 "Press Ctrl+C to stop.",
                 "",
             ]
@@ -250,7 +253,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
         # bury the addresses above, so only its warnings are shown.
         logging.getLogger("hallq_edge").setLevel(logging.WARNING)
         DemoHall(app.extensions["hallq"], spec, rate=rate).start()
-        demo_devices.start_for_demo(app, settings, slug, screen_port=screen_port)
+        demo_devices.start_for_demo(app, settings, slug, screen_port=screen_port, voice=voice)
 
     try:
         serve(lambda: create_app(settings), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)

@@ -27,8 +27,10 @@ def _credentials(devices: DeviceService, hall: str, name: str, role: str, window
 
 
 class DemoDevices:
-    def __init__(self, halls, *, hall: str, port: int, instance: Path, screen_port: int | None = None, seed: int | None = None):
+    def __init__(self, halls, *, hall: str, port: int, instance: Path, screen_port: int | None = None, seed: int | None = None,
+                 player=None):
         self.halls = halls
+        self.player = player  # the call screen's speaker (hallq_edge.announce); None: silent
         self.devices = DeviceService(halls)
         self.hall = hall
         self.port = port
@@ -68,7 +70,7 @@ class DemoDevices:
             led=hardware.led(10, pins), blocks=BlockStore(self.instance / "demo-dispenser-blocks.db"), hall=self.hall,
             printer=TicketPrinter(File(str(self.instance / "demo-tickets.escpos"))), now=self.halls.clock.now,
         )
-        self.screen = ScreenAgent(self._link("demo-screen", "screen"), hall=self.hall, announcer=Announcer(SilentPlayer()),
+        self.screen = ScreenAgent(self._link("demo-screen", "screen"), hall=self.hall, announcer=Announcer(self.player or SilentPlayer()),
                                   now=self.halls.clock.now)
         keys = {"call_next": 11, "complete": 12, "pause": 13}
         self.caller = WindowCaller(self._link(f"demo-caller-{WINDOW}", "caller", WINDOW), hall=self.hall, window=WINDOW,
@@ -157,14 +159,26 @@ def describe(settings) -> str:
     return f"mqtt://{settings.mqtt_host}:{settings.mqtt_port}  (embedded; devices: `hallq device add`)"
 
 
-def start_for_demo(app, settings, hall: str, *, screen_port: int | None = None) -> DemoDevices | None:
-    """Start MQTT for the demo app and the simulated devices on it."""
+def speaker(settings):
+    """The demo call screen's speaker for `hallq demo --voice`: the hall's voice (espeak-ng by default), played by aplay or paplay."""
+    from hallq_edge.announce import SpeakerPlayer
+    from hallq_edge.voice import EspeakVoice, VoiceCache
+
+    from ..voice import voice_from_settings
+
+    voice = voice_from_settings(settings) or EspeakVoice(voice=settings.voice_name, speed=settings.voice_speed)
+    return SpeakerPlayer(VoiceCache(voice, settings.effective_voice_cache_dir, max_files=settings.voice_cache_files))
+
+
+def start_for_demo(app, settings, hall: str, *, screen_port: int | None = None, voice: bool = False) -> DemoDevices | None:
+    """Start MQTT for the demo app and the simulated devices on it; with voice, the call screen speaks here."""
     from .runtime import start_for_app
 
     runtime = start_for_app(app, settings)
     if runtime is None or runtime.broker is None:
         return None
-    demo = DemoDevices(app.extensions["hallq"], hall=hall, port=runtime.port, instance=settings.instance_path, screen_port=screen_port)
+    demo = DemoDevices(app.extensions["hallq"], hall=hall, port=runtime.port, instance=settings.instance_path, screen_port=screen_port,
+                       player=speaker(settings) if voice else None)
     try:
         demo.start()
     except Exception:  # the demo hall runs on without its devices
