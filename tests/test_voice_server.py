@@ -134,3 +134,18 @@ def test_voice_make_list_and_test(env, tmp_path):  # noqa: F811
     from_clips = hallq(env, "voice", "test", "A032", "12", "--clips", str(clips), "--out", str(out))
     assert "clips: please.wav A.wav 0.wav 3.wav 2.wav go_to.wav ten.wav 2.wav window.wav" in from_clips.stdout
     assert hallq(env, "voice", "test", "A-1", "5", check=False).returncode == 2
+
+
+def test_demo_voice_speaks_with_the_servers_voice(voiced, tmp_path):
+    from types import SimpleNamespace
+
+    from hallq.config import load_settings
+    from hallq.mqtt.demo_devices import speaker
+    from hallq_edge.voice import EspeakVoice
+
+    app, cache = voiced
+    settings = load_settings(instance_path=tmp_path / "demo", voice_engine="none")
+
+    assert speaker(app, settings).cache is cache  # one cache: a call rendered for the screens is played as is
+    alone = speaker(SimpleNamespace(extensions={"hallq.voice": None}), settings).cache
+    assert isinstance(alone.voice, EspeakVoice) and alone.folder == tmp_path / "demo" / "voice"  # asked to speak: it does

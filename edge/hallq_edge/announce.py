@@ -30,6 +30,21 @@ def play_command() -> list[str] | None:
     return None
 
 
+def play_wav(path, command: list[str] | None, run=subprocess.run) -> str | None:
+    """Play a WAV file to the end; None when it played, else why not (no player program, no sound device...)."""
+    if not command:
+        return "neither aplay nor paplay is installed (Debian: alsa-utils)"
+    try:
+        done = run([*command, str(path)], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{command[0]}: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = (done.stderr or "").strip().splitlines()
+    why = lines[-1] if lines else f"exit status {done.returncode}"
+    return why if why.startswith(command[0]) else f"{command[0]}: {why}"
+
+
 class SpeakerPlayer:
     """Says a call on this machine's speaker: the sentence's WAV from the cache, then the play command.
     Without a player program or a sound device it says so once in the log, and goes on silently."""
@@ -44,19 +59,8 @@ class SpeakerPlayer:
         wav = self.cache.get(number, window, lang, timeout=30)
         if wav is None:
             return  # the cache said why
-        if not self.command:
-            return self._warn("neither aplay nor paplay is installed (Debian: alsa-utils)")
-        try:
-            done = self.run([*self.command, str(wav)], capture_output=True, text=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return self._warn(f"{self.command[0]}: {exc}")
-        if done.returncode != 0:
-            lines = (done.stderr or "").strip().splitlines()
-            why = lines[-1] if lines else f"exit status {done.returncode}"
-            self._warn(why if why.startswith(self.command[0]) else f"{self.command[0]}: {why}")
-
-    def _warn(self, why: str) -> None:
-        if not self._warned:
+        why = play_wav(wav, self.command, self.run)
+        if why and not self._warned:
             self._warned = True
             log.warning("cannot play the calls aloud (%s): they are shown, not spoken", why)
 

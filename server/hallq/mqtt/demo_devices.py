@@ -159,15 +159,15 @@ def describe(settings) -> str:
     return f"mqtt://{settings.mqtt_host}:{settings.mqtt_port}  (embedded; devices: `hallq device add`)"
 
 
-def speaker(settings):
-    """The demo call screen's speaker for `hallq demo --voice`: the hall's voice (espeak-ng by default), played by aplay or paplay."""
+def speaker(app, settings):
+    """The demo call screen's speaker for `hallq demo --voice`: the server's own voice and cache (espeak-ng if it
+    has none), played by aplay or paplay."""
     from hallq_edge.announce import SpeakerPlayer
     from hallq_edge.voice import EspeakVoice, VoiceCache
 
-    from ..voice import voice_from_settings
-
-    voice = voice_from_settings(settings) or EspeakVoice(voice=settings.voice_name, speed=settings.voice_speed)
-    return SpeakerPlayer(VoiceCache(voice, settings.effective_voice_cache_dir, max_files=settings.voice_cache_files))
+    cache = app.extensions.get("hallq.voice") or VoiceCache(
+        EspeakVoice(voice=settings.voice_name, speed=settings.voice_speed), settings.effective_voice_cache_dir)
+    return SpeakerPlayer(cache)
 
 
 def start_for_demo(app, settings, hall: str, *, screen_port: int | None = None, voice: bool = False) -> DemoDevices | None:
@@ -176,9 +176,11 @@ def start_for_demo(app, settings, hall: str, *, screen_port: int | None = None, 
 
     runtime = start_for_app(app, settings)
     if runtime is None or runtime.broker is None:
+        if voice:
+            log.warning("--voice: the calls are said by the simulated call screen, which needs the embedded MQTT broker")
         return None
     demo = DemoDevices(app.extensions["hallq"], hall=hall, port=runtime.port, instance=settings.instance_path, screen_port=screen_port,
-                       player=speaker(settings) if voice else None)
+                       player=speaker(app, settings) if voice else None)
     try:
         demo.start()
     except Exception:  # the demo hall runs on without its devices

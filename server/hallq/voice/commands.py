@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import wave
+from collections import Counter
 from pathlib import Path
 
 import click
 from hallq_edge import speech
-from hallq_edge.announce import play_command
+from hallq_edge.announce import play_command, play_wav
 from hallq_edge.voice import ClipVoice, EspeakVoice, VoiceError, wav_seconds
 
 from . import voice_from_settings
@@ -85,18 +85,13 @@ def list_(ctx, folder: Path | None) -> None:
         click.echo("no clip set configured (voice_clips_dir); `hallq voice make DIR` starts one")
         return
     click.echo(f"clip set {folder}:")
-    formats: dict[tuple, int] = {}
-    described = {}
-    for name, word in speech.CLIP_SET.items():
-        path = folder / f"{name}.wav"
-        if path.is_file():
-            described[name] = _describe(path)
-            if described[name][1]:
-                formats[described[name][1]] = formats.get(described[name][1], 0) + 1
-    usual = max(formats, key=formats.get) if formats else None
+    described = {name: _describe(folder / f"{name}.wav") if (folder / f"{name}.wav").is_file() else ("MISSING", None)
+                 for name in speech.CLIP_SET}
+    formats = Counter(fmt for _, fmt in described.values() if fmt)
+    usual = formats.most_common(1)[0][0] if formats else None  # the set's format: what most clips share
     bad = 0
     for name, word in speech.CLIP_SET.items():
-        text, fmt = described.get(name, ("MISSING", None))
+        text, fmt = described[name]
         odd = fmt is not None and fmt != usual
         bad += fmt is None or odd
         click.echo(f"  {name + '.wav':<13} {word.zh:<6} {text}{'  ← unlike the others' if odd else ''}")
@@ -135,10 +130,6 @@ def test(ctx, number: str, window: int, lang: str, clips_dir: Path | None, out: 
         raise click.ClickException(str(exc)) from None
     click.echo(f"{out}: {wav_seconds(out):.1f} s")
     if play:
-        command = play_command()
-        if command is None:
-            raise click.ClickException("neither aplay nor paplay is installed (Debian: alsa-utils)")
-        done = subprocess.run([*command, str(out)], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines()
-            raise click.ClickException(f"could not play it: {lines[-1] if lines else done.returncode}")
+        why = play_wav(out, play_command())
+        if why:
+            raise click.ClickException(f"could not play it: {why}")
