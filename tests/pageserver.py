@@ -64,7 +64,8 @@ class ServerProcess:
 
     def start(self, *, prepare: bool = False, timeout: float = 60.0) -> "ServerProcess":
         """Start serving; with prepare=True the child first creates the database (one Python start-up, not two)."""
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "server")}
+        # The server's code first; what the caller had stays (the shifted runs' tests/shifted/sitecustomize.py).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "server"), os.environ.get("PYTHONPATH")) if p)}
         if self.mqtt_port:
             env.update(HALLQ_MQTT_PORT=str(self.mqtt_port), PAGESERVER_MQTT="1")
         args = [sys.executable, __file__, self.db_url, str(self.port), str(self.instance)] + (["prepare"] if prepare else [])
