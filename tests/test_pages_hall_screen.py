@@ -50,8 +50,10 @@ def server(tmp_path_factory):
     proc.stop()
 
 
-def open_screen(browser, server, width: int, height: int, query: str = "", **context):  # noqa: F811
+def open_screen(browser, server, width: int, height: int, query: str = "", clock_at: datetime | None = None, **context):  # noqa: F811
     ctx = browser.new_context(base_url=server.url, viewport={"width": width, "height": height}, **context)
+    if clock_at is not None:
+        ctx.clock.set_fixed_time(clock_at)  # the page's own clock: Chromium runs outside libfaketime
     page = ctx.new_page()
     page.goto(PAGE + query)
     page.wait_for_selector("#queue tr[data-service=SI]")
@@ -111,15 +113,15 @@ def test_without_a_chinese_font_the_check_sees_the_boxes(browser, server, tmp_pa
 
 
 def test_the_clock_shows_the_halls_time_zone_not_the_pcs(browser, server):  # noqa: F811
-    # A PC set to New York (12 or 13 hours from the hall's Asia/Shanghai).
-    ctx, page = open_screen(browser, server, 1920, 1080, timezone_id="America/New_York")
+    # A PC set to New York (13 hours behind the hall's Asia/Shanghai in November). The page's clock is
+    # pinned: the browser's time is not this process's (under tests/run --shifted only this one is faked).
+    moment = datetime(2026, 11, 23, 2, 5, tzinfo=timezone.utc)
+    ctx, page = open_screen(browser, server, 1920, 1080, clock_at=moment, timezone_id="America/New_York")
     page.wait_for_function("document.querySelector('#hall-name').textContent.trim() !== ''")
-    before = datetime.now(timezone.utc)
-    shown = page.text_content("#clock")
-    after = datetime.now(timezone.utc)
-    hall_times = {t.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M") for t in (before, after)}
+    hall_time = moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    page.wait_for_function(f"document.querySelector('#clock').textContent === '{hall_time}'", timeout=WAIT_MS)
     pc_time = page.evaluate("(() => { const d = new Date(); return [d.getHours(), d.getMinutes()]; })()")
-    assert shown in hall_times, f"clock shows {shown}, the hall's time is {hall_times} (the PC's {pc_time})"
+    assert pc_time == [21, 5]  # the PC's own zone really is another
     ctx.close()
 
 
