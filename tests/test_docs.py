@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import IN_CI
 from hallq.config import Settings
 from hallq.ports import free_port
 
@@ -53,6 +54,8 @@ def _json_values(text: str) -> list:
 
 def test_the_readme_using_it_commands_work_as_written(tmp_path):
     if shutil.which("faketime") is None:
+        if IN_CI:
+            pytest.fail("faketime is not installed (Debian package faketime; CI=true: this test must run)")
         pytest.skip("faketime is not installed (Debian package faketime)")
     commands = using_it_commands()
     assert any(c.startswith("hallq serve") for c in commands)
