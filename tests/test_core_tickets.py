@@ -311,3 +311,11 @@ def test_every_refusal_is_a_hall_error_with_a_code(hall, device):
             hall.issue_ticket("district", actor=device, **kwargs)
         body = err.value.as_dict()
         assert body["code"] and body["message"]
+
+
+def test_an_account_with_a_name_too_long_is_refused_not_cut(hall):
+    with pytest.raises(Invalid) as refused:
+        hall.add_user(name="longname", role="staff", password="staff-password", hall="district", display_name="王" * 5000)
+
+    assert refused.value.code == "too_long"
+    assert hall.actor_for_login("longname", "staff-password") is None

@@ -49,9 +49,10 @@ def test_a_restarted_demo_finishes_the_tickets_at_its_windows_and_calls_new_ones
         _wait(all_busy, 60, "every simulated window to have a ticket")
     finally:
         demo.close()
-    # Stopped with a ticket at every simulated window, as when Ctrl+C stops the demo.
-    left = {w["number"]: w["ticket"]["id"] for w in first.windows("district") if w["number"] in numbers}
-    assert len(left) == len(numbers) and all(left.values())
+    # Stopped with tickets at the simulated windows, as when Ctrl+C stops the demo (one may
+    # have finished its ticket between the look above and the stop: it must then call anew).
+    left = {w["number"]: (w["ticket"] or {}).get("id") for w in first.windows("district") if w["number"] in numbers}
+    assert len(left) == len(numbers) and sum(1 for t in left.values() if t) >= len(numbers) - 2
     first.db.dispose()
 
     events = RecordingPublisher()
@@ -62,6 +63,8 @@ def test_a_restarted_demo_finishes_the_tickets_at_its_windows_and_calls_new_ones
     try:
         def moved_on(number: int) -> bool:
             mine = [e for e in list(events.events) if e.window == number]
+            if left[number] is None:
+                return any(e.kind == "ticket.called" for e in mine)
             finished = [i for i, e in enumerate(mine) if e.data.get("ticket") == left[number]
                         and e.kind in ("ticket.completed", "ticket.requeued", "ticket.no_show")]
             return bool(finished) and any(e.kind == "ticket.called" for e in mine[finished[0]:])

@@ -324,6 +324,8 @@ class HallService:
     # -- accounts ---------------------------------------------------------
 
     def add_user(self, *, name: str, role: str, password: str, hall: str | None = None, display_name: str = "", staff_no: str = "") -> dict:
+        """An account (the CLI's `user add`): refused, never cut, when a name is too long."""
+        admin.check_names({"display_name": display_name, "staff_no": staff_no}, admin.USER_LIMITS)
         with self.db.write() as session:
             hall_row = find_hall(session, hall) if hall else None
             user = accounts.create_user(
