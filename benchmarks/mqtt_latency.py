@@ -57,7 +57,7 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt import topics
+    from hallq.mqtt import client as mqtt_client, topics
     from hallq.mqtt.link import no_delay  # as the devices' own links do
 
     def screen(creds: dict) -> paho.Client:
@@ -83,8 +83,7 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
     clients = [screen(s) for s in screens]
     stop.wait()
     for c in clients:
-        c.disconnect()
-        c.loop_stop()
+        mqtt_client.stop(c)
 
 
 def devices(port: int, caller: dict, screens: list[dict], presses: int, processes: int, out) -> None:
@@ -118,7 +117,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt import topics
+    from hallq.mqtt import client as mqtt_client, topics
     from hallq.mqtt.link import no_delay
 
     for _ in screens:
@@ -184,8 +183,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
         latencies.append([(t - t0) / 1e6 for t in got])
         all_in.clear()
         ask("complete", f"done-{i}")
-    caller_client.disconnect()
-    caller_client.loop_stop()
+    mqtt_client.stop(caller_client)
     return latencies
 
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from hallq.mqtt import client as mqtt_client
 from hallq.mqtt.runtime import MqttRuntime
 from hallq.ports import free_port
 from hallq_edge.link import DeviceLink
@@ -74,5 +75,4 @@ def device(mqtt):
 
     yield make
     for link in links:
-        link.client.disconnect()
-        link.client.loop_stop()
+        mqtt_client.stop(link.client)

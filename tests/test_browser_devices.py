@@ -14,6 +14,7 @@ from gpiozero.pins.mock import MockFactory
 from hallq.core.device_actions import DeviceService
 from hallq.core.service import HallService
 from hallq.db import Database
+from hallq.mqtt import client as mqtt_client
 from hallq_edge import hardware
 from hallq_edge.blocks import BlockStore
 from hallq_edge.dispenser import Dispenser
@@ -53,8 +54,7 @@ def device(server):
 
     yield connect
     for link in links:
-        link.client.disconnect()
-        link.client.loop_stop()
+        mqtt_client.stop(link.client)
 
 
 def _broker_up(server) -> bool:

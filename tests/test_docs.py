@@ -17,6 +17,7 @@ import pytest
 from conftest import IN_CI
 from hallq.config import Settings
 from hallq.ports import free_port
+from hallq.web.screenshots import FAKED_CLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "configuration.md"
@@ -69,7 +70,10 @@ def test_the_readme_using_it_commands_work_as_written(tmp_path):
             script.append(f"until curl -s -o /dev/null http://127.0.0.1:{port}/api/v1/halls; do sleep 0.2; done")
     script.append("kill %1; wait")
     (tmp_path / "server").symlink_to(ROOT / "server")  # a fresh directory with the repository's files
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_") and k not in ("DATABASE_URL", "REDIS_URL")}
+    # A fresh fake clock, not one inside a shifted run's: libfaketime does not nest (an offset plus this
+    # moment lands months away, outside the hall's hours).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("HALLQ_") and k not in ("DATABASE_URL", "REDIS_URL", *FAKED_CLOCK)}
     env.update(PATH=f"{Path(sys.executable).parent}:{env['PATH']}", TZ="UTC",
                HALLQ_MQTT_PORT=str(free_port()))  # port 1883 may be taken by a broker on this machine
     proc = subprocess.Popen(["faketime", MONDAY_10AM_UTC, "bash", "-c", "\n".join(script)], cwd=tmp_path, env=env,

@@ -13,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import select
 
 from hallq.core.models import Ticket
+from hallq.mqtt import client as mqtt_client
 from hallq.mqtt import topics
 from mqtt_support import make_link, mqtt, device, wait_for  # noqa: F401  (fixtures)
 
@@ -40,8 +41,7 @@ def try_connect(port: int, username: str | None, password: str | None) -> str:
         return f"socket: {exc}"
     client.loop_start()
     done.wait(20)
-    client.disconnect()
-    client.loop_stop()
+    mqtt_client.stop(client)
     return result[0] if result else "no answer"
 
 

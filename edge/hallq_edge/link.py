@@ -20,6 +20,7 @@ from typing import Callable
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hallq.mqtt import client as mqtt_client
 from hallq.mqtt import topics
 
 from .clock import utcnow
@@ -71,8 +72,7 @@ class DeviceLink:
     def stop(self) -> None:
         if self._up.is_set():
             self.client.publish(topics.availability(self.hall, self.device), b"offline", qos=1, retain=True).wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
+        mqtt_client.stop(self.client)
 
     @property
     def connected(self) -> bool:

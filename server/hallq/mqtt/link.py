@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from . import client as mqtt_client
 from . import topics
 
 def no_delay(client) -> None:
@@ -73,8 +74,7 @@ class ServerLink:
         self.client.loop_start()
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        mqtt_client.stop(self.client)
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain)
