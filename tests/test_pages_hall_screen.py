@@ -6,7 +6,6 @@ queue row is cut off in portrait; and the flashing newest call stays readable
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
