@@ -18,7 +18,7 @@ class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED:
             raise ImportError("server-only dependency imported on an edge node: " + name)
-        if name.startswith("hallq.") and name not in ("hallq.mqtt", "hallq.mqtt.topics", "hallq.mqtt.acl"):
+        if name.startswith("hallq.") and name not in ("hallq.mqtt", "hallq.mqtt.topics", "hallq.mqtt.acl", "hallq.mqtt.client"):
             raise ImportError("server module imported on an edge node: " + name)
 sys.meta_path.insert(0, Block())
 """
