@@ -11,6 +11,8 @@ from conftest import ROOT
 
 SERVER_ONLY = ["sqlmodel", "sqlalchemy", "alembic", "pydantic", "pydantic_settings", "argon2", "gunicorn",
                "amqtt", "flask_login", "flask_wtf", "flask_babel", "psycopg", "redis"]
+# The server modules an edge node may import: standard library only (see hallq/mqtt/__init__.py).
+SHARED = ("hallq.mqtt", "hallq.mqtt.topics", "hallq.mqtt.acl", "hallq.mqtt.client")
 BLOCKER = f"""
 import importlib.abc, sys
 BLOCKED = {SERVER_ONLY!r}
@@ -18,7 +20,7 @@ class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED:
             raise ImportError("server-only dependency imported on an edge node: " + name)
-        if name.startswith("hallq.") and name not in ("hallq.mqtt", "hallq.mqtt.topics", "hallq.mqtt.acl", "hallq.mqtt.client"):
+        if name.startswith("hallq.") and name not in {SHARED!r}:
             raise ImportError("server module imported on an edge node: " + name)
 sys.meta_path.insert(0, Block())
 """
@@ -37,7 +39,7 @@ def test_every_edge_module_imports_without_server_dependencies():
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
     assert {"hallq_edge.dispenser", "hallq_edge.screen", "hallq_edge.review", "hallq_edge.caller"} <= set(loaded)
-    assert not [m for m in loaded if m.startswith("hallq.") and m not in ("hallq.mqtt", "hallq.mqtt.topics", "hallq.mqtt.acl")]
+    assert not [m for m in loaded if m.startswith("hallq.") and m not in SHARED]
 
 
 def test_the_blocker_does_block():
