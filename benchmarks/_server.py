@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -34,9 +35,19 @@ def fresh_postgres(url: str):
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@dataclass
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    token: str  # an API token of a kiosk account (device role) of the hall
+    env: dict  # the environment the server runs in: `hallq` commands with it reach the same database
+    pid: int  # the serving process
+
+
 @contextmanager
-def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = "", port: int = 0, mqtt_port: int = 0):
-    """Yield (base_url, token, env) for a served example hall; stop it afterwards.
+def running_server(database_url: str = "", threads: int = 64, workers: int = 1, redis_url: str = "", port: int = 0, mqtt_port: int = 0,
+                   pythonpath: str | None = None):
+    """Yield a Served for an example hall; stop it afterwards. `pythonpath` runs HallQ's code from elsewhere
+    (another checkout's server and edge folders).
 
     A PostgreSQL URL names the server and a database to connect to first: each run
     gets a new database there, dropped afterwards. `port` and `mqtt_port` (HTTP and
@@ -45,10 +56,10 @@ def running_server(database_url: str = "", threads: int = 64, workers: int = 1, 
     mqtt_port = _port(mqtt_port, "MQTT", "--mqtt-port")
     print(f"hallq serve on 127.0.0.1:{port}, its MQTT broker on 127.0.0.1:{mqtt_port}", flush=True)
     if database_url.startswith("postgres"):
-        with fresh_postgres(database_url) as url, _serve(url, threads, workers, redis_url, port, mqtt_port) as served:
+        with fresh_postgres(database_url) as url, _serve(url, threads, workers, redis_url, port, mqtt_port, pythonpath) as served:
             yield served
         return
-    with _serve(database_url, threads, workers, redis_url, port, mqtt_port) as served:
+    with _serve(database_url, threads, workers, redis_url, port, mqtt_port, pythonpath) as served:
         yield served
 
 
@@ -63,10 +74,12 @@ def _port(port: int, what: str, option: str) -> int:
 
 
 @contextmanager
-def _serve(database_url: str, threads: int, workers: int, redis_url: str, port: int, mqtt_port: int):
+def _serve(database_url: str, threads: int, workers: int, redis_url: str, port: int, mqtt_port: int, pythonpath: str | None):
     with tempfile.TemporaryDirectory(prefix="hallq-bench-") as tmp:
         env = dict(os.environ, HALLQ_INSTANCE_PATH=tmp, HALLQ_THREADS=str(threads), HALLQ_LOG_LEVEL="WARNING",
                    HALLQ_WORKERS=str(workers))
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         if database_url:
             env["HALLQ_DATABASE_URL"] = database_url
         if redis_url:
@@ -94,7 +107,7 @@ def _serve(database_url: str, threads: int, workers: int, redis_url: str, port: 
                     time.sleep(0.1)
             else:
                 raise RuntimeError("server did not start: " + proc.stderr.read().decode()[-2000:])
-            yield base, token, env
+            yield Served(base, token, env, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=10)

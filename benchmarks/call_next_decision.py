@@ -17,12 +17,13 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from hallq.core import windows
+from hallq.core.calling import make_policy
 from hallq.core.clock import FixedClock
 from hallq.core.hallfile import HallFile
-from hallq.core.policy import make_policy
+from hallq.core.office import OfficeService
 from hallq.core.service import HallService
 from hallq.core.txn import Txn, find_hall
+from hallq.core.windows import actions as windows
 from hallq.db import Database
 
 SERVICES = [f"S{i}" for i in range(10)]
@@ -67,7 +68,7 @@ def main() -> None:
     policy = make_policy(args.policy)
     service = HallService(db, clock_=clock, policy=policy)
     service.load_hall(big_hall(args.windows))
-    admin = service.add_user(name="bench-admin", role="admin", password="bench-password") and service.actor_for_login(
+    admin = OfficeService(service).add_user(name="bench-admin", role="admin", password="bench-password") and OfficeService(service).actor_for_login(
         "bench-admin", "bench-password"
     )
     rng = random.Random(2)

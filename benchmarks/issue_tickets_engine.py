@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hallq.core.clock import FixedClock
 from hallq.core.hallfile import parse_hall_file
+from hallq.core.office import OfficeService
 from hallq.core.service import HallService
 from hallq.db import Database
 
@@ -37,8 +38,8 @@ def run(tmp: Path, tickets: int, threads: int) -> tuple[int, int, int, float]:
     for s in spec.services:
         s.daily_quota = None  # the benchmark issues far more than a day's quota
     service.load_hall(spec)
-    service.add_user(name="bench-kiosk", role="device", password="bench-password", hall="district")
-    kiosk = service.actor_for_login("bench-kiosk", "bench-password")
+    OfficeService(service).add_user(name="bench-kiosk", role="device", password="bench-password", hall="district")
+    kiosk = OfficeService(service).actor_for_login("bench-kiosk", "bench-password")
     numbers: list[str] = []
     errors: list[str] = []
     start = threading.Barrier(threads + 1)

@@ -86,10 +86,10 @@ def main() -> None:
     print(f"server processes   {args.workers} × {args.threads} threads")
     print(f"clients            {args.clients} (in {args.client_processes} processes)")
     with running_server(args.database_url, threads=args.threads, workers=args.workers, redis_url=args.redis_url,
-                        port=args.port, mqtt_port=args.mqtt_port) as (base, token, _env):
+                        port=args.port, mqtt_port=args.mqtt_port) as served:
         # The smoke run tries both kinds of load on the one server.
         for get in ([False, True] if args.smoke else [args.get]):
-            report(get, *load(base, token, args, get))
+            report(get, *load(served.base, served.token, args, get))
 
 
 def load(base: str, token: str, args, get: bool) -> tuple[list, list, list, float]:

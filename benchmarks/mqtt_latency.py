@@ -35,6 +35,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from hallq.core.office import OfficeService
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT / "edge")]
 
@@ -57,8 +59,9 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt import client as mqtt_client, topics
     from hallq.mqtt.link import no_delay  # as the devices' own links do
+    from hallq_protocol import client as mqtt_client
+    from hallq_protocol import topics
 
     def screen(creds: dict) -> paho.Client:
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
@@ -117,8 +120,9 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt import client as mqtt_client, topics
     from hallq.mqtt.link import no_delay
+    from hallq_protocol import client as mqtt_client
+    from hallq_protocol import topics
 
     for _ in screens:
         kind, _name = incoming.get(timeout=120)
@@ -191,7 +195,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
 
 def prepare(tmp: Path, screens: int, presses: int):
     from hallq.core.clock import FixedClock
-    from hallq.core.device_actions import DeviceService
+    from hallq.core.devices.service import DeviceService
     from hallq.core.service import HallService
     from hallq.db import Database
     from hallq.demo import demo_spec
@@ -201,8 +205,8 @@ def prepare(tmp: Path, screens: int, presses: int):
     # 10:00 on a Monday in Shanghai: the hall's day never ends during a run, whenever it runs.
     halls = HallService(db, clock_=FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)))
     halls.load_hall(demo_spec())  # open around the clock
-    halls.add_user(name="staff1", role="staff", password="staff-password", hall="district", display_name="王芳", staff_no="1001")
-    staff = halls.actor_for_login("staff1", "staff-password")
+    OfficeService(halls).add_user(name="staff1", role="staff", password="staff-password", hall="district", display_name="王芳", staff_no="1001")
+    staff = OfficeService(halls).actor_for_login("staff1", "staff-password")
     halls.window_action("district", 1, "open", actor=staff)
     for _ in range(presses + 10):
         halls.issue_ticket("district", service="SI", actor=staff)

@@ -22,18 +22,19 @@ import tempfile
 import time
 from datetime import timedelta
 
-from hallq.core import windows
-from hallq.core.balancing import Balancer
+from sqlmodel import select
+
+from hallq.core.balancer.balancer import Balancer
+from hallq.core.calling.accumulating import policy_for_hall
 from hallq.core.clock import FixedClock
 from hallq.core.models import Hall
-from hallq.core.policies import policy_for_hall
-from hallq.core.prediction import WaitPredictor
 from hallq.core.service import HallService
 from hallq.core.txn import Actor, Txn, find_hall
+from hallq.core.windows import actions as windows
 from hallq.db import Database
 from hallq.sim.layouts import LAYOUTS, window_services
+from hallq.sim.prediction import WaitPredictor
 from hallq.sim.scenario import load_scenario
-from sqlmodel import select
 
 
 def quantiles(samples: list[float]) -> tuple[float, float]:

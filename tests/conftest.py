@@ -1,27 +1,27 @@
-"""Shared fixtures: databases (SQLite always; PostgreSQL when reachable, and
-required in CI), a fixed clock, the example hall, and a ready HallService."""
+"""Fixtures every layer shares: databases (SQLite always; PostgreSQL when reachable,
+and required in CI), a fixed clock, the example hall, a ready HallService, its back
+office and Flask app, accounts, and gpiozero's mock pins.
+
+Each layer's own fixtures are in its folder's conftest.py (core, web, mqtt, edge, sim,
+server, project); fixtures of a family several layers use are the plugins below; what
+tests import is in support/ (never from a conftest or another test module)."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from hallq.core.clock import FixedClock
 from hallq.core.events import RecordingPublisher
-from hallq.core.hallfile import parse_hall_file
-from hallq.core.service import HallService
-from hallq.db import Database
+from hallq.core.office import OfficeService
+from support.halls import MONDAY_10AM, make_app, make_service, person
+from support.project import IN_CI
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_HALL = ROOT / "server" / "hallq" / "examples" / "district-hall.toml"
+pytest_plugins = ["support.mqtt_plugin", "support.browser_plugin", "support.cli_plugin"]
+
 PG_ADMIN_URL = os.environ.get("HALLQ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-# 10:00 in Shanghai on a Monday: the example hall is open.
-MONDAY_10AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def _pg_admin_engine():
@@ -103,14 +103,6 @@ def publisher():
     return RecordingPublisher()
 
 
-def make_service(url: str, clock, publisher=None) -> HallService:
-    db = Database.from_url(url)
-    db.create_all()
-    service = HallService(db, publisher=publisher, clock_=clock)
-    service.load_hall(parse_hall_file(EXAMPLE_HALL))
-    return service
-
-
 @pytest.fixture
 def hall(sqlite_url, clock, publisher):
     """A HallService on a SQLite file with the example hall loaded ('district')."""
@@ -128,43 +120,43 @@ def any_hall(db_url, clock, publisher):
 
 
 @pytest.fixture
-def manager(hall):
-    hall.add_user(name="manager1", role="manager", password="manager-pass", hall="district")
-    return hall.actor_for_login("manager1", "manager-pass")
+def office(hall):
+    """The back office (accounts, administration, page figures) of the `hall` service."""
+    return OfficeService(hall)
+
+
+@pytest.fixture
+def boss(hall):
+    """A manager of the example hall, written straight to the database (no password: quick)."""
+    return person(hall, "boss", "manager")
+
+
+@pytest.fixture
+def manager(office):
+    office.add_user(name="manager1", role="manager", password="manager-pass", hall="district")
+    return office.actor_for_login("manager1", "manager-pass")
 
 
 @pytest.fixture
 def app(hall, tmp_path):
     """The Flask app around the `hall` service (SQLite, example hall, fixed clock)."""
-    from hallq.web import create_app
-
-    app = create_app(service=hall, instance_path=tmp_path / "instance", secret_key="test-secret")
+    app = make_app(hall, instance_path=tmp_path / "instance", secret_key="test-secret")
     app.config["TESTING"] = True
     return app
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def mock_factory():
+    """gpiozero's mock pins, as gpiozero's own tests have them: a fresh MockFactory made the
+    default pin factory for the test (devices built without one get it too), reset and the
+    previous factory restored afterwards. Drive an input with mock_factory.pin(17).drive_low()."""
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
 
-
-class ApiUsers:
-    """Creates accounts and tokens, and builds Authorization headers."""
-
-    def __init__(self, service):
-        self.service = service
-
-    def token(self, name: str, role: str, hall: str | None = "district", **kw) -> dict:
-        self.service.add_user(name=name, role=role, password="password-" + name, hall=hall, **kw)
-        return {"Authorization": "Bearer " + self.service.create_token(name)}
-
-
-@pytest.fixture
-def users(hall):
-    return ApiUsers(hall)
-
-
-@pytest.fixture
-def users_tokens(users):
-    """Authorization headers of a manager of the example hall."""
-    return users.token("fuzz-manager", "manager")
+    previous = Device.pin_factory
+    Device.pin_factory = factory = MockFactory()
+    try:
+        yield factory
+    finally:
+        factory.reset()
+        Device.pin_factory = previous

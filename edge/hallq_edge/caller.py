@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from hallq.mqtt import topics
+from hallq_protocol import topics
 
 log = logging.getLogger("hallq_edge.caller")
 KEYS = ("call_next", "recall", "skip", "start", "complete", "pause")

@@ -20,7 +20,8 @@ import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from hallq.mqtt import topics
+from hallq_protocol import topics
+from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 
 from .blocks import BlockStore
 from .clock import age_seconds, utcnow
@@ -115,7 +116,7 @@ class Dispenser:
 
     def _keep_reserve(self, service: str) -> None:
         """A new day (or a long offline spell) leaves a service without numbers: fetch a block."""
-        size = int((self.config or {}).get("block_size", 20))
+        size = int((self.config or {}).get("block_size", BLOCK_SIZE))
         if self.blocks.remaining(service, self._today()) <= size // 2:
             self._in_background(self.sync)
 
@@ -191,7 +192,7 @@ class Dispenser:
         return outcome
 
     def _print_command(self, body: dict, ticket: dict) -> tuple[str, str | None]:
-        max_age = float((self.config or {}).get("request_max_age", 60))
+        max_age = float((self.config or {}).get("request_max_age", REQUEST_MAX_AGE))
         age = age_seconds(body.get("at"), self.link.now())  # the link's clock, as the server's: age is a transport matter
         if age is None:
             return "error", "the command has no valid time"
@@ -239,7 +240,7 @@ class Dispenser:
             self._sync_lock.release()
 
     def _top_up(self) -> None:
-        size = int((self.config or {}).get("block_size", 20))
+        size = int((self.config or {}).get("block_size", BLOCK_SIZE))
         day = self._today()
         self.blocks.forget_before(day)
         self.blocks.forget_commands_before(self.link.now() - timedelta(days=1))

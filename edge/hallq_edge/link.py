@@ -20,10 +20,11 @@ from typing import Callable
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hallq.mqtt import client as mqtt_client
-from hallq.mqtt import topics
+from hallq_protocol import client as mqtt_client
+from hallq_protocol import topics
 
 from .clock import utcnow
+
 
 def _no_delay(client) -> None:
     """Send small packets at once: with Nagle's algorithm a request waits for the

@@ -22,9 +22,13 @@ def build_link(conf: dict) -> DeviceLink:
     )
 
 
-def build(role: str, conf: dict, link: DeviceLink, factory=None):
-    """The role object for `role`, its hardware made from conf on `factory`."""
-    factory = factory if factory is not None else hardware.pin_factory(cfg.section(conf, "gpio").get("pin_factory"))
+def build(role: str, conf: dict, link: DeviceLink, factory=None, *, now=None, player=None):
+    """The role object for `role`, its hardware made from conf on `factory`. `now` is the role's clock
+    (default: the real one) and `player` the call screen's speaker instead of the one [announce] names."""
+    gpio = cfg.section(conf, "gpio")
+    factory = factory if factory is not None else hardware.pin_factory(gpio.get("pin_factory"))
+    bounce = float(gpio.get("bounce_seconds", 0.05)) or None  # 0: no debouncing (mock pins pressed by a program)
+    clock = {"now": now} if now is not None else {}
     hall = conf["hall"]
     if role == "dispenser":
         from .blocks import BlockStore
@@ -32,35 +36,35 @@ def build(role: str, conf: dict, link: DeviceLink, factory=None):
         from .printing import TicketPrinter, make_printer
 
         d = cfg.section(conf, "dispenser")
-        buttons = {code: hardware.button(int(pin), factory) for code, pin in cfg.require(d, "buttons", "dispenser").items()}
+        buttons = {code: hardware.button(int(pin), factory, bounce) for code, pin in cfg.require(d, "buttons", "dispenser").items()}
         sensor = hardware.sensor(int(d["paper_sensor"]), factory) if "paper_sensor" in d else None
         printer = TicketPrinter(make_printer(cfg.section(conf, "printer")), paper_sensor=sensor,
                                 query_status=bool(cfg.section(conf, "printer").get("query_status", False)))
         return Dispenser(link, buttons=buttons, led=hardware.led(int(cfg.require(d, "led", "dispenser")), factory),
                          printer=printer, blocks=BlockStore(d.get("blocks_file", "/var/lib/hallq-edge/blocks.db")),
-                         hall=hall, timezone_name=conf.get("timezone", "Asia/Shanghai"))
+                         hall=hall, timezone_name=conf.get("timezone", "Asia/Shanghai"), **clock)
     if role == "screen":
         from .announce import Announcer, make_player
         from .screen import ScreenAgent
 
         s = cfg.section(conf, "screen")
         a = cfg.section(conf, "announce")
-        announcer = Announcer(make_player(a), english=bool(a.get("english", False)), repeat=int(a.get("repeat", 1)))
-        return ScreenAgent(link, hall=hall, announcer=announcer, window=s.get("window"))
+        announcer = Announcer(player or make_player(a), english=bool(a.get("english", False)), repeat=int(a.get("repeat", 1)))
+        return ScreenAgent(link, hall=hall, announcer=announcer, window=s.get("window"), **clock)
     if role == "review":
         from .review import ReviewBox
 
         r = cfg.section(conf, "review")
         return ReviewBox(link, hall=hall, window=int(cfg.require(r, "window", "review")),
-                         buttons=[hardware.button(int(p), factory) for p in cfg.require(r, "buttons", "review")],
+                         buttons=[hardware.button(int(p), factory, bounce) for p in cfg.require(r, "buttons", "review")],
                          leds=[hardware.led(int(p), factory) for p in cfg.require(r, "leds", "review")],
-                         prompt_seconds=float(r.get("prompt_seconds", 120)))
+                         prompt_seconds=float(r.get("prompt_seconds", 120)), **clock)
     if role == "caller":
         from .caller import WindowCaller
 
         c = cfg.section(conf, "caller")
         return WindowCaller(link, hall=hall, window=int(cfg.require(c, "window", "caller")),
-                            keys={a: hardware.button(int(p), factory) for a, p in cfg.require(c, "keys", "caller").items()},
+                            keys={a: hardware.button(int(p), factory, bounce) for a, p in cfg.require(c, "keys", "caller").items()},
                             led=hardware.led(int(cfg.require(c, "led", "caller")), factory))
     raise cfg.ConfigError(f"role is one of {', '.join(cfg.ROLES)}, not {role!r}")
 

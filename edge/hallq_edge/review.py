@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 
-from hallq.mqtt import topics
+from hallq_protocol import topics
 
 from .clock import age_seconds, utcnow
 

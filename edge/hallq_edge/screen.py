@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from hallq.mqtt import topics
+
+from hallq_protocol import topics
 
 from .clock import age_seconds, utcnow
 

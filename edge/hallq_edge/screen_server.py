@@ -9,7 +9,9 @@ from pathlib import Path
 from flask import Flask, abort, request, send_from_directory
 from flask_socketio import SocketIO, emit, join_room
 
-HALL_ROOM = "hall"
+from hallq_protocol.live import BadJoin, parse_join
+
+HALL_ROOM = "hall"  # one call screen shows one hall: every page is in its room
 
 
 def installed_displays() -> Path:
@@ -53,14 +55,13 @@ class PageHub:
         return send_from_directory(self.displays, name)
 
     def _join(self, data):
-        if not isinstance(data, dict) or not isinstance(data.get("hall"), str):
-            return {"ok": False, "error": {"code": "bad_request", "message": "send {'hall': slug, 'window': number?}"}}
-        window = data.get("window")
-        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
-            return {"ok": False, "error": {"code": "bad_request", "message": "window must be a number"}}
+        try:
+            join = parse_join(data)
+        except BadJoin as exc:
+            return exc.answer
         join_room(HALL_ROOM)
-        self.pages[request.sid] = window
-        emit("snapshot", self.agent.snapshot(window), to=request.sid)
+        self.pages[request.sid] = join.window
+        emit("snapshot", self.agent.snapshot(join.window), to=request.sid)
         return {"ok": True}
 
     # -- what the agent pushes ------------------------------------------------

@@ -15,17 +15,11 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _service(ctx: click.Context):
-    """A HallService on the configured database, migrated to the latest schema."""
-    from .core.policy import make_policy
-    from .core.service import HallService
-    from .db import Database
-    from .migrate import upgrade
+def _hallq(ctx: click.Context):
+    """HallQ on the configured database, migrated to the latest schema."""
+    from .assembly import build
 
-    settings = _settings(ctx)
-    upgrade(settings.effective_database_url)
-    db = Database.from_url(settings.effective_database_url, synchronous=settings.sqlite_synchronous)
-    return HallService(db, policy=make_policy(settings.calling_policy))
+    return build(_settings(ctx), migrate=True)
 
 
 def _fail(exc: HallError) -> None:
@@ -74,7 +68,7 @@ def hall_load(ctx: click.Context, file: Path) -> None:
     from .core.hallfile import parse_hall_file
 
     try:
-        result = _service(ctx).load_hall(parse_hall_file(file))
+        result = _hallq(ctx).halls.load_hall(parse_hall_file(file))
     except HallError as exc:
         _fail(exc)
     click.echo(f"hall {result['hall']} loaded: {result['services']} services, {result['windows']} windows")
@@ -100,7 +94,7 @@ def user_add(ctx, name, role, hall_slug, display_name, staff_no, password_stdin)
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        result = _service(ctx).add_user(
+        result = _hallq(ctx).office.add_user(
             name=name, role=role, password=password, hall=hall_slug, display_name=display_name, staff_no=staff_no
         )
     except HallError as exc:
@@ -121,7 +115,7 @@ def token() -> None:
 def token_create(ctx, name, label) -> None:
     """Print a new API token for user NAME (shown once; send as 'Authorization: Bearer TOKEN')."""
     try:
-        click.echo(_service(ctx).create_token(name, label))
+        click.echo(_hallq(ctx).office.create_token(name, label))
     except HallError as exc:
         _fail(exc)
 
@@ -134,9 +128,12 @@ def token_create(ctx, name, label) -> None:
 @click.pass_context
 def serve(ctx, host, port, mqtt_port, workers) -> None:
     """Run the HallQ server."""
-    from .mqtt import broker as mqtt_broker, runtime as mqtt
+    from .assembly import build
+    from .mqtt import broker as mqtt_broker
+    from .mqtt import runtime as mqtt
     from .web import create_app
-    from .web.server import PortTaken, serve as run
+    from .web.server import PortTaken
+    from .web.server import serve as run
 
     settings = _settings(ctx)
     if mqtt_port:
@@ -154,7 +151,7 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
     host = host or settings.host
     port = port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})  # what the dispensers' QR codes are built from
-    _service(ctx).db.dispose()  # migrate before serving
+    _hallq(ctx).db.dispose()  # migrate before serving
     broker = None
     if settings.workers > 1 and settings.mqtt_enabled and not settings.mqtt_url:
         from .mqtt import broker_process
@@ -165,8 +162,8 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
     if settings.mqtt_enabled:
         click.echo(f"tracker QR codes point at {settings.tracker_base_url}; set public_base_url to change")
     try:
-        run(lambda: create_app(settings), host=host, port=port, threads=settings.threads, workers=settings.workers,
-            on_worker_start=lambda app: _start_background(app, settings))
+        run(lambda: create_app(hallq=build(settings)), host=host, port=port, threads=settings.threads, workers=settings.workers,
+            on_worker_start=_start_background)
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -174,14 +171,14 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
             broker_process.stop(broker)
 
 
-def _start_background(app, settings) -> None:
+def _start_background(app) -> None:
     """In each server process, once it boots: the MQTT side, and the balancer (not waiting for a first request)."""
     from .mqtt import runtime as mqtt
 
-    mqtt.start_for_app(app, settings)
-    runner = app.extensions.get("hallq.balancer_runner")
-    if runner is not None:
-        runner.autostart()
+    hallq = app.extensions["hallq"]
+    mqtt.start_for(hallq)
+    if hallq.balancer_runner is not None:
+        hallq.balancer_runner.autostart()
 
 
 @cli.command()

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 
 DEFAULT_INSTANCE = Path(os.environ.get("HALLQ_INSTANCE_PATH", "instance")).resolve()
 
@@ -76,8 +83,8 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(1883, ge=1, le=65535, description="Port of the embedded MQTT broker.")
     mqtt_certfile: str = Field("", description="PEM certificate: the embedded broker then speaks TLS (mqtts) on mqtt_port.")
     mqtt_keyfile: str = Field("", description="PEM private key of mqtt_certfile.")
-    mqtt_request_max_age: float = Field(60.0, gt=0, description="Device requests older than this many seconds are refused, not replayed.")
-    mqtt_block_size: int = Field(20, ge=1, le=200, description="Numbers a dispenser reserves per service for issuing while offline.")
+    mqtt_request_max_age: float = Field(REQUEST_MAX_AGE, gt=0, description="Device requests older than this many seconds are refused, not replayed.")
+    mqtt_block_size: int = Field(BLOCK_SIZE, ge=1, le=200, description="Numbers a dispenser reserves per service for issuing while offline.")
     mqtt_max_message_bytes: int = Field(
         16384, ge=1024, le=1024 * 1024,
         description="Largest MQTT message the embedded broker accepts (larger ones are dropped unread); broker-config writes it as Mosquitto's message_size_limit.",

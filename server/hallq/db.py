@@ -26,8 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from hallq.core.devices import models as devices  # noqa: F401  (the tables: device registry, requests, number blocks, reviews)
+
 from .core import models  # noqa: F401  (registers the tables)
-from .core import devices  # noqa: F401  (device registry, requests, number blocks, reviews)
 
 _WRITE = "hallq_write"
 

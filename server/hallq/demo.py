@@ -8,16 +8,18 @@ import logging
 import random
 import secrets
 import threading
+from pathlib import Path
 
 import click
 
+from hallq.core.accounts.users import set_password
+
 from .config import Settings
-from .core.accounts import set_password
+from .core.enums import Role
 from .core.errors import HallError
 from .core.hallfile import parse_hall_file
+from .core.office import OfficeService
 from .core.txn import Actor
-from .core.enums import Role
-from pathlib import Path
 
 log = logging.getLogger("hallq.demo")
 EXAMPLE = Path(__file__).parent / "examples" / "district-hall.toml"
@@ -45,8 +47,10 @@ def prepare(service, spec) -> dict:
     for i, w in enumerate(spec.windows):
         staff.append((f"staff{w.number:02d}", STAFF_NAMES[i % len(STAFF_NAMES)], f"{1000 + w.number}"))
     with service.db.write() as session:
-        from .core import accounts
         from sqlmodel import select
+
+        from hallq.core.accounts import users as accounts
+
         from .core.models import Hall, User
 
         hall = session.exec(select(Hall).where(Hall.slug == slug)).one()
@@ -64,7 +68,7 @@ def prepare(service, spec) -> dict:
         staff_pw = secrets.token_urlsafe(9)
         set_password(session, name=person, password=staff_pw)
         creds["staff"] = (person, staff_pw)
-    creds["kiosk_token"] = service.create_token("demo-kiosk", "demo kiosk")
+    creds["kiosk_token"] = OfficeService(service).create_token("demo-kiosk", "demo kiosk")
     return creds
 
 
@@ -139,8 +143,10 @@ class DemoHall:
 
     def _staff_actor(self, number: int) -> Actor:
         from sqlmodel import select
+
+        from hallq.core.accounts.users import actor_for
+
         from .core.models import User
-        from .core.accounts import actor_for
 
         with self.service.db.read() as session:
             return actor_for(session.exec(select(User).where(User.name == f"staff{number:02d}")).one())
@@ -191,18 +197,15 @@ class DemoHall:
 def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mqtt_port: int | None = None,
              voice: bool = False) -> None:
     """Set up the demo hall and serve it, printing where to look."""
-    from .core.service import HallService
-    from .db import Database
-    from .migrate import upgrade
+    from .assembly import build, hall_service
     from .web import create_app
     from .web.server import PortTaken, check_port, free_port, serve
 
     if not settings.database_url:
         settings = settings.model_copy(update={"database_url": f"sqlite:///{settings.instance_path / 'demo.db'}"})
     url = settings.effective_database_url
-    upgrade(url)
     spec = demo_spec()
-    service = HallService(Database.from_url(url, synchronous=settings.sqlite_synchronous))
+    service = hall_service(settings, migrate=True)
     creds = prepare(service, spec)
     service.db.dispose()
 
@@ -252,10 +255,11 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
         # The simulated call screen announces every call; in the terminal that would
         # bury the addresses above, so only its warnings are shown.
         logging.getLogger("hallq_edge").setLevel(logging.WARNING)
-        DemoHall(app.extensions["hallq"], spec, rate=rate).start()
-        demo_devices.start_for_demo(app, settings, slug, screen_port=screen_port, voice=voice)
+        hallq = app.extensions["hallq"]
+        DemoHall(hallq.halls, spec, rate=rate).start()
+        demo_devices.start_for_demo(hallq, slug, screen_port=screen_port, voice=voice)
 
     try:
-        serve(lambda: create_app(settings), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)
+        serve(lambda: create_app(hallq=build(settings)), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None

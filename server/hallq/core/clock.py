@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .errors import Invalid
+from hallq.core.errors import Invalid
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -57,6 +57,11 @@ def zone(name: str) -> ZoneInfo:
 def to_local(moment: datetime, tz: str) -> datetime:
     """UTC → local time of the hall."""
     return moment.astimezone(zone(tz))
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A moment read back from the database as an aware UTC datetime (SQLite hands them back naive; they are UTC); None stays None."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def to_utc(local: datetime) -> datetime:

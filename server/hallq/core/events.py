@@ -34,13 +34,6 @@ class Publisher(Protocol):
     def publish(self, event: DomainEvent) -> None: ...
 
 
-class NullPublisher:
-    """Drops events (CLI commands that nobody watches)."""
-
-    def publish(self, event: DomainEvent) -> None:
-        pass
-
-
 class RecordingPublisher:
     """Keeps every event in a list (tests, the simulator)."""
 
@@ -63,6 +56,11 @@ class FanOutPublisher:
 
     def add(self, publisher: Publisher) -> None:
         self.publishers.append(publisher)
+
+    def remove(self, publisher: Publisher) -> None:
+        """Stop handing events to `publisher` (a transport that stops); nothing if it was not here."""
+        if publisher in self.publishers:
+            self.publishers.remove(publisher)
 
     def publish(self, event: DomainEvent) -> None:
         for p in self.publishers:

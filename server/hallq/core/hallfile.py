@@ -12,13 +12,21 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session, select
 
-from . import balancer_store, clock
-from .balancing import BalancerSettings
-from .errors import Invalid
-from .models import Hall, Service, Window, WindowService, Zone
+from hallq.core import clock
+from hallq.core.balancer import store as balancer_store
+from hallq.core.balancer.balancer import BalancerSettings
+from hallq.core.errors import Invalid
+from hallq.core.models import Hall, Service, Window, WindowService, Zone
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,31}$"
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .enums import Priority, Role, TicketStatus, WindowState
+from hallq.core.enums import Priority, Role, TicketStatus, WindowState
 
 
 class Hall(SQLModel, table=True):
@@ -163,6 +163,6 @@ class HallBalancer(SQLModel, table=True):
     version: int = 0  # grows with every change, so every server process reloads it
     updated_at: datetime | None = None
     updated_by: str = ""
-    # A lease: only the process named here, until then, ticks this hall (see core/balancer_store.py).
+    # A lease: only the process named here, until then, ticks this hall (see core/balancer/store.py).
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = None

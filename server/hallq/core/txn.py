@@ -3,17 +3,17 @@ one database transaction, and the events and audit lines it produces."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from .enums import Role
-from .errors import NotFound
-from .events import DomainEvent
-from .models import AuditEntry, Hall, Service, Window, WindowService
-
+from hallq.core.enums import Role
+from hallq.core.errors import NotFound
+from hallq.core.events import DomainEvent
+from hallq.core.models import AuditEntry, Hall, Service, Window, WindowService
+from hallq.core.sql import run_prepared
 
 _HALL_BY_SLUG = select(Hall.__table__).where(Hall.slug == bindparam("slug"))
 _HALL_SERVICES = select(Service.__table__).where(Service.hall_id == bindparam("hall_id"))
@@ -35,14 +35,6 @@ def hall_row(session: Session, slug: str):
     if row is None:
         raise NotFound("unknown_hall", f"no hall {slug!r}")
     return row
-
-
-def run_prepared(session: Session, statement, params: dict):
-    """Run a statement built once (module level) as plain SQL, after flushing this
-    transaction's changes as the ORM would before a query: the ORM's per-query
-    bookkeeping costs more than the query on the engine's busiest paths."""
-    session.flush()
-    return session.connection().execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -69,9 +61,16 @@ class Txn:
     now: datetime
     actor: Actor = SYSTEM
     events: list[DomainEvent] = field(default_factory=list)
-    # Both may be handed in from HallService's short-lived cache of hall configuration.
-    _services: dict[int, Service] | None = None
-    _capacity: dict | None = None
+    # (services, capacity) from the unit of work's short-lived cache of hall configuration, if it has them.
+    preloaded: InitVar[tuple | None] = None
+
+    def __post_init__(self, preloaded: tuple | None) -> None:
+        self._services, self._capacity = preloaded or (None, None)
+
+    @property
+    def loaded(self) -> tuple:
+        """(services, capacity) as far as this transaction has loaded them: what the unit of work may keep."""
+        return self._services, self._capacity
 
     def emit(self, kind: str, *, window: int | None = None, **data) -> None:
         self.events.append(DomainEvent(kind=kind, hall=self.hall.slug, at=self.now, window=window, data=data))
@@ -101,7 +100,7 @@ class Txn:
     def capacity(self) -> dict:
         """service id → (open capacity, planned capacity), see estimate.service_capacity."""
         if self._capacity is None:
-            from .estimate import service_capacity
+            from hallq.core.waits.estimate import service_capacity
 
             self._capacity = service_capacity(self.session, self.hall.id)
         return self._capacity

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 # hallq.db imports every module that defines a table; a table it does not
-# import is invisible to autogenerate (tests/test_migrations.py checks this).
+# import is invisible to autogenerate (tests/server/test_migrations.py checks this).
 from hallq.db import _WRITE, make_engine
 
 config = context.config

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import topics
+from hallq_protocol import topics
 
 READ, WRITE = "read", "write"
 

@@ -21,15 +21,19 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from ..core import device_actions, devices
+from hallq.core.devices import actions as device_actions
+from hallq.core.devices import registry as devices
+from hallq.core.devices.models import Device
+from hallq.core.devices.service import DeviceService
+from hallq_protocol import topics
+
 from ..core.clock import utcnow
-from ..core.device_actions import DeviceService
 from ..core.enums import Role
 from ..core.errors import Conflict, HallError
 from ..core.models import User, Window
 from ..core.service import HallService
 from ..core.txn import Actor, Txn
-from . import schemas, topics
+from . import schemas
 
 log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
@@ -115,7 +119,7 @@ class RequestBridge:
             return schemas.error(exc.request_id, exc.code, exc.message)
         now = self.now()
         try:
-            return self.halls.run(hall, lambda tx: self._once(tx, device_name, req, now))
+            return self.halls.work.write(hall, lambda tx: self._once(tx, device_name, req, now))
         except _HandledElsewhere:
             return None
         except HallError as exc:
@@ -127,7 +131,7 @@ class RequestBridge:
         # Refused: nothing of the action stays. Log the refusal as the request's
         # answer, so that a repeat gets it rather than a second try.
         try:
-            return self.halls.run(hall, lambda tx: self._once(tx, device_name, req, now, answer=refusal))
+            return self.halls.work.write(hall, lambda tx: self._once(tx, device_name, req, now, answer=refusal))
         except _HandledElsewhere:
             return None
         except HallError:  # refused before the request was logged (no such hall)
@@ -189,7 +193,7 @@ class RequestBridge:
         tx.actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id)
         if action == "issue_ticket":
             return self.halls.issue_ticket_in(tx, service=req.service, priority=req.priority, actor=tx.actor, channel="dispenser")
-        device = tx.session.get(devices.Device, who.device_id)
+        device = tx.session.get(Device, who.device_id)
         if action == "review":
             return device_actions.record_review(tx, device, ticket_ref=req.ticket, score=req.score)
         if action == "reserve_block":

@@ -23,8 +23,10 @@ from amqtt.contexts import Action
 from amqtt.errors import MQTTError
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
+from hallq.core.devices import registry as devices
+from hallq.core.devices.credentials import verify_password
+
 from .. import ports
-from ..core import devices
 from ..ports import PortTaken  # noqa: F401  (raised by check_port; the CLI catches it from here)
 from . import acl
 
@@ -54,7 +56,7 @@ class Directory:
         else:
             with self.db.read() as session:  # read inside: the session expires its rows on exit
                 device = devices.device_by_username(session, username)
-                good = device is not None and devices.verify_password(password or "", device.password_hash)
+                good = device is not None and verify_password(password or "", device.password_hash)
                 if good:
                     hall = session.get(devices.Hall, device.hall_id).slug
                     rules = acl.device_rules(hall, device.name, device.role, device.window_number)

@@ -14,10 +14,9 @@ from ..core.errors import HallError
 
 
 def _devices(ctx: click.Context):
-    from ..cli import _service
-    from ..core.device_actions import DeviceService
+    from ..assembly import build
 
-    return DeviceService(_service(ctx))
+    return build(ctx.obj["settings"], migrate=True).devices
 
 
 def _operator():
@@ -109,7 +108,8 @@ def device_revoke(ctx, hall_slug, name) -> None:
 @click.pass_context
 def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_password_stdin, reload_broker, pid_file) -> None:
     """Write Mosquitto's password file, ACL and configuration from the device registry."""
-    from ..core import devices as registry
+    from hallq.core.devices import registry
+
     from . import mosquitto
 
     service = _devices(ctx)
@@ -138,6 +138,4 @@ def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_pas
 
 
 def _settings_of(ctx: click.Context):
-    from ..cli import _settings
-
-    return _settings(ctx)
+    return ctx.obj["settings"]

@@ -10,8 +10,9 @@ import random
 import threading
 from pathlib import Path
 
-from ..core.accounts import actor_for
-from ..core.device_actions import DeviceService
+from hallq.core.accounts.users import actor_for
+from hallq.core.devices.service import DeviceService
+
 from ..core.errors import HallError
 
 log = logging.getLogger("hallq.demo.devices")
@@ -40,45 +41,35 @@ class DemoDevices:
         self.stop = threading.Event()
         self.links = []
 
-    def _link(self, name: str, role: str, window: int | None = None):
+    def _device(self, role: str, name: str, window: int | None = None, **sections):
+        """One device as a Raspberry Pi runs it: hallq_edge's own builder, from a config like its file,
+        on the demo's mock pins (no debouncing: the simulated people press and release at once)."""
         from hallq_edge.link import DeviceLink
+        from hallq_edge.main import build
 
         password = _credentials(self.devices, self.hall, name, role, window)
         link = DeviceLink(hall=self.hall, device=name, username=f"{self.hall}.{name}", password=password, port=self.port)
         self.links.append(link)
-        return link
+        conf = {"hall": self.hall, "device": name, "gpio": {"bounce_seconds": 0}, **sections}
+        return build(role, conf, link, self.pins, now=self.halls.clock.now, player=self.player)
 
     def start(self) -> None:
         from gpiozero.pins.mock import MockFactory
-        from escpos.printer import File
 
-        from hallq_edge import hardware
-        from hallq_edge.announce import Announcer, SilentPlayer
-        from hallq_edge.blocks import BlockStore
-        from hallq_edge.caller import WindowCaller
-        from hallq_edge.dispenser import Dispenser
-        from hallq_edge.printing import TicketPrinter
-        from hallq_edge.review import ReviewBox
-        from hallq_edge.screen import ScreenAgent
-
-        pins = self.pins = MockFactory()
+        self.pins = MockFactory()
         codes = [s["service"] for s in self.halls.queue(self.hall)]
         self.service_pins = {code: 2 + i for i, code in enumerate(codes[:8])}  # BCM 2–9
-        self.dispenser = Dispenser(
-            self._link("demo-dispenser", "dispenser"),
-            buttons={c: hardware.button(p, pins, bounce=None) for c, p in self.service_pins.items()},
-            led=hardware.led(10, pins), blocks=BlockStore(self.instance / "demo-dispenser-blocks.db"), hall=self.hall,
-            printer=TicketPrinter(File(str(self.instance / "demo-tickets.escpos"))), now=self.halls.clock.now,
-        )
-        self.screen = ScreenAgent(self._link("demo-screen", "screen"), hall=self.hall, announcer=Announcer(self.player or SilentPlayer()),
-                                  now=self.halls.clock.now)
-        keys = {"call_next": 11, "complete": 12, "pause": 13}
-        self.caller = WindowCaller(self._link(f"demo-caller-{WINDOW}", "caller", WINDOW), hall=self.hall, window=WINDOW,
-                                   keys={a: hardware.button(p, pins, bounce=None) for a, p in keys.items()}, led=hardware.led(14, pins))
+        self.dispenser = self._device(
+            "dispenser", "demo-dispenser", timezone=self.halls.hall_info(self.hall)["timezone"],
+            dispenser={"buttons": self.service_pins, "led": 10, "blocks_file": str(self.instance / "demo-dispenser-blocks.db")},
+            printer={"kind": "file", "path": str(self.instance / "demo-tickets.escpos")})
+        self.screen = self._device("screen", "demo-screen", screen={}, announce={"engine": "none"})
+        self.caller_keys = {"call_next": 11, "complete": 12, "pause": 13}
+        self.caller = self._device("caller", f"demo-caller-{WINDOW}", WINDOW,
+                                   caller={"window": WINDOW, "keys": self.caller_keys, "led": 14})
         self.review_pins = [15, 16, 17, 18, 19]
-        self.review = ReviewBox(self._link(f"demo-review-{WINDOW}", "review", WINDOW), hall=self.hall, window=WINDOW,
-                                buttons=[hardware.button(p, pins, bounce=None) for p in self.review_pins],
-                                leds=[hardware.led(p, pins) for p in (20, 21, 22, 23, 24)], now=self.halls.clock.now)
+        self.review = self._device("review", f"demo-review-{WINDOW}", WINDOW,
+                                   review={"window": WINDOW, "buttons": self.review_pins, "leds": [20, 21, 22, 23, 24]})
         for link in self.links:
             link.start()
         if self.screen_port and (DISPLAYS / "hall.html").is_file():
@@ -116,10 +107,10 @@ class DemoDevices:
 
     def _staff(self) -> None:
         while not self.stop.wait(self.rng.uniform(20, 40)):
-            self._press(11)  # call next
+            self._press(self.caller_keys["call_next"])
             if self.stop.wait(self.rng.uniform(30, 90)):
                 return
-            self._press(12)  # complete
+            self._press(self.caller_keys["complete"])
             if self.stop.wait(self.rng.uniform(2, 6)):
                 return
             # Most visitors are very satisfied (the reports: 95% five-star); a few are not.
@@ -159,32 +150,34 @@ def describe(settings) -> str:
     return f"mqtt://{settings.mqtt_host}:{settings.mqtt_port}  (embedded; devices: `hallq device add`)"
 
 
-def speaker(app, settings):
+def speaker(hallq):
     """The demo call screen's speaker for `hallq demo --voice`: the server's own voice and cache (espeak-ng if it
     has none), played by aplay or paplay."""
     from hallq_edge.announce import SpeakerPlayer
     from hallq_edge.voice import EspeakVoice, VoiceCache
 
-    cache = app.extensions.get("hallq.voice") or VoiceCache(
+    settings = hallq.settings
+    cache = hallq.voice or VoiceCache(
         EspeakVoice(voice=settings.voice_name, speed=settings.voice_speed), settings.effective_voice_cache_dir)
     return SpeakerPlayer(cache)
 
 
-def start_for_demo(app, settings, hall: str, *, screen_port: int | None = None, voice: bool = False) -> DemoDevices | None:
-    """Start MQTT for the demo app and the simulated devices on it; with voice, the call screen speaks here."""
-    from .runtime import start_for_app
+def start_for_demo(hallq, hall: str, *, screen_port: int | None = None, voice: bool = False) -> DemoDevices | None:
+    """Start HallQ's MQTT side and the simulated devices on it; with voice, the call screen speaks here."""
+    from .runtime import start_for
 
-    runtime = start_for_app(app, settings)
+    settings = hallq.settings
+    runtime = start_for(hallq)
     if runtime is None or runtime.broker is None:
         if voice:
             log.warning("--voice: the calls are said by the simulated call screen, which needs the embedded MQTT broker")
         return None
-    demo = DemoDevices(app.extensions["hallq"], hall=hall, port=runtime.port, instance=settings.instance_path, screen_port=screen_port,
-                       player=speaker(app, settings) if voice else None)
+    demo = DemoDevices(hallq.halls, hall=hall, port=runtime.port, instance=settings.instance_path, screen_port=screen_port,
+                       player=speaker(hallq) if voice else None)
     try:
         demo.start()
     except Exception:  # the demo hall runs on without its devices
         log.exception("could not start the simulated devices")
         return None
-    app.extensions["hallq.demo_devices"] = demo
+    hallq.demo_devices = demo
     return demo

@@ -13,8 +13,9 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from . import client as mqtt_client
-from . import topics
+from hallq_protocol import client as mqtt_client
+from hallq_protocol import topics
+
 
 def no_delay(client) -> None:
     """Send small packets at once: with Nagle's algorithm a request waits for the

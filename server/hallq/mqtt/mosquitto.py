@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..core.devices import DeviceInfo, hash_password
+from hallq.core.devices.credentials import hash_password
+from hallq.core.devices.registry import DeviceInfo
+
 from . import acl
 from .broker import SERVER_USER
 

@@ -17,9 +17,11 @@ import uuid
 from datetime import datetime
 from typing import Callable
 
+from hallq.core.devices.service import DeviceService
+from hallq_protocol import shapes, topics
+
 from ..core.clock import utcnow
-from ..core.device_actions import DeviceService
-from . import schemas, topics
+from . import schemas
 
 log = logging.getLogger("hallq.mqtt.printing")
 # A dispenser answers within a second or two; past this the kiosk says so and the screen ticket stands.
@@ -48,7 +50,7 @@ class PrintDesk:
             return OFFLINE
         command = schemas.PrintTicketCommand(
             id=f"k{uuid.uuid4().hex}", at=self.now(),
-            ticket=schemas.PrintedTicket.model_validate({k: v for k, v in ticket.items() if k in schemas.PrintedTicket.model_fields}),
+            ticket={k: v for k, v in ticket.items() if k in shapes.PrintedTicket.__annotations__},
         )
         done, outcome = threading.Event(), []
         with self._lock:

@@ -15,22 +15,25 @@ import threading
 from datetime import datetime
 from typing import Callable
 
+from hallq.core.devices import registry as devices
+from hallq.core.devices.service import DeviceService
+from hallq.core.shapes import iso
+from hallq_protocol import topics
+from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
+
 from ..coalesce import Coalescer
-from ..core import devices
-from ..core.device_actions import DeviceService
+from ..core.clock import utcnow
 from ..core.events import DomainEvent
 from ..core.service import HallService
-from ..core.clock import utcnow
-from ..core.views import iso
-from . import schemas, topics
+from . import schemas
 
 log = logging.getLogger("hallq.mqtt.publisher")
 CALL_KINDS = ("ticket.called", "ticket.recalled")
 
 
 class MqttPublisher:
-    def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = 60.0,
-                 block_size: int = 20, public_base_url: str = "", queue_interval: float = 0.3,
+    def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = REQUEST_MAX_AGE,
+                 block_size: int = BLOCK_SIZE, public_base_url: str = "", queue_interval: float = 0.3,
                  now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = device_service
@@ -73,20 +76,20 @@ class MqttPublisher:
 
     def _call(self, event: DomainEvent) -> None:
         d = event.data
-        message = schemas.CallMessage(
+        message = schemas.checked(schemas.CALL, dict(
             hall=event.hall, window=event.window, window_name=d.get("window_name", ""), number=d["number"],
             ticket=d.get("ticket", ""), service=d.get("service"), how="recall" if event.kind == "ticket.recalled" else d.get("how", "next"),
             recalls=d.get("recalls", 0), version=d.get("version", 0), at=event.as_dict()["at"],
-        )
-        self.send(topics.calls(event.hall), schemas.encode(message.model_dump()), False)
+        ))
+        self.send(topics.calls(event.hall), schemas.encode(message), False)
 
     def completed(self, hall: str, window: int) -> None:
         """The ticket last completed at a window (retained, for its review box)."""
         last = self.devices.last_completed(hall, window)
         if last is None:
             return
-        message = schemas.CompletedMessage(hall=hall, **last)
-        self.send(topics.window_completed(hall, window), schemas.encode(message.model_dump()), True)
+        message = schemas.checked(schemas.COMPLETED, {"hall": hall, **last})
+        self.send(topics.window_completed(hall, window), schemas.encode(message), True)
 
     def close(self) -> None:
         """Stop sending queue summaries (the server is shutting down)."""
@@ -104,16 +107,16 @@ class MqttPublisher:
         services = []
         if device.role == "dispenser":
             services = [
-                schemas.ServiceButton(code=s["service"], name=s["name"], name_en=s.get("name_en", ""), prefix=s["prefix"])
+                {"code": s["service"], "name": s["name"], "name_en": s.get("name_en", ""), "prefix": s["prefix"]}
                 for s in self.halls.queue(hall)
             ]
-        return schemas.DeviceConfig(
+        return schemas.checked(schemas.CONFIG, dict(
             device=device.name, role=device.role, hall=info, window=device.window, services=services,
             request_max_age=self.request_max_age, block_size=self.block_size,
             # The phone tracker's page; dispensers print it as the ticket's QR code.
             tracker_url=f"{self.public_base_url}/t/{hall}/{{ticket}}" if self.public_base_url else "",
-            server_time=self.now(),  # the transport's clock: lets a device check its own
-        ).model_dump(mode="json")
+            server_time=iso(self.now()),  # the transport's clock: lets a device check its own
+        ))
 
     def publish_config(self, hall: str, device: devices.DeviceInfo) -> None:
         self.send(topics.config(hall, device.name), schemas.encode(self.device_config(hall, device)), True)

@@ -1,6 +1,6 @@
 """Starts HallQ's MQTT side inside the serving process: the embedded broker
 (unless MQTT_URL names an external one), the server's link, the request bridge
-and the publisher, plugged into the hall engine's FanOutPublisher."""
+and the publisher, added to the hall engine's publisher."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
+from hallq.core.devices.service import DeviceService
+from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
+
 from ..core.clock import utcnow
-from ..core.device_actions import DeviceService
-from ..core.events import FanOutPublisher
 from ..core.service import HallService
 from .bridge import RequestBridge
 from .broker import SERVER_USER, Directory, EmbeddedBroker
@@ -29,12 +30,12 @@ log = logging.getLogger("hallq.mqtt")
 class MqttRuntime:
     """Everything MQTT for one HallService; start() and stop()."""
 
-    def __init__(self, halls: HallService, *, url: str = "", host: str = "127.0.0.1", port: int = 1883,
-                 request_max_age: float = 60.0, block_size: int = 20, public_base_url: str = "", client_id: str = "",
+    def __init__(self, halls: HallService, *, devices: DeviceService | None = None, url: str = "", host: str = "127.0.0.1", port: int = 1883,
+                 request_max_age: float = REQUEST_MAX_AGE, block_size: int = BLOCK_SIZE, public_base_url: str = "", client_id: str = "",
                  certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
                  now: Callable[[], datetime] = utcnow):
         self.halls = halls
-        self.devices = DeviceService(halls)
+        self.devices = devices or DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
         if not url:
             self.directory = Directory(halls.db)
@@ -58,19 +59,13 @@ class MqttRuntime:
     def start(self) -> "MqttRuntime":
         if self.broker is not None:
             self.broker.start()
-        publisher = self.halls.publisher
-        if not isinstance(publisher, FanOutPublisher):
-            publisher = FanOutPublisher(publisher, on_error=lambda p, e, exc: log.error("publisher %r failed on %s: %s", p, e.kind, exc))
-            self.halls.publisher = publisher
-        publisher.add(self.publisher)
+        self.halls.publisher.add(self.publisher)
         self.bridge.start()
         self.link.start()
         return self
 
     def stop(self) -> None:
-        publisher = self.halls.publisher
-        if isinstance(publisher, FanOutPublisher) and self.publisher in publisher.publishers:
-            publisher.publishers.remove(self.publisher)
+        self.halls.publisher.remove(self.publisher)
         self.publisher.close()
         self.link.stop()
         self.bridge.stop()
@@ -108,7 +103,8 @@ class MqttRuntime:
             threading.Thread(target=self._send_config, args=(hall, device), daemon=True).start()
 
     def _send_config(self, hall: str, name: str) -> None:
-        from ..core import devices
+        from hallq.core.devices import registry as devices
+
         from ..core.errors import HallError
 
         try:
@@ -139,16 +135,15 @@ def check_port(settings) -> None:
     check(settings.mqtt_host, settings.mqtt_port)
 
 
-def start_for_app(app, settings) -> MqttRuntime | None:
-    """Start MQTT for a Flask app built by create_app, as settings say (None when turned off)."""
+def start_for(hallq) -> MqttRuntime | None:
+    """Start HallQ's MQTT side as its settings say, and set it on hallq (None when turned off)."""
+    settings = hallq.settings
     if not settings.mqtt_enabled:
         return None
-    runtime = MqttRuntime(
-        app.extensions["hallq"], url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
+    hallq.mqtt = runtime = MqttRuntime(
+        hallq.halls, devices=hallq.devices, url=settings.mqtt_url, host=settings.mqtt_host, port=settings.mqtt_port,
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
         public_base_url=settings.tracker_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
         max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
     ).start()
-    app.extensions["hallq.mqtt"] = runtime
-    app.extensions["hallq.print_ticket"] = runtime.printing.print_ticket  # the kiosk's tickets, on its dispenser
     return runtime

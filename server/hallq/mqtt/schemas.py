@@ -12,7 +12,16 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from hallq_protocol import shapes
 
 MAX_PAYLOAD = 4096
 WINDOW_ACTIONS = ("call_next", "recall", "skip", "start", "complete", "pause", "resume")
@@ -129,53 +138,19 @@ def error(request_id: str | None, code: str, message: str, **details: Any) -> di
 
 # -- what the server publishes --------------------------------------------
 
-class CallMessage(BaseModel):
-    """One call or recall, for call screens: 请 {number} 号到 {window} 号窗口办理."""
-
-    hall: str
-    window: int
-    window_name: str
-    number: str
-    ticket: str
-    service: str | None = None
-    how: str  # next, direct, recall
-    recalls: int = 0
-    version: int
-    at: str
+# Their shapes are defined once, in hallq_protocol.shapes (the devices read the same
+# definitions); these check what the server builds before it goes out.
+CALL = TypeAdapter(shapes.CallMessage)
+COMPLETED = TypeAdapter(shapes.CompletedMessage)
+CONFIG = TypeAdapter(shapes.DeviceConfig)
 
 
-class CompletedMessage(BaseModel):
-    """The ticket last completed at a window, for its review box."""
-
-    hall: str
-    window: int
-    ticket: str
-    number: str
-    at: str | None
-    reviewed: bool = False
-
-
-class ServiceButton(BaseModel):
-    code: str
-    name: str
-    name_en: str = ""
-    prefix: str
+def checked(adapter: TypeAdapter, message: dict) -> dict:
+    """`message` as its shape says it must be (ValidationError if the server built it wrong)."""
+    return adapter.validate_python(message, strict=False)
 
 
 # -- commands: server → device, answered on the device's result topic ------
-
-class PrintedTicket(BaseModel):
-    """What a dispenser needs to print a kiosk's ticket with its own layout."""
-
-    id: str  # public id, for the QR code of the tracker page
-    number: str
-    service: str
-    service_name: str = ""
-    priority: str = "normal"
-    ahead: int | None = None
-    estimated_wait_minutes: float | None = None
-    issued_at: str | None = None
-
 
 class PrintTicketCommand(BaseModel):
     """Print a ticket issued at a kiosk bound to this dispenser; `id` is unique, `at` dates it."""
@@ -183,7 +158,7 @@ class PrintTicketCommand(BaseModel):
     id: RequestId
     action: Literal["print_ticket"] = "print_ticket"
     at: datetime
-    ticket: PrintedTicket
+    ticket: shapes.PrintedTicket
 
 
 class CommandResult(BaseModel):
@@ -204,17 +179,3 @@ def parse_result(payload: bytes) -> CommandResult:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise BadRequest("bad_result", f"{'.'.join(str(p) for p in first['loc']) or 'result'}: {first['msg']}") from None
-
-
-class DeviceConfig(BaseModel):
-    """Retained configuration a device receives when it connects."""
-
-    device: str
-    role: str
-    hall: dict
-    window: int | None = None
-    services: list[ServiceButton] = []
-    request_max_age: float
-    block_size: int = 20
-    tracker_url: str = ""  # "{ticket}" is replaced by the ticket's public id
-    server_time: datetime

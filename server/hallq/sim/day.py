@@ -16,8 +16,9 @@ import time as timer
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from hallq.sim.prediction import WaitPredictor
+
 from ..core.errors import HallError
-from ..core.prediction import WaitPredictor
 from .engine import EngineHall
 from .layouts import Layout, engine_policy, make_balancer, speed, window_services
 from .scenario import Scenario, WindowPlan

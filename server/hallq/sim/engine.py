@@ -15,7 +15,8 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from ..core import windows
+from hallq.core.windows import actions as windows
+
 from ..core.clock import FixedClock
 from ..core.enums import Role
 from ..core.errors import Conflict
@@ -68,7 +69,7 @@ class EngineHall:
             return windows.call_next(tx, windows.get_window(tx, number), self.service.policy).number
 
         try:
-            return self.service._write(self.slug, self.actor, op)
+            return self.service.work.write(self.slug, op, actor=self.actor)
         except Conflict as exc:
             if exc.code == "queue_empty":
                 return None
@@ -76,12 +77,12 @@ class EngineHall:
 
     def call(self, number: int, ticket: str) -> str:
         """The window calls one particular ticket (how assign-at-issue systems work)."""
-        return self.service._write(
-            self.slug, self.actor, lambda tx: windows.call_ticket(tx, windows.get_window(tx, number), ticket).number
+        return self.service.work.write(
+            self.slug, lambda tx: windows.call_ticket(tx, windows.get_window(tx, number), ticket).number, actor=self.actor
         )
 
     def complete(self, number: int) -> None:
-        self.service._write(self.slug, self.actor, lambda tx: windows.complete(tx, windows.get_window(tx, number)))
+        self.service.work.write(self.slug, lambda tx: windows.complete(tx, windows.get_window(tx, number)), actor=self.actor)
 
     # -- the rest, through the public front door ----------------------------
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.balancing import Balancer, BalancerSettings
-from ..core.policies import policy_for_hall
-from ..core.policy import FirstComeFirstServedPolicy
+from hallq.core.balancer.balancer import Balancer, BalancerSettings
+from hallq.core.calling.accumulating import policy_for_hall
+from hallq.core.calling.policy import FirstComeFirstServedPolicy
+
 from ..core.txn import find_hall
 from .scenario import Scenario, WindowPlan
 

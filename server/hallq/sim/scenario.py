@@ -11,7 +11,7 @@ sections ([hall], [[zones]], [[services]], [[windows]]) it has:
     [[staffing]]     main services and qualifications of windows from a hall file
     [[breaks]]       each window takes `minutes` off somewhere between `from` and `to`
     [[surges]]       a service's arrivals multiplied by `factor` between `from` and `to`
-    [balancer]       settings of the live balancer (see core/balancing.py)
+    [balancer]       settings of the live balancer (see core/balancer/balancer.py)
 
 The shipped scenarios live in hallq/examples/scenarios/ and are found by name.
 """

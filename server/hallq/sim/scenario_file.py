@@ -32,7 +32,7 @@ class ScenarioSpec(_Strict):
     # their main ones, or everything their staff is qualified for.
     start: Literal["hall", "main", "qualified"] = "hall"
     target_minutes: float = Field(default=20, gt=0, le=480)
-    patience: float = Field(default=3.0, ge=0, le=100)  # HallQ policy: see core/policies.py
+    patience: float = Field(default=3.0, ge=0, le=100)  # HallQ policy: see core/calling/accumulating.py
     first_day: date = date(2026, 11, 23)
 
 

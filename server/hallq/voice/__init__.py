@@ -37,9 +37,8 @@ class VoicePublisher:
             self.cache.prepare(number, event.window)  # queues and returns: never waits
 
 
-def init_voice(app, fanout, settings) -> None:
-    """Keep the app's voice cache in app.extensions['hallq.voice'] (None: screens use their own voice)."""
-    cache = cache_from_settings(settings)
-    app.extensions["hallq.voice"] = cache
-    if cache is not None:
-        fanout.add(VoicePublisher(cache))
+def init_voice(hallq) -> None:
+    """Give hallq the server's voice cache, as its settings say (None: screens use their own voice)."""
+    hallq.voice = cache_from_settings(hallq.settings)
+    if hallq.voice is not None:
+        hallq.publisher.add(VoicePublisher(hallq.voice))

@@ -6,20 +6,18 @@ import logging
 
 from flask import Flask
 
+from ..assembly import HallQ, build
 from ..config import Settings, load_settings
-from ..core.events import FanOutPublisher
-from ..core.policy import make_policy
-from ..core.service import HallService
-from ..db import Database
 from ..voice import init_voice
 from .extensions import csrf, login_manager, socketio
 
 log = logging.getLogger("hallq")
 
 
-def create_app(settings: Settings | None = None, *, service: HallService | None = None, **overrides) -> Flask:
-    """Build the app: settings, database, hall engine, blueprints, Socket.IO."""
-    settings = settings or load_settings(**overrides)
+def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, **overrides) -> Flask:
+    """Build the app around `hallq` (built from the settings when not given): blueprints, Socket.IO, the
+    live pages, the voice and the balancers, each added to hallq's publisher and set on hallq."""
+    settings = settings or (hallq.settings if hallq is not None and not overrides else load_settings(**overrides))
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=True)
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
@@ -35,15 +33,9 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
     app.json.ensure_ascii = False
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    if service is None:
-        db = Database.from_url(settings.effective_database_url, synchronous=settings.sqlite_synchronous)
-        service = HallService(db, policy=make_policy(settings.calling_policy))
-    fanout = FanOutPublisher(on_error=lambda p, e, exc: log.exception("publisher %r failed on %s", p, e.kind, exc_info=exc))
-    if service.publisher is not None and not isinstance(service.publisher, FanOutPublisher):
-        fanout.add(service.publisher)
-    service.publisher = fanout
-    app.extensions["hallq"] = service
-    app.extensions["hallq.settings"] = settings
+    hallq = hallq or build(settings)
+    hallq.settings = settings
+    app.extensions["hallq"] = hallq
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -60,9 +52,9 @@ def create_app(settings: Settings | None = None, *, service: HallService | None 
 
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions, see api/auth.py
-    init_live(app, socketio, fanout)
-    init_voice(app, fanout, settings)
-    init_balancer(app, socketio, fanout, settings.balancer_interval_seconds)
+    init_live(hallq, socketio)
+    init_voice(hallq)
+    init_balancer(app, hallq, socketio)
     init_pages(app)
     if settings.trusted_proxies:
         # Behind nginx (or another proxy) every request comes from the proxy's
@@ -96,9 +88,3 @@ def init_pages(app: Flask) -> None:
     from .messages import page_strings
 
     app.jinja_env.globals["page_strings"] = page_strings
-
-
-def hall_service(app: Flask | None = None) -> HallService:
-    from flask import current_app
-
-    return (app or current_app).extensions["hallq"]

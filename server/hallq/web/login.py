@@ -23,7 +23,7 @@ class SignedIn(UserMixin):
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from . import hall_service
+    from .context import hall_service
 
     if not str(user_id).isdigit():
         return None
@@ -31,6 +31,6 @@ def _load_user(user_id: str):
         user = session.get(User, int(user_id))
         if user is None or not user.active:
             return None
-        from ..core.accounts import actor_for
+        from hallq.core.accounts.users import actor_for
 
         return SignedIn(actor_for(user))

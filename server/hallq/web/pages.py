@@ -18,7 +18,7 @@ def signed_in_actor() -> Actor | None:
 
 def hall_or_404(slug: str) -> dict:
     """The hall's settings, or a 404 page."""
-    from . import hall_service
+    from .context import hall_service
 
     try:
         return hall_service().hall_info(slug)
@@ -27,9 +27,9 @@ def hall_or_404(slug: str) -> dict:
 
 
 def belongs_to_hall(actor: Actor, slug: str) -> bool:
-    from . import hall_service
+    from .context import office
 
-    return actor.hall_id is None or actor.hall_id == hall_service().hall_id(slug)
+    return actor.hall_id is None or actor.hall_id == office().hall_id(slug)
 
 
 def roles_required(*roles: Role):
@@ -69,9 +69,9 @@ def register_error_pages(app) -> None:
 
     def page(exc):
         if request.path.startswith("/api/"):
-            from .api.errors import _http_error
+            from .api.errors import http_error
 
-            return _http_error(exc)
+            return http_error(exc)
         return render_template("error.html", status=exc.code), exc.code
 
     app.register_error_handler(HTTPForbidden, page)

@@ -21,6 +21,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from ..assembly import build
+from ..core.office import OfficeService
 from ..ports import PortTaken, check_port, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -39,17 +41,17 @@ def populate(service, password: str) -> str:
     from ..demo import demo_spec
 
     service.load_hall(demo_spec())
-    service.add_user(name="manager", role="manager", password=password, hall="district", display_name="周经理")
-    service.add_user(name="kiosk", role="device", password=password, hall="district", display_name="取号机")
+    OfficeService(service).add_user(name="manager", role="manager", password=password, hall="district", display_name="周经理")
+    OfficeService(service).add_user(name="kiosk", role="device", password=password, hall="district", display_name="取号机")
     for name, display, no in STAFF:
-        service.add_user(name=name, role="staff", password=password, hall="district", display_name=display, staff_no=no)
-    kiosk = service.actor_for_login("kiosk", password)
+        OfficeService(service).add_user(name=name, role="staff", password=password, hall="district", display_name=display, staff_no=no)
+    kiosk = OfficeService(service).actor_for_login("kiosk", password)
     rng = random.Random(7)
-    mix = ["SI"] * 6 + ["MI"] * 5 + ["HR"] * 3 + ["HF"] * 3 + ["BL"] * 2 + ["TX"] * 3 + [s["code"] for s in service.layout("district")["services"]]
+    mix = ["SI"] * 6 + ["MI"] * 5 + ["HR"] * 3 + ["HF"] * 3 + ["BL"] * 2 + ["TX"] * 3 + [s["code"] for s in OfficeService(service).layout("district")["services"]]
     tickets = [service.issue_ticket("district", service=rng.choice(mix), actor=kiosk, channel="kiosk",
                                     priority="green" if rng.random() < 0.08 else "normal") for _ in range(40)]
     for (name, _, _), number in zip(STAFF, WINDOWS):
-        staff = service.actor_for_login(name, password)
+        staff = OfficeService(service).actor_for_login(name, password)
         service.window_action("district", number, "open", actor=staff)
         if number == 5:
             service.window_action("district", number, "pause", actor=staff, reason="开会")
@@ -174,7 +176,7 @@ def main(argv=None) -> None:
     ticket_id = populate(service, password)
 
     settings = load_settings(database_url=url, instance_path=tmp / "instance", log_level="WARNING")
-    app = create_app(settings, service=service)
+    app = create_app(hallq=build(settings, halls=service))
     port = args.port or free_port()
     print(f"serving the example hall on http://127.0.0.1:{port}", flush=True)
     threading.Thread(target=_serve, args=(app, port), daemon=True).start()

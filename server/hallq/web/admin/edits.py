@@ -3,7 +3,8 @@ change is validated by HallFile and applied by hallfile.load_hall."""
 
 from __future__ import annotations
 
-from ...core import admin
+from hallq.core.accounts import admin
+
 from ...core.errors import Invalid
 
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 
-from ...core.accounts import MIN_PASSWORD
+from hallq.core.accounts.users import MIN_PASSWORD
+
 from ...core.errors import HallError
 from ..messages import error_text
 

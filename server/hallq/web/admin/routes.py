@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from ...core import admin
+from hallq.core.accounts import admin
+
 from ...core.enums import Role
 from ...core.errors import HallError
 from ...core.hallfile import HallFile
-from .. import hall_service
+from ..context import hallq, office
 from ..manager import sources
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
-from . import bp
 from .edits import EDITS, retire
 from .problems import problem_text
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/<hall>")
 @roles_required(*MANAGERS)
 def overview(hall, new_device: dict | None = None):
     actor = signed_in_actor()
-    service = hall_service()
-    spec = service.hall_spec(hall, actor=actor)
+    spec = office().hall_spec(hall, actor=actor)
     roles = [r.value for r in Role] if actor.role == Role.ADMIN else [Role.STAFF.value, Role.MANAGER.value, Role.DEVICE.value]
     return render_template(
         "admin/hall.html",
         hall=hall_or_404(hall),
         spec=spec,
-        users=service.users(hall, actor=actor),
+        users=office().users(hall, actor=actor),
         roles=roles,
-        devices=sources.devices(service, hall, include_revoked=True),
+        devices=sources.devices(hall, include_revoked=True),
         device_roles=_device_roles(),
         new_device=new_device,
         me=actor.name,
@@ -41,18 +42,17 @@ def overview(hall, new_device: dict | None = None):
 
 def _device_roles() -> tuple:
     try:
-        from ...core import devices
+        from hallq.core.devices import registry as devices
     except ImportError:
         return ()
     return devices.ROLES
 
 
 def _apply(hall: str, change) -> None:
-    service = hall_service()
     actor = signed_in_actor()
-    data = service.hall_spec(hall, actor=actor).model_dump()
+    data = office().hall_spec(hall, actor=actor).model_dump()
     change(data)
-    service.apply_hall_spec(hall, HallFile.model_validate(data), actor=actor)
+    office().apply_hall_spec(hall, HallFile.model_validate(data), actor=actor)
 
 
 def _edit(hall: str, kind: str, *, adding: bool):
@@ -98,7 +98,7 @@ def retire_item(hall, kind, key):
 def create_user(hall):
     f = request.form
     try:
-        hall_service().create_hall_user(
+        office().create_hall_user(
             hall,
             actor=signed_in_actor(),
             name=f.get("name", "").strip(),
@@ -118,7 +118,7 @@ def create_user(hall):
 def update_user(hall, name):
     f = request.form
     try:
-        hall_service().update_hall_user(
+        office().update_hall_user(
             hall,
             name,
             actor=signed_in_actor(),
@@ -138,7 +138,7 @@ def update_user(hall, name):
 @roles_required(*MANAGERS)
 def add_device(hall):
     """Register a device; its MQTT password is shown on this one page and never again."""
-    registry = sources.device_service(hall_service())
+    registry = hallq().devices
     if registry is None:
         return redirect(url_for("admin.overview", hall=hall) + "#devices")
     f = request.form
@@ -158,7 +158,7 @@ def add_device(hall):
 @roles_required(*MANAGERS)
 def revoke_device(hall, name):
     """Revoke a device's credentials: the broker refuses it from now on."""
-    registry = sources.device_service(hall_service())
+    registry = hallq().devices
     try:
         if registry is not None:
             registry.revoke(hall=hall, name=name, actor=signed_in_actor())

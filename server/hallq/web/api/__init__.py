@@ -1,7 +1,4 @@
 """REST API under /api/v1: JSON in, JSON out, every error {"error": {code, message}}."""
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__)
-
 from . import balancer, errors, routes  # noqa: E402,F401  (registers handlers and routes)
+from .blueprint import bp  # noqa: F401  (what create_app registers)

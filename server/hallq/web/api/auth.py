@@ -25,7 +25,7 @@ def current_actor(required: bool = True) -> Actor | None:
     """The caller as an Actor; raise Unauthorized when required and nobody is signed in."""
     if "actor" in g:
         return g.actor
-    from .. import hall_service
+    from ..context import office
 
     actor = None
     header = request.headers.get("Authorization", "")
@@ -33,7 +33,7 @@ def current_actor(required: bool = True) -> Actor | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("bad_authorization", "send 'Authorization: Bearer <token>'")
-        actor = hall_service().actor_for_token(token.strip())
+        actor = office().actor_for_token(token.strip())
         if actor is None:
             raise Unauthorized("bad_token", "the API token is unknown or revoked")
     elif current_user.is_authenticated:

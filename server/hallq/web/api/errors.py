@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ...core.errors import HallError
-from . import bp
+from .blueprint import bp
 
 log = logging.getLogger("hallq.api")
 
@@ -38,7 +38,7 @@ def _validation_error(exc: ValidationError):
 
 
 @bp.app_errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
+def http_error(exc: HTTPException):
     if not request.path.startswith("/api/"):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
@@ -48,6 +48,6 @@ def _http_error(exc: HTTPException):
 @bp.app_errorhandler(Exception)
 def _unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
-        return _http_error(exc)
+        return http_error(exc)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "the server could not complete this request; it has been logged")

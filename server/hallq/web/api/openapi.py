@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import TypeAdapter
+
+from hallq_protocol import shapes
+
 from ... import __version__
-from .schemas import Login, TicketCreate, TicketMove, WindowAction, WindowServices
+from .schemas import (
+    WINDOW_ACTIONS,
+    BalancerChange,
+    Login,
+    TicketCreate,
+    TicketMove,
+    WindowAction,
+    WindowServices,
+)
 
 ERROR = {
     "type": "object",
@@ -18,57 +30,6 @@ ERROR = {
         }
     },
 }
-TICKET = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "description": "Unguessable id used by the phone tracker"},
-        "number": {"type": "string", "example": "A032"},
-        "hall": {"type": "string"},
-        "service": {"type": "string"},
-        "service_name": {"type": "string"},
-        "priority": {"type": "string", "enum": ["normal", "appointment", "green"]},
-        "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "expired", "cancelled"]},
-        "ahead": {"type": ["integer", "null"], "description": "Waiting tickets that will be called before this one"},
-        "estimated_wait_minutes": {"type": ["number", "null"]},
-        "window": {"type": ["object", "null"]},
-        "issued_at": {"type": "string", "format": "date-time"},
-    },
-}
-WINDOW = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "name": {"type": "string"},
-        "zone": {"type": ["string", "null"]},
-        "state": {"type": "string", "enum": ["closed", "idle", "serving", "paused"]},
-        "since": {"type": ["string", "null"], "format": "date-time"},
-        "staff": {"type": ["object", "null"]},
-        "ticket": {"type": ["object", "null"]},
-        "pause_reason": {"type": ["string", "null"]},
-        "version": {"type": "integer", "description": "Grows with every change of this window"},
-        "services": {"type": "array", "items": {"type": "object"}},
-    },
-}
-QUEUE = {
-    "type": "object",
-    "properties": {
-        "hall": {"type": "string"},
-        "services": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "service": {"type": "string"},
-                    "waiting": {"type": "integer"},
-                    "oldest_wait_minutes": {"type": ["number", "null"]},
-                    "estimated_wait_minutes": {"type": ["number", "null"]},
-                },
-            },
-        },
-    },
-}
-
-
 def _errors(*statuses: int) -> dict:
     text = {400: "Malformed request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state", 422: "Invalid content"}
     return {str(s): {"description": text[s], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}} for s in statuses}
@@ -89,9 +50,6 @@ SECURED = [{"bearer": []}, {"session": []}]
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
-    from . import balancer
-    from .routes import WINDOW_ACTIONS
-
     paths = {
         "/api/v1/halls": {"get": {"summary": "List halls", "responses": {"200": {"description": "OK"}}}},
         "/api/v1/halls/{hall}": {"get": {"summary": "A hall's settings", "parameters": [HALL], "responses": {"200": {"description": "OK"}, **_errors(404)}}},
@@ -148,9 +106,14 @@ def openapi_document() -> dict:
             "delete": {"summary": "Sign out", "responses": {"204": {"description": "Signed out"}, **_errors(401)}},
         },
     }
-    paths.update(balancer.openapi_paths(HALL, SECURED, _errors, _body, _ok))
-    schemas = {"Error": ERROR, "Ticket": TICKET, "Window": WINDOW, "Queue": QUEUE, "BalancerSettings": balancer.SETTINGS_SCHEMA}
-    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login, balancer.BalancerChange):
+    paths.update(_balancer_paths(HALL, SECURED, _errors, _body, _ok))
+    schemas = {"Error": ERROR, "BalancerSettings": BALANCER_SETTINGS}
+    # The public shapes are defined once, in hallq_protocol.shapes.
+    for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue)):
+        schema = TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login, BalancerChange):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -166,3 +129,55 @@ def openapi_document() -> dict:
             },
         },
     }
+
+
+def _balancer_paths(hall_param: dict, secured: list, errors, body, ok) -> dict:
+    """The balancer's part of the document (routes in balancer.py)."""
+    sid = {"name": "suggestion_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/api/v1/halls/{hall}/balancer": {
+            "get": {
+                "summary": "Manager: the balancer's mode and auto-mode limits",
+                "parameters": [hall_param],
+                "security": secured,
+                "responses": {**ok("BalancerSettings"), **errors(401, 403, 404)},
+            },
+            "patch": {
+                "summary": "Manager: switch the balancer off, to suggest or to auto, or change its auto-mode limits (audited)",
+                "parameters": [hall_param],
+                "security": secured,
+                "requestBody": body(BalancerChange),
+                "responses": {**ok("BalancerSettings"), **errors(400, 401, 403, 404, 422)},
+            },
+        },
+        "/api/v1/halls/{hall}/balancer/suggestions": {
+            "get": {
+                "summary": "Manager: the balancer's current suggestions, each with its reason",
+                "parameters": [hall_param],
+                "security": secured,
+                "responses": {"200": {"description": "{available, mode, suggestions: [{id, kind, service, windows, changes, reason, reason_en}]}"}, **errors(401, 403, 404)},
+            }
+        },
+        "/api/v1/halls/{hall}/balancer/suggestions/{suggestion_id}/apply": {
+            "post": {
+                "summary": "Manager: apply one suggestion (each window change audited); 409 stale_suggestion when the hall has changed",
+                "parameters": [hall_param, sid],
+                "security": secured,
+                "responses": {"200": {"description": "{windows: [the windows' new states]}"}, **errors(401, 403, 404, 409)},
+            }
+        },
+    }
+
+
+BALANCER_SETTINGS = {
+    "type": "object",
+    "properties": {
+        "mode": {"type": "string", "enum": ["off", "suggest", "auto"]},
+        "modes": {"type": "array", "items": {"type": "string"}},
+        "limits": {"type": "object", "description": "max_changes_per_hour, min_hold_minutes, max_helpers_per_service, max_services_per_window"},
+        "qualified": {"type": "object", "description": "How many staff accounts and windows have qualifications"},
+        "version": {"type": "integer"},
+        "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        "updated_by": {"type": "string", "description": "Account of the last change, or 'hall file'"},
+    },
+}

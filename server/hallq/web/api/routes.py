@@ -7,14 +7,19 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ...core.errors import Invalid
-from .. import hall_service
+from ..context import hall_service, office
 from ..login import SignedIn
-from . import bp
 from .auth import Unauthorized, current_actor
+from .blueprint import bp
 from .openapi import openapi_document
-from .schemas import Login, TicketCreate, TicketMove, WindowAction, WindowServices
-
-WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "call", "recall", "skip", "start", "complete", "transfer")
+from .schemas import (
+    WINDOW_ACTIONS,
+    Login,
+    TicketCreate,
+    TicketMove,
+    WindowAction,
+    WindowServices,
+)
 
 
 def json_body(model):
@@ -104,7 +109,7 @@ def window_services(hall, window):
 @bp.post("/api/v1/session")
 def login():
     body = json_body(Login)
-    actor = hall_service().actor_for_login(body.name, body.password)
+    actor = office().actor_for_login(body.name, body.password)
     if actor is None:
         raise Unauthorized("bad_credentials", "wrong user name or password")
     session.clear()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.enums import Priority
+
+WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "call", "recall", "skip", "start", "complete", "transfer")
 
 
 class Body(BaseModel):
@@ -37,3 +41,15 @@ class TicketMove(Body):
 class Login(Body):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+
+
+class BalancerLimits(Body):
+    max_changes_per_hour: int | None = Field(None, ge=0, le=1000, description="Auto mode: window changes in any hour")
+    min_hold_minutes: float | None = Field(None, ge=0, le=480, description="Auto mode: a window it changed is left alone this long")
+    max_helpers_per_service: int | None = Field(None, ge=0, le=1000, description="Windows helping one service at once")
+    max_services_per_window: int | None = Field(None, ge=1, le=50, description="Never more services at one window")
+
+
+class BalancerChange(Body):
+    mode: Literal["off", "suggest", "auto"] | None = Field(None, description="off, suggest (a manager applies) or auto (applied within the limits)")
+    limits: BalancerLimits | None = None

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from ...core.enums import Role
-from .. import hall_service
+from ..context import hall_service, hallq, office
 from ..login import SignedIn
 from ..pages import signed_in_actor
 from ..ratelimit import LoginLimiter, make_limiter
-from . import bp
 from .forms import LoginForm
+
+bp = Blueprint("auth_pages", __name__)
 
 
 def limiter() -> LoginLimiter:
-    extensions = current_app.extensions
-    if "hallq.login_limiter" not in extensions:
-        extensions["hallq.login_limiter"] = make_limiter(extensions["hallq.settings"])
-    return extensions["hallq.login_limiter"]
+    running = hallq()
+    if running.login_limiter is None:
+        running.login_limiter = make_limiter(running.settings)
+    return running.login_limiter
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -35,7 +36,7 @@ def start_page(actor) -> str:
     halls = service.halls()
     slug = None
     if actor.hall_id is not None:
-        slug = next((h["slug"] for h in halls if service.hall_id(h["slug"]) == actor.hall_id), None)
+        slug = next((h["slug"] for h in halls if office().hall_id(h["slug"]) == actor.hall_id), None)
     elif halls:
         slug = halls[0]["slug"]
     if slug is None:
@@ -70,7 +71,7 @@ def login():
             error = _("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=wait)
             status = 429
         else:
-            actor = hall_service().actor_for_login(name, form.password.data)
+            actor = office().actor_for_login(name, form.password.data)
             if actor is None:
                 limiter().failed(*keys)
                 error = _("Wrong user name or password.")

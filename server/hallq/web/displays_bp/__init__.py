@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file, send_from_directory
+
 from hallq_edge.speech import TICKET_NUMBER
+
+from ..context import hallq
 
 bp = Blueprint("displays", __name__, url_prefix="/displays")
 
@@ -41,7 +44,7 @@ def call_voice():
         window = 0
     if not TICKET_NUMBER.fullmatch(number) or not 0 < window < 10000 or lang not in ("zh", "en"):
         abort(400)
-    cache = current_app.extensions.get("hallq.voice")
+    cache = hallq().voice
     if cache is None:
         abort(404)
     path = cache.get(number, window, lang, timeout=VOICE_WAIT_SECONDS)

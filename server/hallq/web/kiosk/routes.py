@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from ...core.enums import Priority, Role
 from ...core.errors import HallError, Invalid
-from .. import hall_service
 from ..api.errors import STATUS
-from ..manager import sources
+from ..context import hall_service, hallq, office, settings
 from ..messages import error_text
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
 from ..tracker.routes import tracker_url
-from . import bp
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 log = logging.getLogger("hallq.kiosk")
 KIOSK_ROLES = (Role.DEVICE, *MANAGERS)
@@ -37,7 +37,7 @@ def _check_printer(hall: str, printer) -> str:
         return ""
     if not isinstance(printer, str):
         raise Invalid("unknown_printer", "printer must be a device id")
-    registry = sources.device_service(hall_service())
+    registry = hallq().devices
     if registry is None:
         raise Invalid("unknown_printer", "this server has no device registry")
     registry.printer(hall, printer)
@@ -57,15 +57,15 @@ def kiosk(hall):
     except HallError as exc:
         body, status = _refusal(exc)
         return render_template("error.html", status=status, problem=body["message"]), status
-    idle = current_app.extensions["hallq.settings"].kiosk_idle_seconds
-    return render_template("kiosk/kiosk.html", hall=info, layout=hall_service().layout(hall), printer=printer, idle_seconds=idle)
+    idle = settings().kiosk_idle_seconds
+    return render_template("kiosk/kiosk.html", hall=info, layout=office().layout(hall), printer=printer, idle_seconds=idle)
 
 
 def _print(hall: str, ticket: dict, printer: str) -> str:
     """Print through the kiosk's dispenser; say what came of it (the ticket stands whatever it is)."""
     if not printer:
         return NO_PRINTER
-    hook = current_app.extensions.get("hallq.print_ticket")
+    hook = hallq().print_ticket
     if hook is None:
         return UNAVAILABLE  # MQTT is turned off on this server
     try:

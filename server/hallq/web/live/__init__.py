@@ -6,9 +6,8 @@ from .events import register_handlers
 from .publisher import SocketIOPublisher
 
 
-def init_live(app, socketio, fanout) -> None:
+def init_live(hallq, socketio) -> None:
     """Send every domain event to the browsers watching its hall or window."""
     register_handlers(socketio)
-    publisher = SocketIOPublisher(socketio, app.extensions["hallq"])
-    fanout.add(publisher)
-    app.extensions["hallq.live"] = publisher
+    hallq.live = SocketIOPublisher(socketio, hallq.halls)
+    hallq.publisher.add(hallq.live)

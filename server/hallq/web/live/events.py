@@ -14,13 +14,19 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
+from hallq_protocol.live import (
+    BadJoin,
+    error,
+    hall_room,
+    manager_room,
+    parse_join,
+    public,
+    ticket_room,
+    window_room,
+)
+
 from ...core.enums import Role
 from ...core.errors import HallError, NotFound
-from .rooms import hall_room, manager_room, public, ticket_room, window_room
-
-
-def _error(code: str, message: str) -> dict:
-    return {"ok": False, "error": {"code": code, "message": message}}
 
 
 def _signed_in():
@@ -35,17 +41,13 @@ def on_join(data):
     tracking id (never its number, which the screens show) to hear that
     ticket's events in full.
     """
-    from .. import hall_service
+    from ..context import hall_service, office
 
-    if not isinstance(data, dict) or not isinstance(data.get("hall"), str):
-        return _error("bad_request", "send {'hall': slug, 'window': number?}")
-    hall = data["hall"]
-    window = data.get("window")
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
-        return _error("bad_request", "window must be a number")
-    ticket = data.get("ticket")
-    if ticket is not None and not (isinstance(ticket, str) and 0 < len(ticket) <= 64):
-        return _error("bad_request", "ticket must be a ticket's tracking id")
+    try:
+        join = parse_join(data)
+    except BadJoin as exc:
+        return exc.answer
+    hall, window, ticket = join.hall, join.window, join.ticket
     service = hall_service()
     try:
         snapshot = {"hall": service.hall_info(hall), "windows": service.windows(hall), "queue": service.queue(hall)}
@@ -53,12 +55,12 @@ def on_join(data):
             snapshot["window"] = service.window(hall, window)
         if ticket is not None and service.ticket(hall, ticket).get("id") != ticket:
             raise NotFound("unknown_ticket", f"no ticket {ticket!r} in hall {hall}")  # a number is not a tracking id
-        if data.get("manager"):
+        if join.manager:
             actor = _signed_in()
             if actor is None:
-                return _error("login_required", "sign in as a manager of this hall")
-            if actor.role not in (Role.MANAGER, Role.ADMIN) or (actor.hall_id is not None and actor.hall_id != service.hall_id(hall)):
-                return _error("manager_only", f"only a manager of hall {hall} may join its manager room")
+                return error("login_required", "sign in as a manager of this hall")
+            if actor.role not in (Role.MANAGER, Role.ADMIN) or (actor.hall_id is not None and actor.hall_id != office().hall_id(hall)):
+                return error("manager_only", f"only a manager of hall {hall} may join its manager room")
     except HallError as exc:
         return {"ok": False, "error": exc.as_dict()}
     join_room(hall_room(hall))
@@ -66,9 +68,9 @@ def on_join(data):
         join_room(window_room(hall, window))
     if ticket is not None:
         join_room(ticket_room(hall, ticket))
-    if data.get("manager"):
+    if join.manager:
         join_room(manager_room(hall))
-    emit("snapshot", snapshot if data.get("manager") else public(snapshot), to=request.sid)
+    emit("snapshot", snapshot if join.manager else public(snapshot), to=request.sid)
     return {"ok": True}
 
 

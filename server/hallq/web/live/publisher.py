@@ -14,9 +14,16 @@ snapshot, not an event: after any change it is recomputed at most once per
 
 from __future__ import annotations
 
+from hallq_protocol.live import (
+    hall_room,
+    manager_room,
+    public,
+    ticket_room,
+    window_room,
+)
+
 from ...coalesce import Coalescer
 from ...core.events import DomainEvent
-from .rooms import hall_room, manager_room, public, ticket_room, window_room
 
 
 class SocketIOPublisher:

@@ -6,7 +6,7 @@ and about a second after a ticket, window or balancer change made in this proces
 the hall's limits allow, as the actor `balancer`, through the engine, so each change
 is audited and reaches every screen as a manager's would. In every mode the current
 suggestions are pushed to the hall's manager room when they change (never polled).
-Which process looks at a hall is settled by the lease in core/balancer_store.py.
+Which process looks at a hall is settled by the lease in core/balancer/store.py.
 
 It starts with the first request or event of an app that is not TESTING: the served
 app (hallq serve, hallq demo, the browser tests' server) runs it; a test app runs
@@ -19,10 +19,11 @@ import atexit
 import logging
 import threading
 
+from hallq.core.balancer.store import HallBalancers
+from hallq_protocol.live import manager_room
+
 from ...coalesce import Coalescer
-from ...core.balancer_store import HallBalancers
 from ...core.events import DomainEvent
-from ..live.rooms import manager_room
 
 log = logging.getLogger("hallq.balancer")
 REACTS_TO = ("ticket.", "window.", "hall.", "balancer.")
@@ -123,12 +124,11 @@ class BalancerRunner:
         return payload(mode, found)
 
 
-def init_balancer(app, socketio, fanout, interval: float) -> BalancerRunner:
-    """Give the app its balancers and their runner; the runner hears this process's events."""
-    balancers = HallBalancers(app.extensions["hallq"], lease_seconds=max(3 * interval, 30.0))
-    runner = BalancerRunner(app, socketio, balancers, interval=interval)
-    app.extensions["hallq.balancers"] = balancers
-    app.extensions["hallq.balancer_runner"] = runner
-    fanout.add(runner)
+def init_balancer(app, hallq, socketio) -> BalancerRunner:
+    """Give hallq its balancers and their runner; the runner hears this process's events."""
+    interval = hallq.settings.balancer_interval_seconds
+    hallq.balancers = HallBalancers(hallq.halls, lease_seconds=max(3 * interval, 30.0))
+    hallq.balancer_runner = runner = BalancerRunner(app, socketio, hallq.balancers, interval=interval)
+    hallq.publisher.add(runner)
     app.before_request(runner.autostart)
     return runner

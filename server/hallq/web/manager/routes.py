@@ -3,18 +3,21 @@ REST API from the page; these routes render the page and gather what it shows.""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
-from ...core import dashboards
-from .. import hall_service
+from hallq.core import figures
+
+from ..context import hall_service, office
 from ..pages import MANAGERS, hall_or_404, roles_required
-from . import bp, sources
+from . import sources
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 
 @bp.get("/<hall>")
 @roles_required(*MANAGERS)
 def live_hall(hall):
-    return render_template("manager/hall.html", hall=hall_or_404(hall), layout=hall_service().layout(hall))
+    return render_template("manager/hall.html", hall=hall_or_404(hall), layout=office().layout(hall))
 
 
 @bp.get("/<hall>/state")
@@ -23,13 +26,13 @@ def state(hall):
     """Alerts, trends, the waiting list and devices: refreshed by the page after each live update."""
     service = hall_service()
     windows, queue = service.windows(hall), service.queue(hall)
-    devices = sources.devices(service, hall)
-    limit = float(current_app.config.get("HALLQ_WAIT_ALERT_MINUTES", dashboards.WAIT_ALERT_MINUTES))
+    devices = sources.devices(hall)
+    limit = float(current_app.config.get("HALLQ_WAIT_ALERT_MINUTES", figures.WAIT_ALERT_MINUTES))
     return jsonify(
         {
-            "alerts": dashboards.hall_alerts(windows, queue, devices["devices"], wait_limit=limit),
-            "trends": service.service_trends(hall),
-            "waiting": service.waiting_tickets(hall),
+            "alerts": figures.hall_alerts(windows, queue, devices["devices"], wait_limit=limit),
+            "trends": office().service_trends(hall),
+            "waiting": office().waiting_tickets(hall),
             "devices": devices,
         }
     )

@@ -1,40 +1,29 @@
-"""Sources the manager and admin pages show when their modules are present:
-the balancer's suggestions (core/balancing.py and core/balancer_store.py, kept
-per app by web/manager/balancer_live.py) and the device registry
-(core/devices.py). Each says {"available": False} without."""
+"""What the manager and admin pages show besides the hall itself: the balancer's
+suggestions (core/balancer, kept per app by web/manager/balancer_live.py) and the
+device registry (core/devices). The balancer says {"available": False} on an app
+built without it."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-from flask import current_app
-
 from ...core.errors import HallError, NotFound
+from ..context import hallq
 
 log = logging.getLogger("hallq.manager")
 
 
-def _module(name: str):
-    try:
-        return importlib.import_module(f"hallq.core.{name}")
-    except ImportError:
-        return None
-
-
 def balancer_for(hall: str):
     """The hall's balancer: the one the app was given (hallq.balancer_for), else the app's own, with the stored settings."""
-    factory = current_app.extensions.get("hallq.balancer_for")
-    if factory is not None:
-        return factory(hall)
-    balancers = current_app.extensions.get("hallq.balancers")
-    return None if balancers is None else balancers.get(hall)
+    running = hallq()
+    if running.balancer_for is not None:
+        return running.balancer_for(hall)
+    return None if running.balancers is None else running.balancers.get(hall)
 
 
 def suggestions(service, hall: str) -> dict:
     """The balancer's current suggestions for the hall."""
-    factory = current_app.extensions.get("hallq.balancer_for")
-    balancers = current_app.extensions.get("hallq.balancers")
+    factory, balancers = hallq().balancer_for, hallq().balancers
     if factory is None and balancers is None:
         return {"available": False, "suggestions": []}
     mode = "off"
@@ -55,10 +44,9 @@ def suggestions(service, hall: str) -> dict:
 
 def apply_suggestion(service, hall: str, suggestion_id: str, actor) -> list[dict]:
     """Apply one suggestion as the signed-in manager (audited by set_window_services)."""
-    factory = current_app.extensions.get("hallq.balancer_for")
+    factory, balancers = hallq().balancer_for, hallq().balancers
     if factory is not None:
         return factory(hall).apply(service, hall, suggestion_id, actor=actor)
-    balancers = current_app.extensions.get("hallq.balancers")
     if balancers is None:
         raise NotFound("no_balancer", "the balancer is not installed on this server")
     return balancers.apply(hall, suggestion_id, actor=actor)
@@ -66,7 +54,7 @@ def apply_suggestion(service, hall: str, suggestion_id: str, actor) -> list[dict
 
 def balancer_changed(hall: str) -> None:
     """After a manager's change of mode or limits: push the suggestions that follow from it to every manager now."""
-    runner = current_app.extensions.get("hallq.balancer_runner")
+    runner = hallq().balancer_runner
     if runner is None:
         return
     try:
@@ -75,20 +63,9 @@ def balancer_changed(hall: str) -> None:
         log.exception("could not push the balancer's suggestions for hall %s", hall)
 
 
-def device_service(service):
-    """The device registry's front door, if installed (the MQTT runtime's own when running)."""
-    runtime = current_app.extensions.get("hallq.mqtt")
-    if runtime is not None and getattr(runtime, "devices", None) is not None:
-        return runtime.devices
-    actions = _module("device_actions")
-    return None if actions is None else actions.DeviceService(service)
-
-
-def devices(service, hall: str, *, include_revoked: bool = False) -> dict:
+def devices(hall: str, *, include_revoked: bool = False) -> dict:
     """The hall's devices with availability, last seen and paper state."""
-    registry = device_service(service)
-    if registry is None:
-        return {"available": False, "devices": []}
+    registry = hallq().devices
     try:
         return {"available": True, "devices": registry.list(hall, include_revoked=include_revoked)}
     except Exception:

@@ -3,15 +3,16 @@ these routes render pages, open a window, and report the staff member's figures.
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...core.enums import Role
 from ...core.errors import HallError
-from .. import hall_service
+from ..context import hall_service, office
 from ..messages import error_text
 from ..pages import MANAGERS, hall_or_404, roles_required, signed_in_actor
-from . import bp
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 STAFF_PAGES = (Role.STAFF, *MANAGERS)
 
@@ -21,11 +22,11 @@ STAFF_PAGES = (Role.STAFF, *MANAGERS)
 def choose(hall):
     actor = signed_in_actor()
     service = hall_service()
-    mine = service.staff_window(hall, actor.user_id)
+    mine = office().staff_window(hall, actor.user_id)
     if mine is not None and actor.role == Role.STAFF:
         return redirect(url_for("staff.terminal", hall=hall, window=mine))
     return render_template(
-        "staff/choose.html", hall=hall_or_404(hall), windows=service.windows(hall), layout=service.layout(hall), mine=mine
+        "staff/choose.html", hall=hall_or_404(hall), windows=service.windows(hall), layout=office().layout(hall), mine=mine
     )
 
 
@@ -45,18 +46,18 @@ def open_window(hall, window):
 def terminal(hall, window):
     actor = signed_in_actor()
     service = hall_service()
-    if actor.role == Role.STAFF and service.staff_window(hall, actor.user_id) != window:
+    if actor.role == Role.STAFF and office().staff_window(hall, actor.user_id) != window:
         flash(_("You are not signed in at window %(number)d. Choose a window first.", number=window), "error")
         return redirect(url_for("staff.choose", hall=hall))
     try:
         view = service.window(hall, window)
     except HallError:
         abort(404)
-    return render_template("staff/terminal.html", hall=hall_or_404(hall), window=view, layout=service.layout(hall))
+    return render_template("staff/terminal.html", hall=hall_or_404(hall), window=view, layout=office().layout(hall))
 
 
 @bp.get("/<hall>/figures")
 @roles_required(*STAFF_PAGES)
 def figures(hall):
     """The signed-in person's figures for today."""
-    return jsonify(hall_service().staff_today(hall, signed_in_actor().user_id))
+    return jsonify(office().staff_today(hall, signed_in_actor().user_id))

@@ -1,16 +1,17 @@
 """Public tracker pages, reached from the QR code on a ticket. A ticket's id is
-unguessable and its view holds nothing personal (see core/views.py)."""
+unguessable and its view holds nothing personal (see core/shapes.py (hallq_protocol/shapes.py))."""
 
 from __future__ import annotations
 
 import io
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from ...core.errors import NotFound
-from .. import hall_service
+from ..context import hall_service, settings
 from ..pages import hall_or_404
-from . import bp
+
+bp = Blueprint("tracker", __name__, url_prefix="/t")
 
 
 def _ticket_or_404(hall: str, ticket_id: str) -> dict:
@@ -25,7 +26,7 @@ def _ticket_or_404(hall: str, ticket_id: str) -> dict:
 
 def tracker_url(hall: str, ticket_id: str) -> str:
     """The address printed in the ticket's QR code."""
-    base = current_app.extensions["hallq.settings"].public_base_url.rstrip("/")
+    base = settings().public_base_url.rstrip("/")
     path = url_for("tracker.track", hall=hall, ticket_id=ticket_id)
     return (base or request.host_url.rstrip("/")) + path
 

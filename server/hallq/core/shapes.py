@@ -1,0 +1,164 @@
+"""Tickets, windows and queues as the API, the live pages and the devices show them:
+the dicts of hallq_protocol.shapes, where their shapes are defined, built from the
+database. Nothing personal about visitors is ever in them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, func
+from sqlmodel import Session, select
+
+from hallq.core.enums import TicketStatus
+from hallq.core.models import Hall, Service, Ticket, User, Window, Zone
+from hallq.core.sql import run_prepared
+from hallq.core.txn import WINDOW_SERVICES
+from hallq.core.waits import estimate
+from hallq_protocol import shapes as protocol
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def minutes_between(start: datetime | None, end: datetime) -> float | None:
+    return None if start is None else round((end - start).total_seconds() / 60.0, 1)
+
+
+def ticket_view(
+    session: Session,
+    hall: Hall,
+    ticket: Ticket,
+    services: dict[int, Service],
+    now: datetime,
+    *,
+    boost: dict,
+    capacity: dict | None = None,
+    known: tuple[int, float | None] | None = None,
+) -> protocol.Ticket:
+    """A ticket as the visitor, the staff and the displays see it (`known`: ahead and wait, when already computed)."""
+    service = services[ticket.service_id]
+    view = {
+        "id": ticket.public_id,
+        "number": ticket.number,
+        "hall": hall.slug,
+        "service": service.code,
+        "service_name": service.name,
+        "service_name_en": service.name_en,
+        "priority": str(ticket.priority),
+        "status": str(ticket.status),
+        "business_date": ticket.business_date.isoformat(),
+        "issued_at": iso(ticket.issued_at),
+        "called_at": iso(ticket.called_at),
+        "started_at": iso(ticket.started_at),
+        "finished_at": iso(ticket.finished_at),
+        "recalls": ticket.recalls,
+        "close_reason": ticket.close_reason,
+        "window": None,
+        "ahead": None,
+        "estimated_wait_minutes": None,
+    }
+    if ticket.window_id is not None:
+        window = session.get(Window, ticket.window_id)
+        view["window"] = {"number": window.number, "name": window.name}
+    if known is not None:
+        view["ahead"], view["estimated_wait_minutes"] = known
+    elif ticket.status == TicketStatus.WAITING:
+        ahead = estimate.people_ahead(
+            session,
+            hall_id=hall.id,
+            service_id=ticket.service_id,
+            day=ticket.business_date,
+            queued_at=ticket.queued_at,
+            priority=ticket.priority,
+            ticket_id=ticket.id,
+            boost=boost,
+        )
+        if capacity is None:
+            capacity = estimate.service_capacity(session, hall.id)
+        view["ahead"] = ahead
+        view["estimated_wait_minutes"] = estimate.estimate_minutes(
+            ahead, service.handling_minutes, capacity.get(ticket.service_id)
+        )
+    return view
+
+
+# Built once: every window action answers with its window's view, and the
+# snapshot of a hall has one per window. One joined row and the window's
+# services, in plain SQL, instead of four ORM look-ups.
+_WINDOW_PARTS = (
+    select(
+        User.display_name, User.name, User.staff_no, Zone.code,
+        Ticket.public_id, Ticket.number, Ticket.service_id, Ticket.status, Ticket.priority,
+        Ticket.called_at, Ticket.started_at, Ticket.recalls,
+    )
+    .select_from(Window)
+    .outerjoin(User, User.id == Window.staff_id)
+    .outerjoin(Zone, Zone.id == Window.zone_id)
+    .outerjoin(Ticket, Ticket.id == Window.current_ticket_id)
+    .where(Window.id == bindparam("window_id"))
+)
+
+
+def window_view(session: Session, window: Window, services: dict[int, Service], now: datetime) -> protocol.Window:
+    """A window's state, its ticket, its staff member and the services it serves."""
+    parts = run_prepared(session, _WINDOW_PARTS, {"window_id": window.id}).one()
+    links = run_prepared(session, WINDOW_SERVICES, {"window_id": window.id}).all()
+    display_name, user_name, staff_no, zone, public_id, number, service_id, status, priority, called_at, started_at, recalls = parts
+    return {
+        "number": window.number,
+        "name": window.name,
+        "zone": zone,
+        "state": str(window.state),
+        "since": iso(window.since),
+        "minutes_in_state": minutes_between(window.since, now),
+        "pause_reason": window.pause_reason,
+        "version": window.version,
+        "staff": None if window.staff_id is None or user_name is None else {"name": display_name or user_name, "staff_no": staff_no},
+        "ticket": None
+        if window.current_ticket_id is None or public_id is None
+        else {
+            "id": public_id,
+            "number": number,
+            "service": services[service_id].code,
+            "status": str(status),
+            "priority": str(priority),
+            "called_at": iso(called_at),
+            "started_at": iso(started_at),
+            "recalls": recalls,
+        },
+        "services": sorted(
+            ({"code": services[sid].code, "weight": weight} for sid, weight in links if sid in services),
+            key=lambda s: s["code"],
+        ),
+    }
+
+
+def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: datetime, day) -> list[protocol.QueueEntry]:
+    """Per service: waiting count, oldest wait, and the estimate for a ticket taken now."""
+    rows = session.exec(
+        select(Ticket.service_id, func.count(), func.min(Ticket.queued_at))
+        .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING, Ticket.business_date == day)
+        .group_by(Ticket.service_id)
+    ).all()
+    waiting = {sid: (count, oldest) for sid, count, oldest in rows}
+    capacity = estimate.service_capacity(session, hall.id)
+    out = []
+    for service in sorted(services.values(), key=lambda s: s.code):
+        if not service.active:
+            continue
+        count, oldest = waiting.get(service.id, (0, None))
+        cap = capacity.get(service.id)
+        out.append(
+            {
+                "service": service.code,
+                "name": service.name,
+                "name_en": service.name_en,
+                "prefix": service.prefix,
+                "waiting": count,
+                "oldest_wait_minutes": minutes_between(oldest, now),
+                "estimated_wait_minutes": estimate.estimate_minutes(count, service.handling_minutes, cap),
+                "open_windows": round(cap[0], 2) if cap else 0.0,
+            }
+        )
+    return out

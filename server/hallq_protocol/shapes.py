@@ -1,0 +1,172 @@
+"""The public shapes: what the REST API answers, the live pages receive and the
+devices are sent. The hall engine builds these dicts (hallq.core.shapes); the
+server's OpenAPI document and its MQTT payload checks are generated from these
+definitions. Nothing personal about a visitor is ever in them.
+
+Moments are ISO 8601 UTC strings ("2026-11-23T02:00:00Z"); minutes are floats.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+try:  # pydantic (the server's, which generates the OpenAPI schemas from these) needs this one on Python < 3.12
+    from typing_extensions import TypedDict
+except ImportError:  # an edge device without it: the standard library's serves
+    from typing import TypedDict
+
+Priority = Literal["normal", "appointment", "green"]
+TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "expired", "cancelled"]
+WindowState = Literal["closed", "idle", "serving", "paused"]
+
+# What a dispenser and the server assume when the device's config does not say otherwise.
+BLOCK_SIZE = 20  # numbers a dispenser reserves for issuing offline
+REQUEST_MAX_AGE = 60.0  # seconds after which a request or command is too old to act on
+
+
+class WindowRef(TypedDict):
+    number: int
+    name: str
+
+
+class Ticket(TypedDict):
+    """A ticket as the visitor (tracker page), the staff and the displays see it."""
+
+    id: str
+    number: str
+    hall: str
+    service: str
+    service_name: str
+    service_name_en: str
+    priority: Priority
+    status: TicketStatus
+    business_date: str
+    issued_at: str | None
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    recalls: int
+    close_reason: str | None
+    window: WindowRef | None
+    ahead: int | None
+    estimated_wait_minutes: float | None
+
+
+class TicketAtWindow(TypedDict):
+    """The ticket a window is calling or serving."""
+
+    id: str
+    number: str
+    service: str
+    status: TicketStatus
+    priority: Priority
+    called_at: str | None
+    started_at: str | None
+    recalls: int
+
+
+class Staff(TypedDict):
+    name: str
+    staff_no: str
+
+
+class WindowService(TypedDict):
+    code: str
+    weight: float
+
+
+class Window(TypedDict):
+    """A window's state, its ticket, its staff member and the services it serves."""
+
+    number: int
+    name: str
+    zone: str | None
+    state: WindowState
+    since: str | None
+    minutes_in_state: float | None
+    pause_reason: str | None
+    version: int
+    staff: Staff | None
+    ticket: TicketAtWindow | None
+    services: list[WindowService]
+
+
+class QueueEntry(TypedDict):
+    """One service's queue: how many wait, the oldest wait, the estimate for a ticket taken now."""
+
+    service: str
+    name: str
+    name_en: str
+    prefix: str
+    waiting: int
+    oldest_wait_minutes: float | None
+    estimated_wait_minutes: float | None
+    open_windows: float
+
+
+class Queue(TypedDict):
+    hall: str
+    services: list[QueueEntry]
+
+
+# -- what devices are sent over MQTT ---------------------------------------------------
+
+
+class CallMessage(TypedDict):
+    """One call or recall, for call screens: 请 {number} 号到 {window} 号窗口办理."""
+
+    hall: str
+    window: int
+    window_name: str
+    number: str
+    ticket: str
+    service: str | None
+    how: Literal["next", "direct", "recall"]
+    recalls: int
+    version: int
+    at: str
+
+
+class CompletedMessage(TypedDict):
+    """The ticket last completed at a window, for its review box."""
+
+    hall: str
+    window: int
+    ticket: str
+    number: str
+    at: str | None
+    reviewed: bool
+
+
+class ServiceButton(TypedDict):
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+
+
+class PrintedTicket(TypedDict, total=False):
+    """What a dispenser needs to print a kiosk's ticket with its own layout (id and number always)."""
+
+    id: str  # public id, for the QR code of the tracker page
+    number: str
+    service: str
+    service_name: str
+    priority: Priority
+    ahead: int | None
+    estimated_wait_minutes: float | None
+    issued_at: str | None
+
+
+class DeviceConfig(TypedDict):
+    """Retained configuration a device receives when it connects."""
+
+    device: str
+    role: str
+    hall: dict
+    window: int | None
+    services: list[ServiceButton]
+    request_max_age: float
+    block_size: int
+    tracker_url: str  # "{ticket}" is replaced by the ticket's public id
+    server_time: str

@@ -1,0 +1,244 @@
+"""The embedded broker: who may connect, and where each device may publish
+and subscribe. Everything over real TCP on a free port."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import select
+
+from hallq.core.models import Ticket
+from hallq_protocol import topics
+from support.brokers import try_connect
+from support.mqtt import make_link
+from support.waiting import wait_for
+
+
+def tickets(hall) -> list[str]:
+    with hall.db.read() as session:
+        return [t.number for t in session.exec(select(Ticket)).all()]
+
+
+def test_anonymous_and_wrong_credentials_are_refused(mqtt):
+    good = mqtt.devices.add(hall="district", name="disp-1", role="dispenser")
+
+    assert try_connect(mqtt.port, None, None) == "Not authorized"
+    assert try_connect(mqtt.port, "anyone", "") == "Not authorized"  # amqtt's anonymous plugin would admit this
+    assert try_connect(mqtt.port, good["username"], "wrong-password") == "Not authorized"
+    assert try_connect(mqtt.port, good["username"], good["password"]) == "Success"
+
+
+def test_a_revoked_device_can_no_longer_connect(mqtt):
+    creds = mqtt.devices.add(hall="district", name="disp-1", role="dispenser")
+    mqtt.devices.revoke(hall="district", name="disp-1")
+
+    assert try_connect(mqtt.port, creds["username"], creds["password"]) == "Not authorized"
+
+
+def test_a_device_publishing_on_another_devices_topic_is_refused(mqtt, device, hall):
+    mallory = device("dispenser", "disp-m")
+    device("dispenser", "disp-v")
+    forged = {"id": "forged", "action": "issue_ticket", "service": "SI", "at": time.time()}
+
+    mallory.publish_raw(topics.request("district", "disp-v"), json.dumps(forged).encode())
+    mallory.publish_raw(topics.window_state("district", 5), b'{"number": 5, "version": 999}', retain=True)
+    # The broker keeps one client's messages in order: once the server has
+    # answered this later, allowed request, the forged one would have been seen.
+    answer = mallory.call("issue_ticket", service="MI", timeout=20)
+
+    assert answer["status"] == "ok" and answer["data"]["number"] == "B001"
+    assert tickets(hall) == ["B001"]
+    retained = mqtt.broker._broker.retained_messages[topics.window_state("district", 5)]
+    assert json.loads(retained.data)["version"] != 999
+
+
+def test_a_request_delivered_twice_over_the_broker_has_one_effect(mqtt, device, hall):
+    link = device("dispenser", "disp-1")
+    answers: list = []
+    link.client.message_callback_add(topics.response("district", "disp-1"), lambda c, u, m: answers.append(json.loads(m.payload)))
+    body = json.dumps({"id": "twice", "action": "issue_ticket", "service": "SI", "at": time.time()}).encode()
+
+    link.publish_raw(topics.request("district", "disp-1"), body)
+    link.publish_raw(topics.request("district", "disp-1"), body)  # as a QoS 1 redelivery would
+
+    wait_for(lambda: len(answers) == 2, what="both answers")
+    assert answers[0] == answers[1] and answers[0]["data"]["number"] == "A001"
+    assert tickets(hall) == ["A001"]
+
+
+def test_a_device_cannot_subscribe_to_another_devices_answers(mqtt, device):
+    spy = device("dispenser", "disp-s")
+    device("dispenser", "disp-t")
+    granted: list = []
+    done = threading.Event()
+
+    def on_subscribe(client, userdata, mid, reason_codes, props):
+        granted.extend(str(rc) for rc in reason_codes)
+        done.set()
+
+    spy.client.on_subscribe = on_subscribe
+    spy.client.subscribe([(topics.response("district", "disp-t"), 1), (topics.everything(), 1), (topics.queue("district"), 1)])
+    assert done.wait(20)
+
+    assert granted[0] != "Granted QoS 1" and granted[1] != "Granted QoS 1"
+    assert granted[2] == "Granted QoS 1"
+
+
+def test_device_availability_and_last_seen_are_recorded(mqtt, device):
+    leaving = device("caller", "caller-5", window=5)
+    crashing = device("caller", "caller-6", window=6)
+    wait_for(lambda: mqtt.devices.get("district", "caller-5")["online"] and mqtt.devices.get("district", "caller-6")["online"], what="online")
+
+    leaving.stop()  # says offline itself
+    crashing.client.loop_stop()
+    crashing.client.socket().close()  # no goodbye: the broker publishes its Last Will
+
+    for name in ("caller-5", "caller-6"):
+        seen = wait_for(lambda: (d := mqtt.devices.get("district", name))["online"] is False and d, what=f"{name} offline")
+        assert seen["last_seen"] is not None
+
+
+def test_a_connecting_device_gets_only_its_own_retained_messages(mqtt, device):
+    device("caller", "caller-5", window=5)  # its config and window 5's state are now retained
+    creds = mqtt.devices.add(hall="district", name="disp-x", role="dispenser")
+    link = make_link(mqtt, "disp-x", creds["password"])
+    seen: list[str] = []
+    link.client.on_message = lambda c, u, m: seen.append(m.topic)
+    link.subscribe(topics.queue("district"), lambda body: None)
+    link.subscribe(topics.config("district", "disp-x"), lambda body: None)
+    link.start()
+    try:
+        wait_for(lambda: topics.config("district", "disp-x") in seen and topics.queue("district") in seen, what="its own retained messages")
+        assert set(seen) <= {topics.config("district", "disp-x"), topics.queue("district")}
+    finally:
+        link.stop()
+
+
+def test_embedded_broker_speaks_tls_when_given_a_certificate(hall, tmp_path):
+    import subprocess
+
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.ports import free_port
+
+    cert, key = tmp_path / "broker.crt", tmp_path / "broker.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, text=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"openssl could not make a test certificate: {made.stderr[:200]}")
+    runtime = MqttRuntime(hall, port=free_port(), certfile=str(cert), keyfile=str(key)).start()
+    try:
+        wait_for(runtime.link.connected.is_set, what="the server's own (loopback) link")
+        creds = runtime.devices.add(hall="district", name="disp-1", role="dispenser")
+        from hallq_edge.link import DeviceLink
+
+        link = DeviceLink(hall="district", device="disp-1", username=creds["username"], password=creds["password"],
+                          port=runtime.port, tls=True, ca_file=str(cert))
+        link.start()
+        try:
+            wait_for(lambda: link.connected, what="the device to connect over TLS")
+            assert link.call("issue_ticket", service="SI", timeout=20)["data"]["number"] == "A001"
+        finally:
+            link.stop()
+        assert try_connect(runtime.port, creds["username"], creds["password"]) != "Success"  # plain MQTT is not spoken there
+    finally:
+        runtime.stop()
+
+
+def test_a_device_revoked_while_connected_is_cut_off_and_hears_nothing_more(mqtt, hall):
+    """Revoking (here as `hallq device revoke` would, from another service) closes the open connection too."""
+    from support.mqtt import open_window
+
+    from hallq.core.devices.service import DeviceService
+
+    screen = mqtt.devices.add(hall="district", name="screen-9", role="screen")
+    calls: list[dict] = []
+    states: list[str] = []
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="screen-9-probe")
+    client.username_pw_set(screen["username"], screen["password"])
+    client.on_connect = lambda c, u, f, rc, p: (states.append("up"), c.subscribe(topics.calls("district"), qos=1))
+    client.on_disconnect = lambda c, u, f, rc, p: states.append("down")
+    client.on_message = lambda c, u, m: calls.append(json.loads(m.payload))
+    client.connect("127.0.0.1", mqtt.port)
+    client.loop_start()
+    try:
+        wait_for(lambda: "up" in states, what="the screen to connect")
+        staff = open_window(hall, 5)
+        hall.issue_ticket("district", service="SI", actor=staff)
+        time.sleep(0.3)  # let the subscription settle before the first call
+        hall.window_action("district", 5, "call-next", actor=staff)
+        wait_for(lambda: calls, what="the first call to reach the screen")
+
+        DeviceService(hall).revoke(hall="district", name="screen-9")
+        wait_for(lambda: "down" in states, what="the revoked screen's connection to be closed")
+        client.reconnect_delay_set(60, 60)  # paho would come back; the broker must refuse it anyway
+        heard = len(calls)
+        hall.window_action("district", 5, "complete", actor=staff)
+        hall.issue_ticket("district", service="SI", actor=staff)
+        hall.window_action("district", 5, "call-next", actor=staff)
+        time.sleep(1.0)
+        assert len(calls) == heard
+        assert try_connect(mqtt.port, screen["username"], screen["password"]) == "Not authorized"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_a_message_over_the_size_limit_is_dropped_and_the_sender_carries_on(mqtt, device, hall, caplog):
+    disp = device("dispenser", "disp-big")
+    limit = mqtt.broker.max_message_bytes
+    huge = {"id": "huge", "action": "issue_ticket", "service": "SI", "at": time.time(), "pad": "x" * (limit + 100)}
+    dropped = []
+    disp.on_link(lambda up: None if up else dropped.append(True))
+
+    disp.publish_raw(topics.request("district", "disp-big"), json.dumps(huge).encode())
+    answer = disp.call("issue_ticket", service="MI", timeout=20)  # same connection, so it comes after the huge one
+
+    assert answer["status"] == "ok" and answer["data"]["number"] == "B001"
+    assert tickets(hall) == ["B001"]  # the huge request reached no one
+    assert dropped == []
+    assert any("dropped a message of" in r.getMessage() and r.name == "hallq.mqtt.broker" for r in caplog.records)
+
+
+def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_clients(hall):
+    """amqtt closes its listeners only after every session ends; one stuck session must not keep the port,
+    and the broker's loop is wound down, not left with tasks for the garbage collector to finalize."""
+    import asyncio
+
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.broker import Directory, EmbeddedBroker
+    from hallq.ports import check_port, free_port
+
+    port = free_port()
+    creds = DeviceService(hall).add(hall="district", name="disp-h", role="dispenser")
+    broker = EmbeddedBroker(Directory(hall.db), port=port, recheck_seconds=0)
+    broker.start()
+    dropped = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="disp-h-probe")
+    client.username_pw_set(creds["username"], creds["password"])
+    client.on_disconnect = lambda *a: dropped.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        wait_for(client.is_connected, what="the client to connect")
+
+        async def never_ends():
+            await asyncio.sleep(3600)
+
+        broker._broker.shutdown = never_ends  # as when a session's handler never stops
+        loop = broker._loop
+        broker.stop(timeout=1.0)
+
+        check_port("127.0.0.1", port)  # raises PortTaken if the listener were still open
+        assert dropped.wait(10)
+        assert loop.is_closed()
+        assert [task for task in asyncio.all_tasks(loop) if not task.done()] == []
+    finally:
+        client.loop_stop()

@@ -1,0 +1,137 @@
+"""Every benchmark's --smoke run: it starts, runs on public APIs, and prints its figures.
+
+The figures' values are not checked (a slow machine is not a failure); that
+each one is printed, and that a run that must not fail (duplicate ticket
+numbers, lost messages) did not, is. Ports are found free here and passed in."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hallq.ports import free_port
+from support.brokers import mosquitto_binary
+from support.project import ROOT
+
+BENCHMARKS = ROOT / "benchmarks"
+NUMBER = r"[\d.]+"
+
+
+def smoke(script: str, *args: str, timeout: float = 180) -> str:
+    """Run `benchmarks/<script> --smoke *args` with this Python; its output, once it has exited 0."""
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / script), "--smoke", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def test_every_benchmark_has_a_smoke_test():
+    tested = set(re.findall(r'smoke\("(\w+\.py)"', Path(__file__).read_text(encoding="utf-8")))
+    assert tested == {p.name for p in BENCHMARKS.glob("[!_]*.py")}
+
+
+def test_docs_name_every_benchmark_and_only_those_there_are():
+    named = set(re.findall(r"(\w+\.py)", (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")))
+    scripts = {p.name for p in BENCHMARKS.glob("[!_]*.py")}
+    assert scripts <= named
+    assert not {n for n in named if re.fullmatch(r"(issue|call|simulate|machine|mqtt)_\w+\.py", n)} - scripts
+
+
+def test_benchmarks_reach_no_private_name_of_hallq():
+    for path in BENCHMARKS.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"import[^\n]*\b_[a-z]\w*", text.replace("from _server import", "")), path.name
+        assert not re.search(r"\b(service|halls|tx|runtime|db|policy)\._[a-z]\w*", text), path.name
+
+
+def test_call_next_decision():
+    out = smoke("call_next_decision.py")
+    assert re.search(r"windows / waiting +10 / 100\n", out), out
+    assert re.search(rf"decision p50 / p99 +{NUMBER} ms / {NUMBER} ms", out), out
+    assert re.search(rf"call-next txn p50 / p99 +{NUMBER} ms / {NUMBER} ms", out), out
+
+
+def test_simulate_decision():
+    out = smoke("simulate_decision.py")
+    for figure in ("decision p50 / p99", "policy choice p50 / p99", "call-next txn p50 / p99"):
+        assert re.search(rf"{figure} +{NUMBER} ms / {NUMBER} ms", out), out
+    assert re.search(r"predict all waiting +\d+ ms median \(\d+ tickets\)", out), out
+    assert re.search(rf"balancer look \+ propose +{NUMBER} ms median", out), out
+
+
+def test_simulate_targets(tmp_path):
+    out = smoke("simulate_targets.py", "--jobs", "1", "--out", str(tmp_path))
+    assert "## flat" in out and "## Targets" in out, out
+    assert re.search(rf"## town \({NUMBER} min; {NUMBER} CPU seconds per simulated day of one policy\)", out), out
+    assert re.search(rf"flat: pooled within 10% of Erlang C +pooled ÷ Erlang C = {NUMBER}", out), out
+    figures = json.loads((tmp_path / "town.json").read_text(encoding="utf-8"))
+    assert set(figures["policies"]) == {"dedicated", "fqm", "pooled", "hallq", "hallq+balancer"}
+
+
+def test_machine_jitter():
+    out = smoke("machine_jitter.py")
+    for clock in ("wall clock", "thread CPU"):
+        assert re.search(rf"{clock} +units=\d+ +p50={NUMBER} ms +p99={NUMBER} ms +p99.9={NUMBER} ms", out), out
+
+
+def test_issue_tickets_engine():
+    out = smoke("issue_tickets_engine.py")
+    for threads in (r" 4 threads", r" 1 thread "):
+        assert re.search(rf"{threads} +tickets issued 200 \(0 errors\) +throughput \d+ tickets/s +duplicate numbers 0", out), out
+
+
+def test_issue_tickets_http_on_the_ports_given():
+    port, mqtt_port = free_port(), free_port()
+    out = smoke("issue_tickets_http.py", "--port", str(port), "--mqtt-port", str(mqtt_port))
+    assert f"hallq serve on 127.0.0.1:{port}, its MQTT broker on 127.0.0.1:{mqtt_port}" in out
+    assert "tickets issued     40 (0 errors)" in out and "duplicate numbers  0" in out, out
+    assert "GET /api/v1/halls  40 answered (0 errors)" in out, out
+    assert re.search(r"throughput +\d+ tickets/s", out) and re.search(r"throughput +\d+ requests/s", out), out
+
+
+def latency_line(label: str) -> str:
+    return rf"{re.escape(label)} +screens=3 presses=5 messages=15/15 +p50={NUMBER} ms +p99={NUMBER} ms +max={NUMBER} ms"
+
+
+def test_window_actions_on_the_ports_given():
+    port, mqtt_port = free_port(), free_port()
+    out = smoke("window_actions.py", "--port", str(port), "--mqtt-port", str(mqtt_port))
+    assert f"hallq serve on 127.0.0.1:{port}, its MQTT broker on 127.0.0.1:{mqtt_port}" in out
+    assert re.search(r"cycles +\d+ in [\d.]+ s \(0 errors\)", out) and "tickets called twice 0" in out, out
+    assert re.search(r"throughput +\d+ call\+complete cycles/s", out), out
+    assert re.search(r"server CPU +[\d.]+ ms per cycle", out), out
+
+
+def test_mqtt_latency_embedded_broker_on_the_port_given():
+    port = free_port()
+    out = smoke("mqtt_latency.py", "--only", "embedded", "--mqtt-port", str(port))
+    assert f"embedded broker (amqtt) listens on 127.0.0.1:{port}" in out
+    assert re.search(latency_line("embedded broker (amqtt)"), out), out
+
+
+def test_mqtt_latency_reference_mosquitto_on_the_port_given():
+    mosquitto_binary()  # skips without Mosquitto; in CI its absence fails
+    port = free_port()
+    out = smoke("mqtt_latency.py", "--only", "mosquitto", "--mqtt-port", str(port), "--system-mosquitto-port", "0")
+    assert f"mosquitto (reference conf) listens on 127.0.0.1:{port}" in out
+    assert re.search(latency_line("mosquitto (reference conf)"), out), out
+
+
+@pytest.mark.parametrize("script", ["issue_tickets_http.py", "mqtt_latency.py", "window_actions.py"])
+def test_a_port_taken_is_a_plain_error(script):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        extra = {"issue_tickets_http.py": ["--get"], "mqtt_latency.py": ["--only", "embedded"], "window_actions.py": []}[script]
+        proc = subprocess.run([sys.executable, str(BENCHMARKS / script), "--smoke", *extra, "--mqtt-port", str(port)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert f"{port} on 127.0.0.1 is already in use; choose another with --mqtt-port" in proc.stderr, proc.stderr[-2000:]

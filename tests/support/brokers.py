@@ -1,0 +1,52 @@
+"""Brokers from the outside: probing one with a bare client, and finding Mosquitto."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hallq_protocol import client as mqtt_client
+
+from .project import IN_CI
+
+
+def try_connect(port: int, username: str | None, password: str | None) -> str:
+    """Connect once and return the broker's CONNACK reason ('Success' or a refusal)."""
+    result: list[str] = []
+    done = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{time.monotonic_ns()}")
+    if username is not None:
+        client.username_pw_set(username, password)
+
+    def on_connect(c, u, flags, reason_code, props):
+        result.append(str(reason_code))
+        done.set()
+
+    def on_disconnect(c, u, flags, reason_code, props):
+        result.append(str(reason_code))
+        done.set()
+
+    client.on_connect, client.on_disconnect = on_connect, on_disconnect
+    try:
+        client.connect("127.0.0.1", port)
+    except OSError as exc:
+        return f"socket: {exc}"
+    client.loop_start()
+    done.wait(20)
+    mqtt_client.stop(client)
+    return result[0] if result else "no answer"
+
+
+def mosquitto_binary() -> str:
+    path = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
+    if path is None:
+        if IN_CI:
+            pytest.fail("mosquitto is not installed (CI=true: the Mosquitto tests must run)")
+        pytest.skip("mosquitto is not installed")
+    return path

@@ -1,0 +1,40 @@
+"""Helpers for the MQTT and edge tests: the server's MQTT side on the embedded
+broker (a free port per test), device links, and staff at a window.
+The fixtures built on them (`mqtt`, `device`) are the plugin mqtt_plugin.py."""
+
+from __future__ import annotations
+
+from hallq.core.office import OfficeService
+from hallq.mqtt.runtime import MqttRuntime
+from hallq.ports import free_port
+from hallq_edge.link import DeviceLink
+
+from .waiting import wait_for
+
+
+def start_runtime(hall, **kw) -> MqttRuntime:
+    runtime = MqttRuntime(hall, port=free_port(), **kw).start()
+    wait_for(runtime.link.connected.is_set, what="the server to connect to the broker")
+    return runtime
+
+
+def connect(runtime: MqttRuntime, role: str, name: str, window: int | None = None, *, password: str | None = None) -> DeviceLink:
+    """Register a device and return its started, connected link."""
+    creds = runtime.devices.add(hall="district", name=name, role=role, window=window)
+    link = make_link(runtime, name, password or creds["password"])
+    link.start()
+    wait_for(lambda: link.connected, what=f"{name} to connect")
+    return link
+
+
+def make_link(runtime: MqttRuntime, name: str, password: str, *, hall: str = "district") -> DeviceLink:
+    return DeviceLink(hall=hall, device=name, username=f"{hall}.{name}", password=password,
+                      host="127.0.0.1", port=runtime.port, reconnect_delay=(1, 1), keepalive=5)
+
+
+def open_window(hall, number: int, staff: str = "staff5", display_name: str = "王芳", staff_no: str = "1005"):
+    """Sign a staff member in at a window; return the staff actor."""
+    OfficeService(hall).add_user(name=staff, role="staff", password="staff-password", hall="district", display_name=display_name, staff_no=staff_no)
+    actor = OfficeService(hall).actor_for_login(staff, "staff-password")
+    hall.window_action("district", number, "open", actor=actor)
+    return actor

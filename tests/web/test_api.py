@@ -1,0 +1,180 @@
+"""The REST API: status codes, JSON errors, auth and roles, the OpenAPI document."""
+
+import pytest
+
+H = "/api/v1/halls/district"
+
+
+@pytest.fixture
+def kiosk(users):
+    return users.token("kiosk1", "device")
+
+
+@pytest.fixture
+def staff(users):
+    return users.token("staff1", "staff", display_name="王芳", staff_no="1001")
+
+
+@pytest.fixture
+def mgr(users):
+    return users.token("mgr1", "manager")
+
+
+def test_issue_ticket_returns_201_with_number_and_estimate(client, kiosk):
+    r = client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["number"] == "A001" and body["status"] == "waiting" and body["ahead"] == 0
+    r2 = client.post(f"{H}/tickets", json={"service": "SI", "priority": "normal"}, headers=kiosk).get_json()
+    assert r2["number"] == "A002" and r2["ahead"] == 1 and r2["estimated_wait_minutes"] > 0
+    got = client.get(f"{H}/tickets/{body['id']}")
+    assert got.status_code == 200 and got.get_json()["number"] == "A001"
+
+
+def test_issuing_needs_credentials(client):
+    r = client.post(f"{H}/tickets", json={"service": "SI"})
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "login_required"
+    r = client.post(f"{H}/tickets", json={"service": "SI"}, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_token"
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"service": "ZZ"}, 404, "unknown_service"),
+        ({"service": "SI", "priority": "vip"}, 422, "validation_failed"),
+        ({"service": "SI", "extra": 1}, 422, "validation_failed"),
+        ({}, 422, "validation_failed"),
+        ({"service": 12}, 422, "validation_failed"),
+        ([1, 2], 400, "bad_json"),
+    ],
+)
+def test_bad_ticket_requests_get_structured_errors(client, kiosk, body, status, code):
+    r = client.post(f"{H}/tickets", json=body, headers=kiosk)
+    assert r.status_code == status
+    assert r.get_json()["error"]["code"] == code
+    assert r.get_json()["error"]["message"]
+
+
+def test_malformed_json_is_400_not_500(client, kiosk):
+    r = client.post(f"{H}/tickets", data="{not json", headers={**kiosk, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
+
+
+def test_unknown_hall_window_and_route_are_404_json(client, staff):
+    assert client.get("/api/v1/halls/nowhere/queue").get_json()["error"]["code"] == "unknown_hall"
+    r = client.post(f"{H}/windows/99/open", headers=staff)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "unknown_window"
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and "error" in r.get_json()
+    r = client.post(f"{H}/windows/1/dance", headers=staff)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "unknown_action"
+
+
+def test_staff_window_flow(client, kiosk, staff):
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    client.post(f"{H}/tickets", json={"service": "MI", "priority": "green"}, headers=kiosk)
+    assert client.post(f"{H}/windows/1/open", headers=staff).get_json()["state"] == "idle"
+    called = client.post(f"{H}/windows/1/call-next", headers=staff).get_json()
+    assert called["state"] == "serving" and called["ticket"]["number"] == "B001"  # green channel first
+    assert called["staff"] == {"name": "王芳", "staff_no": "1001"}
+    assert client.post(f"{H}/windows/1/recall", headers=staff).get_json()["ticket"]["recalls"] == 1
+    assert client.post(f"{H}/windows/1/start", headers=staff).get_json()["ticket"]["status"] == "serving"
+    done = client.post(f"{H}/windows/1/complete", headers=staff).get_json()
+    assert done["state"] == "idle" and done["last_ticket"]["status"] == "done"
+    busy = client.post(f"{H}/windows/1/pause", json={}, headers=staff)
+    assert busy.status_code == 422 and busy.get_json()["error"]["code"] == "reason_required"
+    assert client.post(f"{H}/windows/1/pause", json={"reason": "午休"}, headers=staff).get_json()["state"] == "paused"
+    r = client.post(f"{H}/windows/1/call-next", headers=staff)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "window_paused"
+    assert client.post(f"{H}/windows/1/resume", headers=staff).get_json()["state"] == "idle"
+    called = client.post(f"{H}/windows/1/call", json={"ticket": "A001"}, headers=staff).get_json()
+    assert called["ticket"]["number"] == "A001"
+    moved = client.post(f"{H}/windows/1/transfer", json={"service": "HF"}, headers=staff).get_json()
+    assert moved["state"] == "idle" and moved["last_ticket"]["service"] == "HF"
+    empty = client.post(f"{H}/windows/1/call-next", headers=staff)
+    assert empty.status_code == 409 and empty.get_json()["error"]["code"] == "queue_empty"
+    assert client.post(f"{H}/windows/1/close", headers=staff).get_json()["state"] == "closed"
+
+
+def test_staff_acts_only_at_own_window(client, users, staff):
+    other = users.token("staff2", "staff")
+    client.post(f"{H}/windows/1/open", headers=staff)
+    r = client.post(f"{H}/windows/1/call-next", headers=other)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "not_your_window"
+    r = client.post(f"{H}/windows/1/open", headers=other)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "window_taken"
+    r = client.put(f"{H}/windows/1/services", json={"services": {"SI": 1}}, headers=staff)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "manager_only"
+
+
+def test_manager_covers_any_window_and_changes_services(client, users, staff, mgr, kiosk, hall):
+    client.post(f"{H}/windows/2/open", headers=staff)
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    assert client.post(f"{H}/windows/2/call-next", headers=mgr).get_json()["ticket"]["number"] == "A001"
+    r = client.put(f"{H}/windows/2/services", json={"services": {"TX": 2, "BL": 1}}, headers=mgr)
+    assert r.status_code == 200
+    assert r.get_json()["services"] == [{"code": "BL", "weight": 1.0}, {"code": "TX", "weight": 2.0}]
+    bad = client.put(f"{H}/windows/2/services", json={"services": {"TX": 0}}, headers=mgr)
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "bad_weight"
+    from sqlmodel import select
+    from hallq.core.models import AuditEntry
+
+    with hall.db.read() as s:
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "window.services")).one()
+        assert entry.actor == "mgr1" and entry.detail["after"] == {"TX": 2.0, "BL": 1.0}
+        assert entry.detail["before"] == {"SI": 2.0, "MI": 1.0}
+
+
+def test_manager_of_another_hall_is_refused(client, hall, users, tmp_path):
+    from hallq.core.hallfile import parse_hall_file
+    from support.project import EXAMPLE_HALL
+
+    spec = parse_hall_file(EXAMPLE_HALL)
+    spec.hall.id, spec.hall.slug = "other-hall", "other"
+    hall.load_hall(spec)
+    outsider = users.token("mgr-other", "manager", hall="other")
+    r = client.post(f"{H}/windows/1/open", headers=outsider)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "other_hall"
+
+
+def test_read_endpoints(client, kiosk):
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    q = client.get(f"{H}/queue").get_json()
+    si = next(s for s in q["services"] if s["service"] == "SI")
+    assert si["waiting"] == 1 and si["name"] == "社会保险"
+    ws = client.get(f"{H}/windows").get_json()["windows"]
+    assert len(ws) == 20 and ws[0]["state"] == "closed"
+    assert client.get(f"{H}/windows/3").get_json()["number"] == 3
+
+
+def test_session_login_requires_csrf_for_changes(client, users):
+    users.token("mgr2", "manager")
+    bad = client.post("/api/v1/session", json={"name": "mgr2", "password": "wrong"})
+    assert bad.status_code == 401 and bad.get_json()["error"]["code"] == "bad_credentials"
+    ok = client.post("/api/v1/session", json={"name": "mgr2", "password": "password-mgr2"})
+    assert ok.status_code == 200
+    csrf = ok.get_json()["csrf_token"]
+    no_csrf = client.post(f"{H}/windows/1/open")
+    assert no_csrf.status_code == 403 and no_csrf.get_json()["error"]["code"] == "csrf_failed"
+    with_csrf = client.post(f"{H}/windows/1/open", headers={"X-CSRFToken": csrf})
+    assert with_csrf.status_code == 200
+    assert client.delete("/api/v1/session", headers={"X-CSRFToken": csrf}).status_code == 204
+    assert client.post(f"{H}/windows/1/close", headers={"X-CSRFToken": csrf}).status_code == 401
+
+
+def test_openapi_document_describes_the_api(client):
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/v1/halls/{hall}/tickets" in doc["paths"]
+    assert "/api/v1/halls/{hall}/windows/{window}/{action}" in doc["paths"]
+    assert set(doc["components"]["schemas"]) >= {"Error", "Ticket", "TicketCreate", "Priority"}
+    from openapi_spec_validator import validate
+
+    validate(doc)
+
+
+def test_oversized_body_is_refused(client, kiosk):
+    r = client.post(f"{H}/tickets", data="x" * 200_000, headers={**kiosk, "Content-Type": "application/json"})
+    assert r.status_code == 413 and "error" in r.get_json()
