@@ -97,8 +97,10 @@ def test_screen_keeps_its_state_offline_and_resyncs_after_a_broker_restart(calle
 
     mqtt.broker.stop()
     wait_for(lambda: agent.offline, what="the screen to notice")
-    offline = [s for s in events(page, "snapshot") if s["offline"]]
-    assert offline and offline[-1]["window"]["ticket"]["number"] == "A001"  # the last state, marked offline
+    snapshots: list[dict] = []  # the page hears of it just after the agent (hub.refresh)
+    wait_for(lambda: snapshots.extend(events(page, "snapshot")) or any(s["offline"] for s in snapshots), what="the page to hear")
+    offline = [s for s in snapshots if s["offline"]]
+    assert offline[-1]["window"]["ticket"]["number"] == "A001"  # the last state, marked offline
     staff = office.actor_for_login("staff5", "staff-password")
     hall.window_action("district", 5, "complete", actor=staff)  # while the broker is down
 

@@ -32,7 +32,9 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
+import traceback
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -40,6 +42,7 @@ from typing import Any, Callable
 from hallq.mqtt import schemas
 from hallq_edge.clock import utcnow
 from hallq_protocol import topics
+from support.waiting import WAIT
 
 log = logging.getLogger("tests.memory_link")
 
@@ -208,7 +211,7 @@ class MemoryLink:
     def _post(self, fn) -> None:
         self._work.put((fn, None))
 
-    def _run(self, fn, timeout: float = 10.0) -> None:
+    def _run(self, fn, timeout: float = WAIT) -> None:
         """Do fn on the link's thread and wait until it (and what it queued before) is done."""
         if threading.current_thread() is self._thread:
             fn()
@@ -216,7 +219,8 @@ class MemoryLink:
         done = threading.Event()
         self._work.put((fn, done))
         if not done.wait(timeout):
-            raise AssertionError(f"the link's thread is still busy after {timeout} s (a handler blocked it)")
+            stack = "".join(traceback.format_stack(sys._current_frames()[self._thread.ident]))
+            raise AssertionError(f"the link's thread is still busy after {timeout} s (a handler blocked it), in:\n{stack}")
 
     def _error(self, exc: BaseException) -> None:
         log.error("on %s's link: %r", self.device, exc)
