@@ -15,6 +15,7 @@ from sqlmodel import select
 from hallq.core import clock, hallfile, shapes
 from hallq.core.accounts import users as accounts
 from hallq.core.calling.policy import AgingPriorityPolicy, CallingPolicy
+from hallq.core.derived import QueueSummaries
 from hallq.core.errors import Conflict, HallError, Invalid, NotFound
 from hallq.core.events import DomainEvent, FanOutPublisher, Publisher
 from hallq.core.models import Hall, Ticket, Window
@@ -48,6 +49,8 @@ class HallService:
         self.work = UnitOfWork(db, self.clock, publisher)
         self.policy = policy or AgingPriorityPolicy()
         self._issues = GroupCommit(self._issue_batch)
+        # Derived state, computed once after commit for every transport (see derived).
+        self.summaries = QueueSummaries(self.work.publisher, self.queue, self.clock.now)
 
     # -- plumbing ---------------------------------------------------------
 
@@ -59,6 +62,15 @@ class HallService:
     def publisher(self) -> FanOutPublisher:
         """Where every committed change's events go: transports add themselves to it."""
         return self.work.publisher
+
+    def subscribe(self, transport: Publisher) -> None:
+        """A transport hears every committed event and, after changes, each hall's `queue.summary`."""
+        self.publisher.add(transport)
+        self.summaries.add(transport)
+
+    def unsubscribe(self, transport: Publisher) -> None:
+        self.summaries.remove(transport)
+        self.publisher.remove(transport)
 
     def sweep(self, slug: str) -> None:
         """Close what the clock left open (also done by every write)."""

@@ -2,8 +2,9 @@
 
 The database is the only source of truth. Each window's state goes out
 retained with its version, and a version older than one already sent is never
-sent; calls go out once per call or recall; the queue summary is recomputed at
-most once per `queue_interval` per hall. After every (re)connect to the broker
+sent; calls go out once per call or recall; the queue summary and the ticket last
+completed at each window come with the events (core.derived), so nothing is read
+back from the database per change. After every (re)connect to the broker
 everything retained is republished from the database (republish_all), so a
 restarted broker, or a device that was away, catches up.
 """
@@ -21,8 +22,8 @@ from hallq.core.shapes import iso
 from hallq_protocol import topics
 from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 
-from ..coalesce import Coalescer
 from ..core.clock import utcnow
+from ..core.derived import QUEUE_SUMMARY
 from ..core.events import DomainEvent
 from ..core.service import HallService
 from . import schemas
@@ -33,35 +34,34 @@ CALL_KINDS = ("ticket.called", "ticket.recalled")
 
 class MqttPublisher:
     def __init__(self, halls: HallService, device_service: DeviceService, send, *, request_max_age: float = REQUEST_MAX_AGE,
-                 block_size: int = BLOCK_SIZE, public_base_url: str = "", queue_interval: float = 0.3,
-                 now: Callable[[], datetime] = utcnow):
+                 block_size: int = BLOCK_SIZE, public_base_url: str = "", now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = device_service
         self.send = send  # send(topic, payload_bytes, retain)
         self.request_max_age = request_max_age
         self.block_size = block_size
         self.public_base_url = public_base_url.rstrip("/")
-        self.queue_interval = queue_interval
         self.now = now  # the transport's clock (the hall's time is halls.clock)
         self._versions: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
-        self._queue_updates = Coalescer(self.queue, queue_interval)
 
     # -- events -----------------------------------------------------------
 
     def publish(self, event: DomainEvent) -> None:
-        """Turn one committed domain event into the MQTT messages devices need."""
+        """Turn one committed domain event (or a queue summary) into the MQTT messages devices need."""
+        if event.kind == QUEUE_SUMMARY:
+            self.send_queue(event.hall, event.data["services"], event.at)
+            return
         state = event.data.get("window_state")
         if state is not None and event.window is not None:
             self.window_state(event.hall, state)
         if event.kind in CALL_KINDS and event.window is not None:
             self._call(event)
-        if event.kind in ("ticket.completed", "review.recorded") and event.window is not None:
-            self.completed(event.hall, event.window)
+        last = event.data.get("last_completed")
+        if last is not None and event.window is not None:
+            self.send_completed(event.hall, last)
         if event.kind == "hall.configured":
             self.republish_hall(event.hall)
-        elif event.kind.startswith(("ticket.", "window.")):
-            self._queue_updates.request(event.hall)
 
     def window_state(self, hall: str, state: dict, *, again: bool = False) -> bool:
         """Publish a window's state unless a newer version already went out."""
@@ -83,20 +83,14 @@ class MqttPublisher:
         ))
         self.send(topics.calls(event.hall), schemas.encode(message), False)
 
-    def completed(self, hall: str, window: int) -> None:
-        """The ticket last completed at a window (retained, for its review box)."""
-        last = self.devices.last_completed(hall, window)
-        if last is None:
-            return
+    def send_completed(self, hall: str, last: dict) -> None:
+        """The ticket last completed at a window and whether it was reviewed (retained, for its review box)."""
         message = schemas.checked(schemas.COMPLETED, {"hall": hall, **last})
-        self.send(topics.window_completed(hall, window), schemas.encode(message), True)
+        self.send(topics.window_completed(hall, last["window"]), schemas.encode(message), True)
 
-    def close(self) -> None:
-        """Stop sending queue summaries (the server is shutting down)."""
-        self._queue_updates.close()
-
-    def queue(self, hall: str) -> None:
-        body = {"hall": hall, "services": self.halls.queue(hall), "at": iso(self.halls.clock.now())}
+    def send_queue(self, hall: str, services: list[dict], at: datetime) -> None:
+        """The hall's queue summary (retained)."""
+        body = {"hall": hall, "services": services, "at": iso(at)}
         self.send(topics.queue(hall), schemas.encode(body), True)
 
     # -- device configuration ----------------------------------------------
@@ -127,8 +121,10 @@ class MqttPublisher:
         """Every retained message of one hall, read afresh from the database."""
         for state in self.halls.windows(hall):
             self.window_state(hall, state, again=True)
-            self.completed(hall, state["number"])
-        self.queue(hall)
+            last = self.devices.last_completed(hall, state["number"])
+            if last is not None:
+                self.send_completed(hall, last)
+        self.send_queue(hall, self.halls.queue(hall), self.halls.clock.now())
         with self.halls.db.read() as session:
             hall_devices = devices.all_active(session, hall)
         for device in hall_devices:

@@ -59,14 +59,13 @@ class MqttRuntime:
     def start(self) -> "MqttRuntime":
         if self.broker is not None:
             self.broker.start()
-        self.halls.publisher.add(self.publisher)
+        self.halls.subscribe(self.publisher)
         self.bridge.start()
         self.link.start()
         return self
 
     def stop(self) -> None:
-        self.halls.publisher.remove(self.publisher)
-        self.publisher.close()
+        self.halls.unsubscribe(self.publisher)
         self.link.stop()
         self.bridge.stop()
         if self.broker is not None:

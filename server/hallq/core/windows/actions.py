@@ -20,6 +20,7 @@ from hallq.core.enums import (
 )
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Ticket, Window, WindowService
+from hallq.core.shapes import iso
 from hallq.core.tickets.issue import find_ticket
 from hallq.core.txn import Txn
 from hallq.core.windows.state import reset_window
@@ -332,7 +333,9 @@ def complete(tx: Txn, window: Window) -> Ticket:
     tx.session.add(ticket)
     window.current_ticket_id = None
     _touch(tx, window, WindowState.IDLE)
-    _emit_ticket(tx, "ticket.completed", window, ticket, staff_id=ticket.staff_id)
+    # It is now the ticket last completed here (derived state the review box shows: see derived).
+    last = {"ticket": ticket.public_id, "number": ticket.number, "window": window.number, "at": iso(tx.now), "reviewed": False}
+    _emit_ticket(tx, "ticket.completed", window, ticket, staff_id=ticket.staff_id, last_completed=last)
     return ticket
 
 

@@ -9,5 +9,5 @@ from .publisher import SocketIOPublisher
 def init_live(hallq, socketio) -> None:
     """Send every domain event to the browsers watching its hall or window."""
     register_handlers(socketio)
-    hallq.live = SocketIOPublisher(socketio, hallq.halls)
-    hallq.publisher.add(hallq.live)
+    hallq.live = SocketIOPublisher(socketio)
+    hallq.halls.subscribe(hallq.live)
