@@ -180,8 +180,9 @@ class VoiceCache:
 
     `prepare` only queues (a call's transaction never waits for audio); `get`
     waits, up to a timeout, for a file that is there or being made. The folder
-    keeps the `max_files` most recently used sentences. Files appear by rename,
-    so several processes can share one folder.
+    keeps the `max_files` most recently used sentences (looked over once every
+    max_files/10 renders, not at each: the folder may hold a tenth more
+    meanwhile). Files appear by rename, so several processes can share one folder.
     """
 
     def __init__(self, voice, folder: str | Path, *, max_files: int = 2000, backlog: int = 64):
@@ -193,6 +194,7 @@ class VoiceCache:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._warned: set[str] = set()
+        self._renders = 0  # by the worker thread only
 
     def path(self, number: str, window: int, lang: str = "zh") -> Path:
         key = self.voice.key(number, window, lang)
@@ -260,7 +262,9 @@ class VoiceCache:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        self._prune()
+        self._renders += 1
+        if self._renders % max(1, self.max_files // 10) == 0:
+            self._prune()
 
     def _prune(self) -> None:
         files = []

@@ -35,6 +35,15 @@ class _IssueRequest:
     channel: str
 
 
+@dataclass(frozen=True)
+class _WindowRequest:
+    slug: str
+    number: int
+    action: str
+    actor: Actor
+    params: dict
+
+
 def _deliver(item: Item, outcome) -> None:
     if isinstance(outcome, HallError):
         item.fail(outcome)
@@ -49,6 +58,7 @@ class HallService:
         self.work = UnitOfWork(db, self.clock, publisher)
         self.policy = policy or AgingPriorityPolicy()
         self._issues = GroupCommit(self._issue_batch)
+        self._window_actions = GroupCommit(self._window_batch)
         # Derived state, computed once after commit for every transport (see derived).
         self.summaries = QueueSummaries(self.work.publisher, self.queue, self.clock.now)
 
@@ -173,8 +183,59 @@ class HallService:
     # -- windows ----------------------------------------------------------
 
     def window_action(self, slug: str, number: int, action: str, *, actor: Actor, **params) -> dict:
-        """Run one window action (open, call-next, recall, ...) and return the window's new view."""
-        return self.work.write(slug, lambda tx: self.window_action_in(tx, number, action, actor=actor, **params), actor=actor)
+        """Run one window action (open, call-next, recall, ...) and return the window's new view.
+
+        Actions asked at several windows at the same moment run together, as tickets
+        are issued (see group_commit): one transaction, each action in a savepoint of
+        its own, so each one's outcome, a refusal included, is exactly as if run alone
+        one after another, and no ticket is called at two windows.
+        """
+        return self._window_actions.submit(_WindowRequest(slug, number, action, actor, params))
+
+    def _window_batch(self, items: list[Item]) -> None:
+        """Run the window actions of one group commit: one transaction per hall."""
+        by_hall: dict = {}
+        for item in items:
+            by_hall.setdefault(item.request.slug, []).append(item)
+        for slug, group in by_hall.items():
+            if len(group) == 1:
+                req = group[0].request
+                try:
+                    view = self.work.write(slug, lambda tx: self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params),
+                                           actor=req.actor)
+                except Exception as exc:
+                    group[0].fail(exc)
+                else:
+                    group[0].succeed(view)
+                continue
+            try:
+                outcomes = self.work.write(slug, lambda tx: [self._window_action_apart(tx, item.request) for item in group])
+            except Exception:
+                # Nothing of the batch was committed: run each on its own, so that one
+                # action's unforeseen failure is not its neighbours'.
+                for item in group:
+                    req = item.request
+                    try:
+                        view = self.work.write(slug, lambda tx: self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params),
+                                               actor=req.actor)
+                    except Exception as single:
+                        item.fail(single)
+                    else:
+                        item.succeed(view)
+                continue
+            for item, outcome in zip(group, outcomes):
+                _deliver(item, outcome)
+
+    def _window_action_apart(self, tx: Txn, req: _WindowRequest):
+        """One action of a batch in a savepoint: its view, or the HallError refusing it (and nothing of it kept)."""
+        events = len(tx.events)
+        tx.actor = req.actor
+        try:
+            with tx.session.begin_nested():
+                return self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params)
+        except HallError as exc:
+            del tx.events[events:]
+            return exc
 
     def window_action_in(self, tx: Txn, number: int, action: str, *, actor: Actor, **params) -> dict:
         """window_action's work, in a transaction the caller runs (see run)."""
@@ -193,7 +254,7 @@ class HallService:
             ticket = fn(tx, window, params.get("reason") or "")
         else:
             ticket = fn(tx, window)
-        view = shapes.window_view(tx.session, window, tx.services, tx.now)
+        view = shapes.window_view(tx.session, window, tx.services, tx.now, tx.window_services(window))
         if isinstance(ticket, Ticket):
             view["last_ticket"] = shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
         self._attach_window_view(tx, window.number, view)
@@ -204,7 +265,7 @@ class HallService:
             accounts.require_manager(actor, tx.hall)
             window = windows.get_window(tx, number)
             windows.set_services(tx, window, services)
-            view = shapes.window_view(tx.session, window, tx.services, tx.now)
+            view = shapes.window_view(tx.session, window, tx.services, tx.now, tx.window_services(window))
             self._attach_window_view(tx, window.number, view)
             return view
 

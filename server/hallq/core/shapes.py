@@ -100,10 +100,13 @@ _WINDOW_PARTS = (
 )
 
 
-def window_view(session: Session, window: Window, services: dict[int, Service], now: datetime) -> protocol.Window:
-    """A window's state, its ticket, its staff member and the services it serves."""
+def window_view(session: Session, window: Window, services: dict[int, Service], now: datetime,
+                links: dict[int, float] | None = None) -> protocol.Window:
+    """A window's state, its ticket, its staff member and the services it serves (`links`, service
+    id → weight, if the caller has them: Txn.window_services)."""
     parts = run_prepared(session, _WINDOW_PARTS, {"window_id": window.id}).one()
-    links = run_prepared(session, WINDOW_SERVICES, {"window_id": window.id}).all()
+    if links is None:
+        links = dict(run_prepared(session, WINDOW_SERVICES, {"window_id": window.id}).all())
     display_name, user_name, staff_no, zone, public_id, number, service_id, status, priority, called_at, started_at, recalls = parts
     return {
         "number": window.number,
@@ -128,7 +131,7 @@ def window_view(session: Session, window: Window, services: dict[int, Service], 
             "recalls": recalls,
         },
         "services": sorted(
-            ({"code": services[sid].code, "weight": weight} for sid, weight in links if sid in services),
+            ({"code": services[sid].code, "weight": weight} for sid, weight in links.items() if sid in services),
             key=lambda s: s["code"],
         ),
     }

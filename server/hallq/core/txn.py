@@ -66,6 +66,7 @@ class Txn:
 
     def __post_init__(self, preloaded: tuple | None) -> None:
         self._services, self._capacity = preloaded or (None, None)
+        self._links: dict[int, dict[int, float]] = {}
 
     @property
     def loaded(self) -> tuple:
@@ -112,5 +113,12 @@ class Txn:
         return None
 
     def window_services(self, window: Window) -> dict[int, float]:
-        """service id → weight for one window."""
-        return dict(run_prepared(self.session, WINDOW_SERVICES, {"window_id": window.id}).all())
+        """service id → weight for one window (read once per transaction: see forget_window_services)."""
+        links = self._links.get(window.id)
+        if links is None:
+            links = self._links[window.id] = dict(run_prepared(self.session, WINDOW_SERVICES, {"window_id": window.id}).all())
+        return links
+
+    def forget_window_services(self, window: Window) -> None:
+        """The window's services were changed in this transaction: read them again when asked."""
+        self._links.pop(window.id, None)

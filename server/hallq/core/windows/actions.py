@@ -388,6 +388,7 @@ def set_services(tx: Txn, window: Window, weights: dict[str, float]) -> dict[str
             tx.session.delete(link)
     for sid, weight in new.items():
         tx.session.add(WindowService(window_id=window.id, service_id=sid, weight=weight))
+    tx.forget_window_services(window)
     _touch(tx, window)
     after = {code: float(w) for code, w in weights.items()}
     tx.audit("window.services", f"window {window.number}", before=before, after=after)
