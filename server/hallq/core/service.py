@@ -198,33 +198,28 @@ class HallService:
         for item in items:
             by_hall.setdefault(item.request.slug, []).append(item)
         for slug, group in by_hall.items():
-            if len(group) == 1:
-                req = group[0].request
+            if len(group) > 1:
                 try:
-                    view = self.work.write(slug, lambda tx: self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params),
-                                           actor=req.actor)
-                except Exception as exc:
-                    group[0].fail(exc)
+                    outcomes = self.work.write(slug, lambda tx: [self._window_action_apart(tx, item.request) for item in group])
+                except Exception:
+                    pass  # nothing of the batch was committed: each runs on its own below, so that
+                    # one action's unforeseen failure is not its neighbours'
                 else:
-                    group[0].succeed(view)
-                continue
-            try:
-                outcomes = self.work.write(slug, lambda tx: [self._window_action_apart(tx, item.request) for item in group])
-            except Exception:
-                # Nothing of the batch was committed: run each on its own, so that one
-                # action's unforeseen failure is not its neighbours'.
-                for item in group:
-                    req = item.request
-                    try:
-                        view = self.work.write(slug, lambda tx: self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params),
-                                               actor=req.actor)
-                    except Exception as single:
-                        item.fail(single)
-                    else:
-                        item.succeed(view)
-                continue
-            for item, outcome in zip(group, outcomes):
-                _deliver(item, outcome)
+                    for item, outcome in zip(group, outcomes):
+                        _deliver(item, outcome)
+                    continue
+            for item in group:
+                self._window_action_alone(item)
+
+    def _window_action_alone(self, item: Item) -> None:
+        req = item.request
+        try:
+            view = self.work.write(req.slug, lambda tx: self.window_action_in(tx, req.number, req.action, actor=req.actor, **req.params),
+                                   actor=req.actor)
+        except Exception as exc:
+            item.fail(exc)
+        else:
+            item.succeed(view)
 
     def _window_action_apart(self, tx: Txn, req: _WindowRequest):
         """One action of a batch in a savepoint: its view, or the HallError refusing it (and nothing of it kept)."""
