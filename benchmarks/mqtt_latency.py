@@ -59,7 +59,7 @@ def screens_process(port: int, screens: list[dict], arrivals, stop) -> None:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt.link import no_delay  # as the devices' own links do
+    from hallq_protocol.client import no_delay  # as the devices' own links do
     from hallq_protocol import client as mqtt_client
     from hallq_protocol import topics
 
@@ -120,7 +120,7 @@ def press(port: int, caller: dict, screens: list[dict], presses: int, incoming) 
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from hallq.mqtt.link import no_delay
+    from hallq_protocol.client import no_delay
     from hallq_protocol import client as mqtt_client
     from hallq_protocol import topics
 

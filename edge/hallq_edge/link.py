@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import uuid
 from typing import Callable
@@ -24,14 +23,6 @@ from hallq_protocol import client as mqtt_client
 from hallq_protocol import topics
 
 from .clock import utcnow
-
-
-def _no_delay(client) -> None:
-    """Send small packets at once: with Nagle's algorithm a request waits for the
-    peer's delayed ACK of the previous packet, some 40 ms per hop."""
-    sock = client.socket()
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 log = logging.getLogger("hallq_edge.link")
@@ -139,7 +130,7 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("broker refused %s: %s", self.device, reason_code)
             return
-        _no_delay(client)
+        mqtt_client.no_delay(client)
         client.subscribe([(topics.response(self.hall, self.device), 1)] + [(t, 1) for t in self._subs])
         client.publish(topics.availability(self.hall, self.device), b"online", qos=1, retain=True)
         self._up.set()

@@ -4,6 +4,16 @@ imports it."""
 
 from __future__ import annotations
 
+import socket
+
+
+def no_delay(client) -> None:
+    """Send small packets at once (on a connected paho client): with Nagle's algorithm a request
+    waits for the peer's delayed ACK of the previous packet, some 40 ms per hop."""
+    sock = client.socket()
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 
 def stop(client) -> None:
     """Disconnect and wait for paho's network thread to end.

@@ -111,19 +111,23 @@ def layout(session: Session, hall: Hall) -> dict:
     services = session.exec(
         select(Service).where(Service.hall_id == hall.id, Service.active == True).order_by(Service.prefix)  # noqa: E712
     ).all()
+    return {"zones": [zone_row(z) for z in zones], "services": [service_row(s, zone_codes) for s in services]}
+
+
+def zone_row(z: Zone) -> dict:
+    """A zone as the hall file and the pages name it."""
+    return {"code": z.code, "name": z.name, "name_en": z.name_en}
+
+
+def service_row(s: Service, zone_codes: dict[int, str]) -> dict:
+    """A service as the hall file and the pages name it (zone_codes: zone id → code)."""
     return {
-        "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en} for z in zones],
-        "services": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "name_en": s.name_en,
-                "prefix": s.prefix,
-                "zone": zone_codes.get(s.zone_id),
-                "handling_minutes": s.handling_minutes,
-            }
-            for s in services
-        ],
+        "code": s.code,
+        "name": s.name,
+        "name_en": s.name_en,
+        "prefix": s.prefix,
+        "zone": zone_codes.get(s.zone_id),
+        "handling_minutes": s.handling_minutes,
     }
 
 

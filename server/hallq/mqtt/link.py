@@ -5,7 +5,6 @@ it subscribes again and asks for all retained state to be republished."""
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from typing import Callable
 from urllib.parse import unquote, urlsplit
@@ -15,14 +14,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hallq_protocol import client as mqtt_client
 from hallq_protocol import topics
-
-
-def no_delay(client) -> None:
-    """Send small packets at once: with Nagle's algorithm a request waits for the
-    peer's delayed ACK of the previous packet, some 40 ms per hop."""
-    sock = client.socket()
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 log = logging.getLogger("hallq.mqtt.link")
@@ -84,7 +75,7 @@ class ServerLink:
         if reason_code.is_failure:
             log.error("MQTT broker refused the server: %s", reason_code)
             return
-        no_delay(client)
+        mqtt_client.no_delay(client)
         client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])

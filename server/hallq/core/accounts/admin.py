@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from hallq.core.enums import Role
 from hallq.core.errors import Conflict, Forbidden, Invalid, NotFound
+from hallq.core.figures import service_row, zone_row
 from hallq.core.hallfile import HallFile
 from hallq.core.models import Hall, Service, User, Window, WindowService, Zone
 from hallq.core.txn import Actor
@@ -38,20 +39,8 @@ def export_hall(session: Session, hall: Hall) -> HallFile:
                 "requeue_grace_minutes": hall.requeue_grace_minutes,
                 "stop_issuing_minutes_before_close": hall.stop_issuing_minutes_before_close,
             },
-            "zones": [{"code": z.code, "name": z.name, "name_en": z.name_en} for z in zones],
-            "services": [
-                {
-                    "code": s.code,
-                    "name": s.name,
-                    "name_en": s.name_en,
-                    "prefix": s.prefix,
-                    "zone": zone_code.get(s.zone_id),
-                    "handling_minutes": s.handling_minutes,
-                    "daily_quota": s.daily_quota,
-                    "hours": s.hours,
-                }
-                for s in services
-            ],
+            "zones": [zone_row(z) for z in zones],
+            "services": [{**service_row(s, zone_code), "daily_quota": s.daily_quota, "hours": s.hours} for s in services],
             "windows": [
                 {"number": w.number, "name": w.name, "zone": zone_code.get(w.zone_id), "services": links.get(w.id, {})}
                 for w in windows
