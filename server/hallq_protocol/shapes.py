@@ -29,10 +29,18 @@ class WindowRef(TypedDict):
     name: str
 
 
+# Field docstrings below become the fields' descriptions in the OpenAPI document
+# (pydantic reads them; on a device they are only comments).
+DESCRIBED = {"use_attribute_docstrings": True}
+
+
 class Ticket(TypedDict):
     """A ticket as the visitor (tracker page), the staff and the displays see it."""
 
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
     id: str
+    """Unguessable id used by the phone tracker"""
     number: str
     hall: str
     service: str
@@ -49,6 +57,7 @@ class Ticket(TypedDict):
     close_reason: str | None
     window: WindowRef | None
     ahead: int | None
+    """Waiting tickets that will be called before this one"""
     estimated_wait_minutes: float | None
 
 
@@ -78,6 +87,8 @@ class WindowService(TypedDict):
 class Window(TypedDict):
     """A window's state, its ticket, its staff member and the services it serves."""
 
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
     number: int
     name: str
     zone: str | None
@@ -86,6 +97,7 @@ class Window(TypedDict):
     minutes_in_state: float | None
     pause_reason: str | None
     version: int
+    """Grows with every change of this window"""
     staff: Staff | None
     ticket: TicketAtWindow | None
     services: list[WindowService]

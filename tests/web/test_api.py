@@ -170,6 +170,9 @@ def test_openapi_document_describes_the_api(client):
     assert "/api/v1/halls/{hall}/tickets" in doc["paths"]
     assert "/api/v1/halls/{hall}/windows/{window}/{action}" in doc["paths"]
     assert set(doc["components"]["schemas"]) >= {"Error", "Ticket", "TicketCreate", "Priority"}
+    ticket, window = doc["components"]["schemas"]["Ticket"], doc["components"]["schemas"]["Window"]
+    assert ticket["properties"]["id"]["description"] == "Unguessable id used by the phone tracker"  # from hallq_protocol.shapes
+    assert "called before this one" in ticket["properties"]["ahead"]["description"] and window["properties"]["version"]["description"]
     from openapi_spec_validator import validate
 
     validate(doc)
