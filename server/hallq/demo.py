@@ -46,15 +46,15 @@ def prepare(service, spec) -> dict:
     staff = []
     for i, w in enumerate(spec.windows):
         staff.append((f"staff{w.number:02d}", STAFF_NAMES[i % len(STAFF_NAMES)], f"{1000 + w.number}"))
-    with service.db.write() as session:
+
+    def accounts_for(tx) -> None:
         from sqlmodel import select
 
         from hallq.core.accounts import users as accounts
 
-        from .core.models import Hall, User
+        from .core.models import User
 
-        hall = session.exec(select(Hall).where(Hall.slug == slug)).one()
-        now = service.clock.now()
+        session, hall, now = tx.session, tx.hall, tx.now
         wanted = [(creds["manager"][0], Role.MANAGER, "演示管理员", "")] + [(n, Role.STAFF, d, no) for n, d, no in staff]
         wanted.append(("demo-kiosk", Role.DEVICE, "演示取号机", ""))
         for name, role, display, no in wanted:
@@ -68,6 +68,8 @@ def prepare(service, spec) -> dict:
         staff_pw = secrets.token_urlsafe(9)
         set_password(session, name=person, password=staff_pw)
         creds["staff"] = (person, staff_pw)
+
+    service.work.write(slug, accounts_for)
     creds["kiosk_token"] = OfficeService(service).create_token("demo-kiosk", "demo kiosk")
     return creds
 

@@ -3,7 +3,9 @@
 - the hall engine (hallq.core) imports no transport, hardware or front end;
 - no module reaches into another module's private (`_name`) attributes or imports
   them: what a module offers others has a public name;
-- no import cycles inside hallq: every module can be imported on its own, in any order.
+- no import cycles inside hallq: every module can be imported on its own, in any order;
+- every change to the database goes through the unit of work (hallq.core.work): nothing
+  else opens a write transaction (`db.write()`).
 """
 
 from __future__ import annotations
@@ -105,6 +107,18 @@ def private_reaches(module: str, source: str, is_package: bool = False) -> list[
     return found
 
 
+def write_transactions(source: str) -> list[str]:
+    """Each write transaction opened in source (a call of `<...>db.write()`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write":
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+            if name == "db":
+                found.append(ast.unparse(node))
+    return found
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -150,6 +164,8 @@ def test_the_checks_find_what_they_look_for():
         ["from other import _hidden", "other._secret"]
     assert private_reaches("m", "class A:\n    def _mine(self): ...\ndef f(a):\n    a._mine()\n") == []
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert write_transactions("with self.service.db.write() as s:\n    pass\nwith db.write():\n    f.write(x)\n") == \
+        ["self.service.db.write()", "db.write()"]
 
 
 # -- the rules, over the real code ------------------------------------------------------
@@ -201,3 +217,13 @@ def test_there_are_no_import_cycles_in_hallq():
             if target in modules and target != name:
                 graph[name].add(target)
     assert cycles(graph) == []
+
+
+def test_every_change_goes_through_the_unit_of_work():
+    modules = _modules(SERVER / "hallq", ROOT / "benchmarks")
+    wrong = [
+        f"{name}: {call}"
+        for name, (path, _) in sorted(modules.items()) if name not in ("hallq.core.work", "hallq.db")
+        for call in write_transactions(path.read_text())
+    ]
+    assert wrong == []

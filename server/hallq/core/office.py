@@ -28,7 +28,7 @@ class OfficeService:
     def add_user(self, *, name: str, role: str, password: str, hall: str | None = None, display_name: str = "", staff_no: str = "") -> dict:
         """An account (the CLI's `user add`): refused, never cut, when a name is too long."""
         admin.check_names({"display_name": display_name, "staff_no": staff_no}, admin.USER_LIMITS)
-        with self.db.write() as session:
+        def op(session) -> dict:
             hall_row = find_hall(session, hall) if hall else None
             user = accounts.create_user(
                 session, name=name, role=role, password=password, now=self.clock.now(), hall=hall_row,
@@ -36,9 +36,10 @@ class OfficeService:
             )
             return {"name": user.name, "role": str(user.role), "hall": hall_row.slug if hall_row else None}
 
+        return self.work.change(op)
+
     def create_token(self, name: str, label: str = "") -> str:
-        with self.db.write() as session:
-            return accounts.create_token(session, user_name=name, now=self.clock.now(), label=label)
+        return self.work.change(lambda session: accounts.create_token(session, user_name=name, now=self.clock.now(), label=label))
 
     def actor_for_token(self, token: str) -> Actor | None:
         """The token's owner. Answers are remembered for TOKEN_CACHE_SECONDS, so a

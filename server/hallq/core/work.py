@@ -4,7 +4,9 @@ Every change runs the same way: open a write transaction, find the hall, close
 what the clock has left open (the sweep), run the operation, commit, and only
 then hand the events it produced to the publisher. Readers see the hall after
 any sweep the clock has made due. HallService, DeviceService, the balancer
-store, the simulator and the benchmarks all come through here.
+store, the simulator, the demo and the benchmarks all come through here; a change
+that belongs to no single hall (an account, a token, the request log) goes through
+`change`.
 """
 
 from __future__ import annotations
@@ -105,6 +107,13 @@ class UnitOfWork:
         self._hall_cache.pop(slug, None)
         self.publish(events)
         return result
+
+    def change(self, fn: Callable[[Session], T]) -> T:
+        """A change that belongs to no single hall (accounts, API tokens, the device request log,
+        balancer leases across halls): fn(session) in a write transaction. No sweep, and it
+        makes no events."""
+        with self.db.write() as session:
+            return fn(session)
 
     def read(self, slug: str, fn: Callable[[Txn], T]) -> T:
         """Run fn(tx) in a read transaction, after the sweep if the clock has made one due,

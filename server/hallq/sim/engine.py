@@ -21,7 +21,7 @@ from ..core.clock import FixedClock
 from ..core.enums import Role
 from ..core.errors import Conflict
 from ..core.hallfile import HallFile
-from ..core.models import Hall, Service, User, Window
+from ..core.models import Service, User, Window
 from ..core.service import HallService
 from ..core.txn import Actor
 from ..db import Database
@@ -39,15 +39,18 @@ class EngineHall:
         self.service = HallService(self.db, clock_=self.clock, policy=policy)
         self.slug = hall.hall.slug
         self.service.load_hall(hall)
-        with self.db.write() as session:
+
+        def set_up(tx) -> None:
             # Built directly: the simulator's manager needs no password (and hashing one costs).
-            hall_row = session.exec(select(Hall).where(Hall.slug == self.slug)).one()
-            user = User(name=MANAGER, role=Role.MANAGER, hall_id=hall_row.id, created_at=start)
+            session, hall_id = tx.session, tx.hall.id
+            user = User(name=MANAGER, role=Role.MANAGER, hall_id=hall_id, created_at=start)
             session.add(user)
             session.flush()
-            self.actor = Actor(name=MANAGER, role=Role.MANAGER, user_id=user.id, hall_id=hall_row.id)
-            self.window_ids = {w.number: w.id for w in session.exec(select(Window).where(Window.hall_id == hall_row.id))}
-            self.service_ids = {s.code: s.id for s in session.exec(select(Service).where(Service.hall_id == hall_row.id))}
+            self.actor = Actor(name=MANAGER, role=Role.MANAGER, user_id=user.id, hall_id=hall_id)
+            self.window_ids = {w.number: w.id for w in session.exec(select(Window).where(Window.hall_id == hall_id))}
+            self.service_ids = {s.code: s.id for s in session.exec(select(Service).where(Service.hall_id == hall_id))}
+
+        self.service.work.write(self.slug, set_up)
 
     def close(self) -> None:
         self.db.dispose()

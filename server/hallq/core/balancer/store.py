@@ -219,18 +219,21 @@ class HallBalancers:
         if held is not None and now < held - timedelta(seconds=self.lease_seconds / 2):
             return True  # renewed recently: no write needed
         until = now + timedelta(seconds=self.lease_seconds)
+
+        def take(tx: Txn) -> int:
+            session, hall = tx.session, tx.hall
+            if session.get(HallBalancer, hall.id) is None:
+                session.add(HallBalancer(hall_id=hall.id, settings={}))
+                session.flush()
+            c = _TABLE.c
+            return session.execute(
+                update(_TABLE)
+                .where(c.hall_id == hall.id, or_(c.lease_owner == self.owner, c.lease_owner.is_(None), c.lease_until < now))
+                .values(lease_owner=self.owner, lease_until=until)
+            ).rowcount
+
         try:
-            with self.service.db.write() as session:
-                hall = find_hall(session, slug)
-                if session.get(HallBalancer, hall.id) is None:
-                    session.add(HallBalancer(hall_id=hall.id, settings={}))
-                    session.flush()
-                c = _TABLE.c
-                taken = session.execute(
-                    update(_TABLE)
-                    .where(c.hall_id == hall.id, or_(c.lease_owner == self.owner, c.lease_owner.is_(None), c.lease_until < now))
-                    .values(lease_owner=self.owner, lease_until=until)
-                ).rowcount
+            taken = self.service.work.write(slug, take)
         except IntegrityError:  # another process created the row at the same moment
             taken = 0
         if taken:
@@ -241,6 +244,7 @@ class HallBalancers:
 
     def release(self) -> None:
         """Give up every lease (the server is stopping), so another process need not wait for it to run out."""
-        with self.service.db.write() as session:
-            session.execute(update(_TABLE).where(_TABLE.c.lease_owner == self.owner).values(lease_owner=None, lease_until=None))
+        self.service.work.change(
+            lambda session: session.execute(update(_TABLE).where(_TABLE.c.lease_owner == self.owner).values(lease_owner=None, lease_until=None))
+        )
         self._held_until.clear()

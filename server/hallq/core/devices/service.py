@@ -135,8 +135,7 @@ class DeviceService:
 
     def prune_requests(self, *, before: datetime) -> int:
         """Forget device requests received before `before` (by the clock that stamped them)."""
-        with self.db.write() as session:
-            return devices.prune_requests(session, before)
+        return self.halls.work.change(lambda session: devices.prune_requests(session, before))
 
 
 def _brief(device: Device) -> dict:
