@@ -148,15 +148,17 @@ def app(hall, tmp_path):
 @pytest.fixture
 def mock_factory():
     """gpiozero's mock pins, as gpiozero's own tests have them: a fresh MockFactory made the
-    default pin factory for the test (devices built without one get it too), reset and the
-    previous factory restored afterwards. Drive an input with mock_factory.pin(17).drive_low()."""
+    default pin factory for the test (devices built without one get it too); afterwards every
+    device on it is closed (support/pins.py), the pins reset and the previous factory restored.
+    Drive an input with mock_factory.pin(17).drive_low()."""
     from gpiozero import Device
-    from gpiozero.pins.mock import MockFactory
+
+    from support.pins import ClosingMockFactory
 
     previous = Device.pin_factory
-    Device.pin_factory = factory = MockFactory()
+    Device.pin_factory = factory = ClosingMockFactory()
     try:
         yield factory
     finally:
-        factory.reset()
+        factory.close_devices()
         Device.pin_factory = previous

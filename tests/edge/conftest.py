@@ -29,6 +29,8 @@ def memory_link(clock):
 
     yield make
     for link in links:
+        link.close()
+    for link in links:
         link.check()
 
 

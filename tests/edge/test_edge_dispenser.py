@@ -4,7 +4,6 @@ escpos Dummy printer, a block store on disk."""
 from __future__ import annotations
 
 from escpos.printer import Dummy
-from gpiozero.pins.mock import MockFactory
 
 from hallq.ports import free_port
 from hallq_edge import hardware
@@ -13,6 +12,7 @@ from hallq_edge.dispenser import Dispenser
 from hallq_edge.printing import TicketPrinter
 from support.edge import LED_PIN, MI_PIN, PAPER_PIN, SI_PIN, dispenser_today, press, server_tickets
 from support.mqtt import connect
+from support.pins import ClosingMockFactory
 from support.waiting import wait_for
 
 IMAGE = b"\x1dv0"  # ESC/POS raster image (GS v 0): python-escpos prints QR codes as images
@@ -150,9 +150,13 @@ def test_restarted_without_the_server_it_prints_the_names_from_the_last_config(d
 
     dispenser.link.stop()  # power cut; the server is unreachable when it boots again
     never_connects = DeviceLink(hall="district", device="disp-1", username="district.disp-1", password="x", port=free_port())
-    again = make_dispenser(never_connects, MockFactory(), BlockStore(tmp_path / "blocks.db"), hall)
+    pins = ClosingMockFactory()  # the dispenser's own pins: the first one still holds the test's
+    again = make_dispenser(never_connects, pins, BlockStore(tmp_path / "blocks.db"), hall)
 
-    ticket = again.press("SI")
+    try:
+        ticket = again.press("SI")
+    finally:
+        pins.close_devices()
 
     out = again.printer.printer.output
     assert ticket["number"] == "A001"  # from the block reserved before the restart

@@ -197,9 +197,15 @@ class MemoryLink:
 
     # -- inside: the link's own thread -------------------------------------------
 
+    def close(self) -> None:
+        """End the link's thread (the test is over): it holds the roles' handlers, and so the roles."""
+        self._work.put((None, None))
+
     def _network(self) -> None:
         while True:
             fn, done = self._work.get()
+            if fn is None:
+                return
             try:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - kept for the test, as the real link logs it
