@@ -51,7 +51,9 @@ class Dispenser:
         self.printed: queue.Queue = queue.Queue()  # every ticket printed: (ticket, offline)
         self._busy = threading.Lock()
         self._paper_reported: str | None = None
-        self._sync_lock = threading.Lock()
+        self._sync_state = threading.Lock()
+        self._syncing = False  # a sync runs (in one thread at a time)
+        self._sync_wanted = False  # asked for meanwhile: it runs once more
         self.light: str | None = None  # what the LED shows: ready, offline or paper_out
         self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
         self._flashing = False
@@ -217,27 +219,44 @@ class Dispenser:
     # -- back online -------------------------------------------------------
 
     def sync(self) -> None:
-        """Hand in offline tickets, then make sure every service has numbers in reserve."""
-        if not self._sync_lock.acquire(blocking=False):
-            return
-        try:
-            self._report_paper(self.printer.paper(), force=True)
-            for t in self.blocks.to_hand_in():
-                answer = self.link.call(
-                    "offline_ticket", timeout=self.answer_timeout * 2, request_id=f"off-{t['business_date']}-{t['number']}",
-                    service=t["service"], number=t["number"], issued_at=t["issued_at"],
-                    **({"priority": t["priority"]} if t["priority"] else {}),
-                )
-                if answer is None:
-                    return  # try again when the link is back
-                if answer["status"] == "ok":
-                    self.blocks.mark(t["business_date"], t["number"], "handed_in")
-                else:
-                    log.warning("server refused offline ticket %s: %s", t["number"], answer["error"]["message"])
-                    self.blocks.mark(t["business_date"], t["number"], "refused")
-            self._top_up()
-        finally:
-            self._sync_lock.release()
+        """Hand in offline tickets, then make sure every service has numbers in reserve.
+
+        Asked for while a sync runs (the link came back, a new config arrived), it runs
+        once more after that one: a sync that found the server not yet listening (its
+        requests unanswered) is then tried again, not left until the next press."""
+        with self._sync_state:
+            self._sync_wanted = True
+            if self._syncing:
+                return
+            self._syncing = True
+        while True:
+            with self._sync_state:
+                if not self._sync_wanted:
+                    self._syncing = False
+                    return
+                self._sync_wanted = False
+            try:
+                self._sync_once()
+            except Exception:
+                log.exception("could not hand in offline tickets or reserve numbers")
+
+    def _sync_once(self) -> None:
+        """One pass of sync: hand in, then top up; it stops at the first request left unanswered."""
+        self._report_paper(self.printer.paper(), force=True)
+        for t in self.blocks.to_hand_in():
+            answer = self.link.call(
+                "offline_ticket", timeout=self.answer_timeout * 2, request_id=f"off-{t['business_date']}-{t['number']}",
+                service=t["service"], number=t["number"], issued_at=t["issued_at"],
+                **({"priority": t["priority"]} if t["priority"] else {}),
+            )
+            if answer is None:
+                return  # the server is not listening (yet): the next sync tries again
+            if answer["status"] == "ok":
+                self.blocks.mark(t["business_date"], t["number"], "handed_in")
+            else:
+                log.warning("server refused offline ticket %s: %s", t["number"], answer["error"]["message"])
+                self.blocks.mark(t["business_date"], t["number"], "refused")
+        self._top_up()
 
     def _top_up(self) -> None:
         size = int((self.config or {}).get("block_size", BLOCK_SIZE))

@@ -210,3 +210,25 @@ def test_its_requests_are_what_the_servers_bridge_accepts(memory_link, mock_fact
     link.start()
     wait_for(lambda: d.blocks.to_hand_in() == [], what="the offline ticket handed in")
     assert server_tickets(hall) == ["A001", "A021"]
+
+
+def test_a_sync_asked_for_while_one_runs_runs_again(rig):
+    """The server restarts: the dispenser's first hand-in goes unanswered (the server is not yet
+    listening), and the server's config arrives meanwhile. The tickets are handed in then, not at the
+    next press."""
+    rig.link.drop()
+    ticket = rig.d.press("SI")
+    asked = []
+
+    def not_yet_then_ok(req):
+        asked.append(req["number"])
+        if len(asked) == 1:
+            rig.link.deliver(topics.config("district", "disp-1"), CONFIG, retain=True)  # the server is back
+            return None  # this one was lost
+        return {"number": req["number"]}
+
+    rig.link.respond["offline_ticket"] = not_yet_then_ok
+    rig.link.start()
+
+    wait_for(lambda: rig.d.blocks.to_hand_in() == [], what="the offline ticket to be handed in")
+    assert asked == [ticket["number"], ticket["number"]]
