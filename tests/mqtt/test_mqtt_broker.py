@@ -242,3 +242,34 @@ def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_client
         assert [task for task in asyncio.all_tasks(loop) if not task.done()] == []
     finally:
         client.loop_stop()
+
+
+def test_the_servers_own_messages_go_to_the_broker_in_process_in_order(mqtt):
+    """The server hands its messages to the embedded broker without a socket: retained ones are kept
+    for later subscribers, devices get them in the order sent, an empty one clears what was kept."""
+    state = topics.window_state("district", 99)  # no such window: the server's own republishing leaves it alone
+    assert mqtt.broker.deliver(state, json.dumps({"number": 99, "version": 41}).encode(), True)
+    creds = mqtt.devices.add(hall="district", name="screen-x", role="screen")
+    states: list[int] = []
+    calls: list[int] = []
+    screen = make_link(mqtt, "screen-x", creds["password"])
+    screen.subscribe(state, lambda body: states.append(body["version"]))
+    screen.subscribe(topics.calls("district"), lambda body: calls.append(body["n"]))
+    screen.start()
+    try:
+        # Kept, and given to the screen when it subscribed (with the calls, in one SUBSCRIBE).
+        wait_for(lambda: states == [41], what="the retained window state")
+        for n in range(300):
+            assert mqtt.broker.deliver(topics.calls("district"), json.dumps({"n": n}).encode(), False)
+
+        wait_for(lambda: len(calls) == 300, what="300 calls")
+        assert calls == list(range(300))
+        kept = mqtt.broker._broker.retained_messages
+        assert topics.calls("district") not in kept  # not retained
+        mqtt.broker.deliver(state, b"", True)
+        wait_for(lambda: state not in kept, what="the retained state to be cleared")
+    finally:
+        screen.stop()
+
+    mqtt.broker.stop()
+    assert mqtt.broker.deliver(topics.calls("district"), b"{}", False) is False  # not running: dropped, no error

@@ -217,11 +217,24 @@ class _Broker(Broker):
                 closed += 1
         return closed
 
+    async def deliver_own(self, messages: list[tuple[str, bytes, bool]]) -> None:
+        """The server's own messages, handed over inside this process: broadcast (at each
+        subscriber's QoS) and, if retained, kept, as amqtt does with a client's PUBLISH."""
+        for topic, data, retain in messages:
+            await self.internal_message_broadcast(topic, data)
+            if retain:
+                await self.retain_message(None, topic, data, 1)
+
     async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
         topic_filter = subscription[0]
         if all(s.client_id != session.client_id for s, _ in self._subscriptions.get(topic_filter, [])):
             return
         await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
+def _report_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the broker could not take one of the server's messages", exc_info=future.exception())
 
 
 def _close_loop(loop: asyncio.AbstractEventLoop, grace: float = 5.0) -> None:
@@ -382,6 +395,21 @@ class EmbeddedBroker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._loop = self._broker = None
+
+    def deliver(self, topic: str, payload: bytes, retain: bool) -> bool:
+        """Publish one of the server's own messages without a round trip through a socket: no packet
+        to write and parse, no acknowledgement (the broker is in this process). Messages are
+        delivered in the order handed in. False when the broker is not running (the message is dropped:
+        after a restart the server's link reconnects and republishes everything retained)."""
+        loop, broker = self._loop, self._broker
+        if loop is None or broker is None:
+            return False
+        try:
+            future = asyncio.run_coroutine_threadsafe(broker.deliver_own([(topic, payload, retain)]), loop)
+        except RuntimeError:  # the loop closed meanwhile
+            return False
+        future.add_done_callback(_report_failure)
+        return True
 
     @property
     def url(self) -> str:

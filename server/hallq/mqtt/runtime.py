@@ -76,6 +76,9 @@ class MqttRuntime:
         return self.broker.port if self.broker else self.link.conf["port"]
 
     def _send(self, topic: str, payload: bytes, retain: bool) -> None:
+        if self.broker is not None:
+            self.broker.deliver(topic, payload, retain)
+            return
         if not retain and not self.link.connected.is_set():
             # paho would queue it for after the reconnect: a call announced minutes
             # late is worse than none (the retained window state says it anyway).
@@ -83,6 +86,9 @@ class MqttRuntime:
         self.link.publish(topic, payload, retain=retain)
 
     def _send_response(self, topic: str, payload: bytes) -> None:
+        if self.broker is not None:
+            self.broker.deliver(topic, payload, False)
+            return
         self.link.publish(topic, payload, retain=False)
 
     def _connected(self) -> None:
