@@ -10,6 +10,7 @@
     hallq/{hall}/window/{window}/completed      retained last ticket completed there (review boxes)
     hallq/{hall}/calls                          one message per call or recall
     hallq/{hall}/queue                          retained waiting counts and estimates
+    hallq/_server/{client id}/probe             the server to itself: are its subscriptions still there?
 
 Standard library only: the edge devices import this module too.
 """
@@ -79,6 +80,12 @@ def calls(hall: str) -> str:
 
 def queue(hall: str) -> str:
     return f"{hall_root(hall)}/queue"
+
+
+def server_probe(client_id: str) -> str:
+    """Where a server process sends itself a message now and then, to see that the broker still
+    delivers to it (no hall is called `_server`: hall slugs start with a letter or digit)."""
+    return f"{ROOT}/_server/{_level(client_id)}/probe"
 
 
 # -- filters (subscriptions) ----------------------------------------------

@@ -3,6 +3,7 @@ and subscribe. Everything over real TCP on a free port."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import select
 
 from hallq.core.models import Ticket
+from hallq_protocol import client as mqtt_client
 from hallq_protocol import topics
 from support.brokers import try_connect
 from support.mqtt import make_link
@@ -161,7 +163,7 @@ def test_a_device_revoked_while_connected_is_cut_off_and_hears_nothing_more(mqtt
     screen = mqtt.devices.add(hall="district", name="screen-9", role="screen")
     calls: list[dict] = []
     states: list[str] = []
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="screen-9-probe")
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=screen["username"])
     client.username_pw_set(screen["username"], screen["password"])
     client.on_connect = lambda c, u, f, rc, p: (states.append("up"), c.subscribe(topics.calls("district"), qos=1))
     client.on_disconnect = lambda c, u, f, rc, p: states.append("down")
@@ -221,7 +223,7 @@ def test_a_broker_whose_shutdown_hangs_still_frees_its_port_and_drops_its_client
     broker = EmbeddedBroker(Directory(hall.db), port=port, recheck_seconds=0)
     broker.start()
     dropped = threading.Event()
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="disp-h-probe")
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
     client.username_pw_set(creds["username"], creds["password"])
     client.on_disconnect = lambda *a: dropped.set()
     client.connect("127.0.0.1", port)
@@ -273,3 +275,48 @@ def test_the_servers_own_messages_go_to_the_broker_in_process_in_order(mqtt):
 
     mqtt.broker.stop()
     assert mqtt.broker.deliver(topics.calls("district"), b"{}", False) is False  # not running: dropped, no error
+
+
+def test_no_client_can_take_the_servers_or_another_devices_client_id(mqtt, device, caplog):
+    """amqtt ended the session of the client id a CONNECT named before checking who sent it: any
+    client, even with a wrong password, silenced the server (subscriptions gone, link still up)."""
+    disp = device("dispenser", "disp-1")
+    drops: list[bool] = []
+    disp.on_link(drops.append)
+    other = mqtt.devices.add(hall="district", name="disp-2", role="dispenser")
+    server_id = mqtt.link.client._client_id.decode()
+
+    for client_id in (server_id, "district.disp-1"):
+        for clean in (True, False):
+            assert try_connect(mqtt.port, other["username"], other["password"], client_id=client_id, clean_session=clean) != "Success"
+            assert try_connect(mqtt.port, other["username"], "wrong", client_id=client_id, clean_session=clean) != "Success"
+    assert try_connect(mqtt.port, "hallq-server", mqtt.directory.server_password, client_id="district.disp-1") != "Success"
+
+    answer = disp.call("issue_ticket", service="SI", timeout=10)  # the server still hears its devices
+    assert answer is not None and answer["status"] == "ok"
+    assert drops == [] and disp.connected and mqtt.link.connected.is_set()  # and nobody was thrown off
+    assert "which is not its own" in caplog.text and "wrong user name or password" in caplog.text
+
+
+def test_the_server_finds_its_subscriptions_gone_and_connects_again(hall):
+    from support.mqtt import connect, start_runtime
+
+    runtime = start_runtime(hall, probe_seconds=0.3)
+    try:
+        disp = connect(runtime, "dispenser", "disp-1")
+        assert disp.call("issue_ticket", service="SI", timeout=10)["status"] == "ok"
+        broker = runtime.broker._broker
+        server_id = runtime.link.client._client_id.decode()
+
+        async def forget_the_server() -> None:  # what the takeover did: its subscriptions gone, its connection up
+            await broker._del_all_subscriptions(broker.sessions[server_id][0])
+
+        asyncio.run_coroutine_threadsafe(forget_the_server(), runtime.broker._loop).result(5)
+        assert disp.call("issue_ticket", service="SI", timeout=0.2) is None  # nobody listens now
+
+        wait_for(lambda: runtime.link.restored == 1, what="the server to notice")
+        answered = wait_for(lambda: (a := disp.call("issue_ticket", service="SI", timeout=1)) and a, what="an answer again")
+        assert answered["status"] == "ok"
+        mqtt_client.stop(disp.client)
+    finally:
+        runtime.stop()

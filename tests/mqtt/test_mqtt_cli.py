@@ -82,8 +82,9 @@ def test_revoked_device_is_left_out_of_broker_config(cli, db, tmp_path):
     passwords = (tmp_path / "m" / "passwords").read_text()
     assert "district.d2:" in passwords and "district.d1:" not in passwords
     server_password = result.output.split("hallq-server:")[1].split("@")[0]
-    server_hash = passwords.split("hallq-server:")[1].split("\n")[0]
+    server_hash = (tmp_path / "m" / "server-passwords").read_text().split("hallq-server:")[1].split("\n")[0]
     assert verify_password(server_password, server_hash)
+    assert "@127.0.0.1:1884" in result.output  # the server's own listener
 
 
 def test_serve_says_plainly_that_the_mqtt_port_is_taken(cli, db, busy_port):

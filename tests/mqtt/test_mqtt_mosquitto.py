@@ -36,27 +36,27 @@ def mosquitto(hall, sqlite_url, tmp_path):
     devices = DeviceService(hall)
     creds = {name: devices.add(hall="district", name=name, role=role, window=window)
              for name, role, window in [("disp-1", "dispenser", None), ("disp-2", "dispenser", None), ("screen-1", "screen", None)]}
-    port = free_port()
+    port, server_port = free_port(), free_port()
     conf_dir = tmp_path / "mosquitto"
     result = CliRunner().invoke(
         cli, ["--database-url", sqlite_url, "broker-config", "--mosquitto", str(conf_dir), "--port", str(port),
-              "--bind", "127.0.0.1", "--no-tls", "--no-persistence", "--server-password-stdin"],
+              "--server-port", str(server_port), "--bind", "127.0.0.1", "--no-tls", "--no-persistence", "--server-password-stdin"],
         input=SERVER_PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
     conf = conf_dir / "mosquitto.conf"
     if os.geteuid() == 0:  # Mosquitto started as root drops to its own user, who could not read our 0600 files
         conf.write_text(conf.read_text() + "user root\n")
-    procs = [_start(binary, conf, port)]
-    runtime = MqttRuntime(hall, url=f"mqtt://hallq-server:{SERVER_PASSWORD}@127.0.0.1:{port}").start()
-    runtime.mosquitto_port = port
+    procs = [_start(binary, conf, port, server_port)]
+    runtime = MqttRuntime(hall, url=f"mqtt://hallq-server:{SERVER_PASSWORD}@127.0.0.1:{server_port}").start()
+    runtime.mosquitto_port, runtime.server_port = port, server_port
     runtime.creds = creds
     runtime.conf_dir = conf_dir
 
     def restart() -> None:
         procs[-1].terminate()
         procs[-1].wait(10)
-        procs.append(_start(binary, conf, port))
+        procs.append(_start(binary, conf, port, server_port))
 
     runtime.restart_broker = restart
     wait_for(runtime.link.connected.is_set, what="the server to connect to mosquitto")
@@ -66,9 +66,9 @@ def mosquitto(hall, sqlite_url, tmp_path):
     procs[-1].wait(10)
 
 
-def _start(binary: str, conf, port: int) -> subprocess.Popen:
+def _start(binary: str, conf, *ports: int) -> subprocess.Popen:
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for(lambda: _listening(port) or proc.poll() is not None, what="mosquitto to listen")
+    wait_for(lambda: all(_listening(port) for port in ports) or proc.poll() is not None, what="mosquitto to listen")
     if proc.poll() is not None:
         pytest.fail(f"mosquitto did not start: {proc.stdout.read().decode()}")
     return proc
@@ -84,10 +84,14 @@ def test_broker_config_writes_hashes_and_per_device_rules(mosquitto):
     acl = (mosquitto.conf_dir / "acl").read_text()
 
     assert "district.disp-1:$7$" in passwords and mosquitto.creds["disp-1"]["password"] not in passwords
-    assert oct((mosquitto.conf_dir / "passwords").stat().st_mode & 0o777) == "0o600"
+    assert "hallq-server" not in passwords and "hallq-server:$7$" in (mosquitto.conf_dir / "server-passwords").read_text()
+    for name in ("passwords", "server-passwords"):
+        assert oct((mosquitto.conf_dir / name).stat().st_mode & 0o777) == "0o600"
     assert "user district.disp-1\ntopic write hallq/district/device/disp-1/request\n" in acl
     assert "topic read hallq/district/window/+/state" in acl.split("user district.screen-1")[1]
-    assert "allow_anonymous false" in (mosquitto.conf_dir / "mosquitto.conf").read_text()
+    assert "hallq-server" not in acl and "user hallq-server\ntopic read hallq/#" in (mosquitto.conf_dir / "server-acl").read_text()
+    conf = (mosquitto.conf_dir / "mosquitto.conf").read_text()
+    assert conf.count("allow_anonymous false") == 2 and conf.count("use_username_as_clientid true") == 1
 
 
 def test_mosquitto_refuses_anonymous_and_wrong_passwords(mosquitto):
@@ -101,7 +105,7 @@ def test_mosquitto_refuses_anonymous_and_wrong_passwords(mosquitto):
 def test_devices_work_through_mosquitto_and_stay_on_their_own_topics(mosquitto, hall):
     links = []
     for name in ("disp-1", "screen-1"):
-        link = make_link(mosquitto, name, mosquitto.creds[name]["password"])
+        link = make_link(mosquitto, name, mosquitto.creds[name]["password"], port=mosquitto.mosquitto_port)
         link.start()
         links.append(link)
     disp, screen = links
@@ -125,7 +129,7 @@ def test_devices_work_through_mosquitto_and_stay_on_their_own_topics(mosquitto, 
 def test_after_a_mosquitto_restart_the_server_republishes_everything(mosquitto, hall):
     from hallq_edge.screen import ScreenAgent
 
-    link = make_link(mosquitto, "screen-1", mosquitto.creds["screen-1"]["password"])
+    link = make_link(mosquitto, "screen-1", mosquitto.creds["screen-1"]["password"], port=mosquitto.mosquitto_port)
     screen = ScreenAgent(link, hall="district")
     link.start()
     try:
@@ -143,14 +147,15 @@ def test_revoking_then_broker_config_reload_cuts_the_device_off_and_keeps_the_se
     from hallq.core.devices.service import DeviceService
 
     gone, kept = mosquitto.creds["disp-2"], mosquitto.creds["disp-1"]
-    link = make_link(mosquitto, "disp-2", gone["password"])
+    link = make_link(mosquitto, "disp-2", gone["password"], port=mosquitto.mosquitto_port)
     link.start()
     try:
         wait_for(lambda: link.connected, what="disp-2 to connect")
         DeviceService(hall).revoke(hall="district", name="disp-2")
         result = CliRunner().invoke(
             cli, ["--database-url", sqlite_url, "broker-config", "--mosquitto", str(mosquitto.conf_dir),
-                  "--port", str(mosquitto.mosquitto_port), "--bind", "127.0.0.1", "--no-tls", "--no-persistence", "--reload"],
+                  "--port", str(mosquitto.mosquitto_port), "--server-port", str(mosquitto.server_port), "--bind", "127.0.0.1",
+                  "--no-tls", "--no-persistence", "--reload"],
         )
 
         assert result.exit_code == 0, result.output
@@ -159,6 +164,33 @@ def test_revoking_then_broker_config_reload_cuts_the_device_off_and_keeps_the_se
         assert try_connect(mosquitto.mosquitto_port, gone["username"], gone["password"]) == "Not authorized"
         assert try_connect(mosquitto.mosquitto_port, kept["username"], kept["password"]) == "Success"
         assert mosquitto.link.connected.is_set()
-        assert try_connect(mosquitto.mosquitto_port, "hallq-server", SERVER_PASSWORD) == "Success"
+        assert try_connect(mosquitto.server_port, "hallq-server", SERVER_PASSWORD) == "Success"
     finally:
         link.stop()
+
+
+def test_mosquitto_gives_no_device_the_servers_or_another_devices_session(mosquitto, caplog):
+    """On the devices' listener a client id is its user name, whatever the client asked for; the
+    server's listener knows only the server's account. Nobody is thrown off."""
+    disp = make_link(mosquitto, "disp-1", mosquitto.creds["disp-1"]["password"], port=mosquitto.mosquitto_port)
+    drops: list[bool] = []
+    disp.on_link(drops.append)
+    disp.start()
+    try:
+        wait_for(lambda: disp.connected, what="disp-1 to connect")
+        other = mosquitto.creds["disp-2"]
+        server_id = mosquitto.link.client._client_id.decode()
+
+        for client_id in (server_id, "district.disp-1"):
+            for clean in (True, False):  # admitted, but as district.disp-2
+                assert try_connect(mosquitto.mosquitto_port, other["username"], other["password"], client_id=client_id,
+                                   clean_session=clean) == "Success"
+        assert try_connect(mosquitto.server_port, other["username"], other["password"], client_id=server_id) == "Not authorized"
+        assert try_connect(mosquitto.mosquitto_port, "hallq-server", SERVER_PASSWORD) == "Not authorized"
+
+        answer = disp.call("issue_ticket", service="SI", timeout=10)
+        assert answer is not None and answer["status"] == "ok"
+        assert drops == [True] and disp.connected  # up once, never down
+        assert mosquitto.link.connected.is_set() and "lost the MQTT broker" not in caplog.text
+    finally:
+        disp.stop()

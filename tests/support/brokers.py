@@ -16,11 +16,15 @@ from hallq_protocol import client as mqtt_client
 from .project import IN_CI
 
 
-def try_connect(port: int, username: str | None, password: str | None) -> str:
-    """Connect once and return the broker's CONNACK reason ('Success' or a refusal)."""
+def try_connect(port: int, username: str | None, password: str | None, *, client_id: str | None = None,
+                clean_session: bool = True) -> str:
+    """Connect once and return the broker's CONNACK reason ('Success' or a refusal; 'no answer' when
+    the broker closed the connection without one). The client id is the one the user owns unless given."""
     result: list[str] = []
     done = threading.Event()
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{time.monotonic_ns()}")
+    if client_id is None:
+        client_id = f"hallq-server-probe-{time.monotonic_ns()}" if username == "hallq-server" else username or f"probe-{time.monotonic_ns()}"
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_session)
     if username is not None:
         client.username_pw_set(username, password)
 

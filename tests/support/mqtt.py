@@ -27,9 +27,10 @@ def connect(runtime: MqttRuntime, role: str, name: str, window: int | None = Non
     return link
 
 
-def make_link(runtime: MqttRuntime, name: str, password: str, *, hall: str = "district") -> DeviceLink:
+def make_link(runtime: MqttRuntime, name: str, password: str, *, hall: str = "district", port: int | None = None) -> DeviceLink:
+    """A device's link (not started), to the broker's port for devices (runtime.port unless given)."""
     return DeviceLink(hall=hall, device=name, username=f"{hall}.{name}", password=password,
-                      host="127.0.0.1", port=runtime.port, reconnect_delay=(1, 1), keepalive=5)
+                      host="127.0.0.1", port=port or runtime.port, reconnect_delay=(1, 1), keepalive=5)
 
 
 def open_window(hall, number: int, staff: str = "staff5", display_name: str = "王芳", staff_no: str = "1005"):

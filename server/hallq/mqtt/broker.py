@@ -10,6 +10,8 @@ account), and DeviceTopicPlugin applies the same rules as Mosquitto's ACL file.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import logging
 import secrets
 import threading
@@ -32,6 +34,20 @@ from . import acl
 
 log = logging.getLogger("hallq.mqtt.broker")
 SERVER_USER = "hallq-server"
+REFUSED = "hallq-refused-"  # the client id a refused connection is given, so it cannot touch the session it named
+# The client ids whose sessions a connecting client's CONNECT (clean session) asked to end: ended
+# only once that client is admitted (see _Broker). One set per connection, in its own task.
+_CLEAN_AFTER_ADMISSION: contextvars.ContextVar[set | None] = contextvars.ContextVar("clean_after_admission", default=None)
+
+
+def owns_client_id(username: str | None, client_id: str | None) -> bool:
+    """A device connects with its user name as client id; the server's processes with
+    `hallq-server-…` ids of their own. Nobody may take another's id (and with it its session)."""
+    if not username or not client_id:
+        return False
+    if username == SERVER_USER:
+        return client_id.startswith(SERVER_USER + "-")
+    return client_id == username
 
 
 class Directory:
@@ -97,10 +113,17 @@ class DeviceAuthPlugin(BaseAuthPlugin):
         directory: Directory = self.config.directory
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(None, directory.authenticate, session.username, session.password)
+            good = await loop.run_in_executor(None, directory.authenticate, session.username, session.password)
         except Exception:  # a database hiccup refuses the client; it retries
             log.exception("could not check the credentials of %s", session.username)
             return False
+        if not good:
+            log.warning("refused %r: wrong user name or password", session.username)
+            return False
+        if not owns_client_id(session.username, session.client_id):
+            log.warning("refused %r: it connected with client id %r, which is not its own", session.username, session.client_id)
+            return False
+        return True
 
 
 class DeviceTopicPlugin(BaseTopicPlugin):
@@ -173,7 +196,15 @@ class _LimitedReader(StreamReaderAdapter):
 
 class _Broker(Broker):
     """amqtt's Broker, with a message size limit, a way to close a client's
-    connection, and without two flaws of amqtt 0.12 (see also _Subscriptions).
+    connection, and without three flaws of amqtt 0.12 (see also _Subscriptions).
+
+    A CONNECT with a clean session ended the session of the client id it named
+    *before* the credentials were checked, and a refused client's session then
+    replaced the one of that id: anyone who knew a client id (the server's is
+    `hallq-server-<host>-<pid>`) could silence it, its TCP link still up, with any
+    password. Here that session ends only once the newcomer is admitted (its
+    credentials good and the client id its own), and a refused connection is
+    renamed so that it touches no one's session.
 
     On every connect amqtt replays the retained messages of *every* filter anyone
     has subscribed to onto the new client, unchecked by the topic plugins (so a
@@ -225,6 +256,51 @@ class _Broker(Broker):
             if retain:
                 await self.retain_message(None, topic, data, 1)
 
+    _refused = itertools.count(1)
+
+    async def _initialize_client_session(self, reader, writer, *args, **kwargs):
+        before = {cid: _connect_fields(old) for cid, (old, _) in self._sessions.items()}
+        token = _CLEAN_AFTER_ADMISSION.set(set())
+        try:
+            handler, session = await super()._initialize_client_session(reader, writer, *args, **kwargs)
+            session.hallq_clean_after_admission = _CLEAN_AFTER_ADMISSION.get()
+        finally:
+            _CLEAN_AFTER_ADMISSION.reset(token)
+        if session.parent == 1 and not await super()._authenticate(session, None):
+            # A persistent session (clean_session=0) of that id: amqtt has put the newcomer's
+            # credentials on it, and would take it over (closing its owner's connection) even
+            # if the newcomer is then refused. Give the owner its session back; close the newcomer.
+            newcomer = session.username
+            _restore(session, before.get(session.client_id))
+            await writer.close()
+            raise MQTTError(f"refused {newcomer!r}, which asked for the session of client id {session.client_id!r}")
+        return handler, session
+
+    async def _delete_session(self, client_id: str) -> None:
+        waiting = _CLEAN_AFTER_ADMISSION.get()
+        if waiting is not None:  # asked while a CONNECT is read: not before the client is admitted
+            waiting.add(client_id)
+            return
+        await super()._delete_session(client_id)
+
+    async def _authenticate(self, session, listener) -> bool:
+        admitted = await super()._authenticate(session, listener)
+        clean = getattr(session, "hallq_clean_after_admission", set())
+        session.hallq_clean_after_admission = set()
+        if not admitted:
+            session.client_id = f"{REFUSED}{next(self._refused)}"
+            return False
+        for client_id in clean:
+            await super()._delete_session(client_id)
+        return True
+
+    async def _handle_client_session(self, reader, writer, client_session, *args, **kwargs) -> None:
+        try:
+            await super()._handle_client_session(reader, writer, client_session, *args, **kwargs)
+        finally:
+            if (client_session.client_id or "").startswith(REFUSED):
+                self._sessions.pop(client_session.client_id, None)
+
     async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
         topic_filter = subscription[0]
         if all(s.client_id != session.client_id for s, _ in self._subscriptions.get(topic_filter, [])):
@@ -232,9 +308,17 @@ class _Broker(Broker):
         await super()._publish_retained_messages_for_subscription(subscription, session)
 
 
-def _report_failure(future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("the broker could not take one of the server's messages", exc_info=future.exception())
+_CONNECT_FIELDS = ("username", "password", "will_flag", "will_message", "will_topic", "will_qos", "keep_alive")
+
+
+def _connect_fields(session) -> tuple:
+    return tuple(getattr(session, name) for name in _CONNECT_FIELDS)
+
+
+def _restore(session, fields: tuple | None) -> None:
+    if fields is not None:
+        for name, value in zip(_CONNECT_FIELDS, fields):
+            setattr(session, name, value)
 
 
 def _close_loop(loop: asyncio.AbstractEventLoop, grace: float = 5.0) -> None:
@@ -291,6 +375,7 @@ class EmbeddedBroker:
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None
         self._recheck: asyncio.Task | None = None
+        self._deliveries: set[asyncio.Task] = set()
 
     def _listeners(self) -> dict:
         if not self.certfile:
@@ -405,11 +490,20 @@ class EmbeddedBroker:
         if loop is None or broker is None:
             return False
         try:
-            future = asyncio.run_coroutine_threadsafe(broker.deliver_own([(topic, payload, retain)]), loop)
+            loop.call_soon_threadsafe(self._deliver_on_loop, broker, topic, payload, retain)
         except RuntimeError:  # the loop closed meanwhile
             return False
-        future.add_done_callback(_report_failure)
         return True
+
+    def _deliver_on_loop(self, broker: _Broker, topic: str, payload: bytes, retain: bool) -> None:
+        task = asyncio.ensure_future(broker.deliver_own([(topic, payload, retain)]))
+        self._deliveries.add(task)  # the loop holds tasks weakly
+        task.add_done_callback(self._delivered)
+
+    def _delivered(self, task: asyncio.Task) -> None:
+        self._deliveries.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the broker could not take one of the server's messages", exc_info=task.exception())
 
     @property
     def url(self) -> str:

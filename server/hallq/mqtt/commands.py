@@ -97,6 +97,9 @@ def device_revoke(ctx, hall_slug, name) -> None:
               help="Folder for passwords, acl and mosquitto.conf.")
 @click.option("--port", default=8883, type=int, help="Listener port written into mosquitto.conf.")
 @click.option("--bind", default="", help="Listener address (default: all).")
+@click.option("--server-port", default=1884, type=int, show_default=True, help="The server's own listener's port.")
+@click.option("--server-bind", default="127.0.0.1", show_default=True,
+              help="The server's own listener's address (with TLS when it is not the loopback interface and --no-tls is not given).")
 @click.option("--no-tls", is_flag=True, help="A plain listener (tests, a broker on the server itself).")
 @click.option("--no-persistence", is_flag=True)
 @click.option("--server-password-stdin", is_flag=True,
@@ -106,7 +109,7 @@ def device_revoke(ctx, hall_slug, name) -> None:
 @click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Mosquitto's pid file for --reload (default: the one written into the folder's mosquitto.conf).")
 @click.pass_context
-def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_password_stdin, reload_broker, pid_file) -> None:
+def broker_config(ctx, directory, port, bind, server_port, server_bind, no_tls, no_persistence, server_password_stdin, reload_broker, pid_file) -> None:
     """Write Mosquitto's password file, ACL and configuration from the device registry."""
     from hallq.core.devices import registry
 
@@ -122,12 +125,13 @@ def broker_config(ctx, directory, port, bind, no_tls, no_persistence, server_pas
     else:
         password = secrets.token_urlsafe(24)
     limit = _settings_of(ctx).mqtt_max_message_bytes
-    paths = mosquitto.write(directory, everyone, password, port=port, bind=bind, tls=not no_tls,
+    paths = mosquitto.write(directory, everyone, password, port=port, bind=bind, tls=not no_tls, server_port=server_port, server_bind=server_bind,
                             persistence_dir="" if no_persistence else "/var/lib/mosquitto/", message_size_limit=limit)
     click.echo(f"wrote {', '.join(str(p) for p in paths.values())} ({len(everyone)} devices)")
     if password is not None and not server_password_stdin:
-        scheme = "mqtt" if no_tls else "mqtts"
-        click.echo(f"Start the server with: MQTT_URL={scheme}://hallq-server:{quote(password, safe='')}@BROKER-HOST:{port}")
+        scheme = "mqtts" if mosquitto.server_tls(not no_tls, server_bind) else "mqtt"
+        host = server_bind if server_bind in mosquitto.LOOPBACK else "BROKER-HOST"
+        click.echo(f"Start the server with: MQTT_URL={scheme}://hallq-server:{quote(password, safe='')}@{host}:{server_port}")
     if reload_broker:
         try:
             pid = mosquitto.reload(pid_file or Path(directory) / mosquitto.PID_FILE)

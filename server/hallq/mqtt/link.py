@@ -1,11 +1,19 @@
 """The server's own MQTT client: it listens to every device's requests,
 availability and command results, and publishes what the publisher hands it. On every (re)connect
-it subscribes again and asks for all retained state to be republished."""
+it subscribes again and asks for all retained state to be republished.
+
+It also checks that the broker still delivers to it: every `probe_seconds` it sends itself a
+message on a topic of its own, and if the last one has not come back by then, its
+subscriptions are gone (a broker that let another client take its session, say) while the
+connection is up; it drops the connection and connects again, which subscribes afresh."""
 
 from __future__ import annotations
 
 import logging
+import secrets
+import socket
 import threading
+import time
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -43,8 +51,13 @@ class ServerLink:
     """One paho client with automatic reconnect; handlers run on paho's thread."""
 
     def __init__(self, url: str, *, client_id: str = "hallq-server", on_request: Callable, on_availability: Callable,
-                 on_connected: Callable[[], None], on_result: Callable | None = None):
+                 on_connected: Callable[[], None], on_result: Callable | None = None, probe_seconds: float = 10.0):
         self.conf = parse_url(url)
+        self.probe_topic = topics.server_probe(client_id)
+        self.probe_seconds = probe_seconds
+        self._probe: tuple[bytes, float] | None = None  # the probe on its way, and when it was sent (monotonic)
+        self._stopped = threading.Event()
+        self.restored = 0  # how many times the subscriptions were found gone and the link renewed
         self.on_request = on_request
         self.on_availability = on_availability
         self.on_result = on_result
@@ -64,9 +77,45 @@ class ServerLink:
     def start(self) -> None:
         self.client.connect_async(self.conf["host"], self.conf["port"], keepalive=30)
         self.client.loop_start()
+        if self.probe_seconds > 0:
+            threading.Thread(target=self._watch, name="mqtt-server-probe", daemon=True).start()
 
     def stop(self) -> None:
+        self._stopped.set()
         mqtt_client.stop(self.client)
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.probe_seconds):
+            try:
+                self.check()
+            except Exception:  # the watch must go on
+                log.exception("could not probe the MQTT broker")
+
+    def check(self) -> None:
+        """One round of the watch: renew the link if the last probe never came back, then send the next."""
+        if not self.connected.is_set():
+            self._probe = None
+            return
+        last = self._probe
+        if last is not None:  # a whole round and it has not come back
+            self._probe = None
+            self.restored += 1
+            log.error("the MQTT broker no longer delivers to the server (its probe did not come back in %.1f s): "
+                      "connecting again", time.monotonic() - last[1])
+            self._drop()
+            return
+        token = secrets.token_hex(8).encode()
+        self._probe = (token, time.monotonic())
+        self.client.publish(self.probe_topic, token, qos=1)
+
+    def _drop(self) -> None:
+        """End the connection as if the network had: paho reconnects, and on_connect subscribes again."""
+        sock = self.client.socket()
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain)
@@ -76,7 +125,9 @@ class ServerLink:
             log.error("MQTT broker refused the server: %s", reason_code)
             return
         mqtt_client.no_delay(client)
-        client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1)])
+        self._probe = None
+        client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1),
+                          (self.probe_topic, 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])
         self.on_connected()
@@ -86,6 +137,11 @@ class ServerLink:
         log.warning("lost the MQTT broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
+        if message.topic == self.probe_topic:
+            probe = self._probe
+            if probe is not None and message.payload == probe[0]:
+                self._probe = None
+            return
         route = topics.parse(message.topic)
         if route is None or route.device is None:
             return

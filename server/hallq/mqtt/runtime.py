@@ -33,7 +33,7 @@ class MqttRuntime:
     def __init__(self, halls: HallService, *, devices: DeviceService | None = None, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = REQUEST_MAX_AGE, block_size: int = BLOCK_SIZE, public_base_url: str = "", client_id: str = "",
                  certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
-                 now: Callable[[], datetime] = utcnow):
+                 probe_seconds: float = 10.0, now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = devices or DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
@@ -54,7 +54,7 @@ class MqttRuntime:
         self.printing = PrintDesk(self.devices, self._send_response, lambda: self.link.connected.is_set(), now=now)
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
                                on_availability=self._availability, on_connected=self._connected,
-                               on_result=self.printing.on_result)
+                               on_result=self.printing.on_result, probe_seconds=probe_seconds)
 
     def start(self) -> "MqttRuntime":
         if self.broker is not None:
