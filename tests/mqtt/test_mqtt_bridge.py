@@ -100,6 +100,13 @@ BAD_PAYLOADS = [
     # No field for anything personal: an extra one is refused, not stored.
     (b'{"id": "x", "action": "issue_ticket", "service": "SI", "at": 1, "name": "\\u5f20\\u4e09"}', "bad_request"),
     (b"{" + b'"pad": "' + b"x" * 5000 + b'"}', "too_large"),
+    (b"[" * 2000 + b"]" * 2000, "bad_json"),  # under 4 KiB, nested past Python's recursion limit
+    (b'{"id": "x", "at": 1, "a": ' + b"[" * 1900 + b"]" * 1900 + b"}", "bad_json"),
+    # Numbers are numbers: neither a string nor a boolean becomes one.
+    (b'{"id": "x", "action": "reserve_block", "service": "SI", "count": "5", "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "issue_ticket", "service": "SI", "window": true, "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "review", "ticket": "A001", "score": "5", "at": 1}', "bad_request"),
+    (b'{"id": "x", "action": "review", "ticket": "A001", "score": true, "at": 1}', "bad_request"),
 ]
 
 
@@ -111,6 +118,16 @@ def test_bad_payloads_get_a_structured_error(bridge, hall):
         assert answer["error"]["code"] == code, payload
         assert answer["error"]["message"]
     assert tickets(hall) == []
+
+
+def test_a_request_id_used_again_for_another_request_is_refused(any_bridge):
+    bridge, hall = any_bridge, any_bridge.halls
+    first = ask(bridge, "disp-1", id="r7", action="issue_ticket", service="SI")
+
+    other = ask(bridge, "disp-1", id="r7", action="issue_ticket", service="MI")
+    assert other["status"] == "error" and other["error"]["code"] == "id_reused" and other["id"] == "r7"
+    assert tickets(hall) == ["A001"]  # nothing issued for it
+    assert ask(bridge, "disp-1", id="r7", action="issue_ticket", service="SI") == first  # a true repeat still gets its answer
 
 
 def test_an_unknown_device_is_refused(bridge):

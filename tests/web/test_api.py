@@ -62,6 +62,20 @@ def test_malformed_json_is_400_not_500(client, kiosk):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
 
 
+def test_json_nested_past_the_recursion_limit_is_400_not_500(client, kiosk):
+    deep = "[" * 5000 + "]" * 5000
+    r = client.post(f"{H}/tickets", data=deep, headers={**kiosk, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("services", [{"TX": "2"}, {"TX": True}])
+def test_numbers_must_be_json_numbers(client, mgr, services):
+    r = client.put(f"{H}/windows/2/services", json={"services": services}, headers=mgr)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "validation_failed"
+    r = client.patch(f"{H}/balancer", json={"limits": {"max_changes_per_hour": "5"}}, headers=mgr)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "validation_failed"
+
+
 def test_unknown_hall_window_and_route_are_404_json(client, staff):
     assert client.get("/api/v1/halls/nowhere/queue").get_json()["error"]["code"] == "unknown_hall"
     r = client.post(f"{H}/windows/99/open", headers=staff)

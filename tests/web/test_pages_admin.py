@@ -194,3 +194,11 @@ def test_account_names_are_refused_not_cut_and_refusals_are_translated(admin_cli
     assert flashes(admin_client) == [("error", "未保存：该用户名已被使用。")]
     post(admin_client, "/admin/district/users", name="shortpw", role="staff", password="short")
     assert flashes(admin_client) == [("error", "未保存：密码至少需要 8 个字符。")]
+
+
+def test_the_kiosk_answers_a_body_that_is_no_choice_with_a_clear_refusal(admin_client, hall):
+    token = csrf_token(admin_client, "/kiosk/district")
+    for body in ("[" * 5000 + "]" * 5000, "[1, 2]", "{not json"):
+        r = admin_client.post("/kiosk/district/tickets", data=body,
+                              headers={"Content-Type": "application/json", "X-CSRFToken": token})
+        assert r.status_code < 500 and r.get_json()["error"]["code"] == "unknown_service", body

@@ -151,13 +151,16 @@ class RequestBridge:
         except HallError as exc:
             return schemas.error(req.id, exc.code, exc.message)
         seen = devices.earlier_request(session, who.device_id, req.id)
+        digest = schemas.digest(req)
         if seen is not None:
+            if seen.digest is not None and seen.digest != digest:
+                return schemas.error(req.id, "id_reused", "this request id was used for another request: give every request an id of its own")
             return seen.answer or schemas.error(req.id, "in_doubt", "this request was interrupted; check the hall's state before repeating it")
         refusal = self._refusal(who, req, now)
         if refusal is not None:
             return refusal
         try:
-            devices.log_request(session, who, req.id, req.action, now)
+            devices.log_request(session, who, req.id, req.action, now, digest)
         except IntegrityError:
             # Another server process logged this id after we looked: it acts and answers.
             raise _HandledElsewhere from None

@@ -8,6 +8,7 @@ carries personal data: tickets are known by number and public id only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
@@ -17,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationError,
 )
@@ -41,7 +43,7 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: RequestId
     at: AwareDatetime  # when the device sent it: ISO 8601 with offset, or Unix seconds
-    window: int | None = None  # if given, must be the device's own window
+    window: StrictInt | None = None  # if given, must be the device's own window (numbers are numbers: "5" and true are refused)
 
 
 class IssueTicket(_Request):
@@ -58,13 +60,13 @@ class WindowAction(_Request):
 class ReviewRequest(_Request):
     action: Literal["review"]
     ticket: Annotated[str, Field(min_length=1, max_length=24)]
-    score: Annotated[int, Field(ge=1, le=5)]
+    score: Annotated[StrictInt, Field(ge=1, le=5)]
 
 
 class ReserveBlock(_Request):
     action: Literal["reserve_block"]
     service: Code
-    count: Annotated[int, Field(ge=1, le=200)]
+    count: Annotated[StrictInt, Field(ge=1, le=200)]
 
 
 class OfflineTicket(_Request):
@@ -104,6 +106,8 @@ def decode(payload: bytes) -> dict:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("bad_json", "the payload is not UTF-8 JSON") from None
+    except RecursionError:
+        raise BadRequest("bad_json", "the payload is nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest("bad_json", "the payload must be a JSON object")
     return data
@@ -119,6 +123,11 @@ def parse_request(payload: bytes):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "request"
         raise BadRequest("bad_request", f"{where}: {first['msg']}", rid) from None
+
+
+def digest(request) -> str:
+    """What identifies a request's content (SHA-256 of it as validated): a repeat has the same."""
+    return hashlib.sha256(encode(request.model_dump(mode="json"))).hexdigest()
 
 
 def encode(body: dict) -> bytes:

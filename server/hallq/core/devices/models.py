@@ -36,6 +36,9 @@ class DeviceRequest(SQLModel, table=True):
     action: str = Field(max_length=32)
     received_at: datetime = Field(index=True)
     answer: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # None: being handled
+    # SHA-256 of the request as validated: a repeat (a QoS 1 redelivery) is the same request; the
+    # same id on another request is refused (id_reused). None in a log written by an earlier HallQ.
+    digest: str | None = Field(default=None, max_length=64)
 
 
 class NumberBlock(SQLModel, table=True):

@@ -185,9 +185,10 @@ _SENDER = (
     .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
 )
 _THIS_REQUEST = (DeviceRequest.device_id == bindparam("dev"), DeviceRequest.request_id == bindparam("rid"))
-_EARLIER = select(DeviceRequest.answer).where(*_THIS_REQUEST)
+_EARLIER = select(DeviceRequest.answer, DeviceRequest.digest).where(*_THIS_REQUEST)
 _LOG = insert(DeviceRequest).values(
-    device_id=bindparam("dev"), request_id=bindparam("rid"), action=bindparam("act"), received_at=bindparam("at")
+    device_id=bindparam("dev"), request_id=bindparam("rid"), action=bindparam("act"), received_at=bindparam("at"),
+    digest=bindparam("dig"),
 )
 _SEEN = update(Device).where(Device.id == bindparam("dev")).values(last_seen=bindparam("at"))
 _ANSWER = update(DeviceRequest).where(*_THIS_REQUEST).values(answer=bindparam("ans"))
@@ -202,7 +203,7 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
 
 
 def earlier_request(session: Session, device_id: int, request_id: str):
-    """The log row of a request seen before (its `.answer`), or None.
+    """The log row of a request seen before (its `.answer` and `.digest`), or None.
 
     The answer is stored in the transaction that logs the request, so it is
     None only in a log written by an earlier HallQ, which logged a request
@@ -210,10 +211,10 @@ def earlier_request(session: Session, device_id: int, request_id: str):
     return session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
 
 
-def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime) -> None:
+def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime, digest: str | None = None) -> None:
     """Log a request before acting on it, in the transaction that acts: its unique
     key makes a concurrent repeat (another server process) fail or wait."""
-    session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now})
+    session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now, "dig": digest})
     if who.last_seen is None or (now - who.last_seen).total_seconds() > 30:  # no write per request just for this
         session.execute(_SEEN, {"dev": who.device_id, "at": now})
 

@@ -24,7 +24,10 @@ from .schemas import (
 
 def json_body(model):
     """The request's JSON body validated against `model` (400 when it is not JSON at all)."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadJSON("bad_json", "the body is nested too deeply") from None
     if data is None:
         if request.content_length in (None, 0) and not request.data:
             data = {}

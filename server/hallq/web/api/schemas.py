@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from ...core.enums import Priority
 
@@ -12,6 +12,8 @@ WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "call", "reca
 
 
 class Body(BaseModel):
+    """A request body: no unknown fields, and numbers must be JSON numbers ("5" and true are refused)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -28,7 +30,7 @@ class WindowAction(Body):
 
 
 class WindowServices(Body):
-    services: dict[str, float] = Field(description="Service code → weight (> 0, ≤ 100); replaces the window's services")
+    services: dict[str, StrictFloat] = Field(description="Service code → weight (> 0, ≤ 100); replaces the window's services")
 
 
 class TicketMove(Body):
@@ -44,10 +46,10 @@ class Login(Body):
 
 
 class BalancerLimits(Body):
-    max_changes_per_hour: int | None = Field(None, ge=0, le=1000, description="Auto mode: window changes in any hour")
-    min_hold_minutes: float | None = Field(None, ge=0, le=480, description="Auto mode: a window it changed is left alone this long")
-    max_helpers_per_service: int | None = Field(None, ge=0, le=1000, description="Windows helping one service at once")
-    max_services_per_window: int | None = Field(None, ge=1, le=50, description="Never more services at one window")
+    max_changes_per_hour: StrictInt | None = Field(None, ge=0, le=1000, description="Auto mode: window changes in any hour")
+    min_hold_minutes: StrictFloat | None = Field(None, ge=0, le=480, description="Auto mode: a window it changed is left alone this long")
+    max_helpers_per_service: StrictInt | None = Field(None, ge=0, le=1000, description="Windows helping one service at once")
+    max_services_per_window: StrictInt | None = Field(None, ge=1, le=50, description="Never more services at one window")
 
 
 class BalancerChange(Body):

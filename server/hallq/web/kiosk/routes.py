@@ -79,7 +79,12 @@ def _print(hall: str, ticket: dict, printer: str) -> str:
 @roles_required(*KIOSK_ROLES)
 def issue(hall):
     """{service, green, printer?} → the new ticket, its tracker address and what came of printing it."""
-    body = request.get_json(silent=True) or {}
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: not a choice of service
+        body = None
+    if not isinstance(body, dict):
+        body = {}
     code, green = body.get("service"), body.get("green") is True
     try:
         printer = _check_printer(hall, body.get("printer"))  # before issuing: a refused printer issues nothing
