@@ -195,3 +195,29 @@ def test_openapi_document_describes_the_api(client):
 def test_oversized_body_is_refused(client, kiosk):
     r = client.post(f"{H}/tickets", data="x" * 200_000, headers={**kiosk, "Content-Type": "application/json"})
     assert r.status_code == 413 and "error" in r.get_json()
+
+
+def test_a_wrong_method_says_which_are_allowed(client, kiosk):
+    r = client.delete(f"{H}/tickets", headers=kiosk)
+    assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in r.headers["Allow"] and r.headers["Content-Type"].startswith("application/json")
+
+
+def test_call_and_transfer_need_what_they_act_on_and_the_openapi_says_so(client, staff):
+    client.post(f"{H}/windows/1/open", headers=staff)
+    for action, field in (("call", "ticket"), ("transfer", "service")):
+        r = client.post(f"{H}/windows/1/{action}", json={}, headers=staff)
+        assert r.status_code == 422 and r.get_json()["error"]["details"][0]["field"] == field
+        spec = client.get("/api/openapi.json").get_json()
+        body = spec["paths"]["/api/v1/halls/{hall}/windows/{window}/" + action]["post"]["requestBody"]
+        assert body["required"] is True
+        schema = spec["components"]["schemas"][body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+        assert schema["required"] == [field]
+
+
+def test_a_balancer_change_with_nothing_in_it_is_refused(client, mgr):
+    before = client.get(f"{H}/balancer", headers=mgr).get_json()
+    for body in (None, {}):
+        r = client.patch(f"{H}/balancer", json=body, headers=mgr) if body is not None else client.patch(f"{H}/balancer", headers=mgr)
+        assert r.status_code == 422 and r.get_json()["error"]["code"] == "nothing_to_change"
+    assert client.get(f"{H}/balancer", headers=mgr).get_json() == before

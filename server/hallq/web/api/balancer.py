@@ -12,6 +12,7 @@ from ..manager import sources
 from .auth import current_actor
 from .blueprint import bp
 from .routes import json_body
+from ...core.errors import Invalid
 from .schemas import BalancerChange
 
 
@@ -26,6 +27,8 @@ def change_balancer(hall):
     changes = {"mode": body.mode} if body.mode else {}
     if body.limits:
         changes.update(body.limits.model_dump(exclude_none=True))
+    if not changes:
+        raise Invalid("nothing_to_change", "give a mode, or limits to change")
     view = balancer_store.change_settings(hall_service(), hall, changes, actor=current_actor())
     sources.balancer_changed(hall)
     return jsonify(view)

@@ -42,7 +42,10 @@ def http_error(exc: HTTPException):
     if not request.path.startswith("/api/"):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error_response(exc.code or 500, code, exc.description or exc.name)
+    body, status = error_response(exc.code or 500, code, exc.description or exc.name)
+    # The exception's own headers (405's Allow, 401's WWW-Authenticate), not its HTML content type.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 @bp.app_errorhandler(Exception)

@@ -10,14 +10,19 @@ from hallq_protocol import shapes
 
 from ... import __version__
 from .schemas import (
+    ACTION_BODIES,
     WINDOW_ACTIONS,
     BalancerChange,
     Login,
     TicketCreate,
     TicketMove,
     WindowAction,
+    WindowCall,
     WindowServices,
+    WindowTransfer,
 )
+
+OTHER_ACTIONS = [a for a in WINDOW_ACTIONS if a not in ACTION_BODIES]
 
 ERROR = {
     "type": "object",
@@ -83,13 +88,26 @@ def openapi_document() -> dict:
         "/api/v1/halls/{hall}/windows/{window}": {"get": {"summary": "One window's state", "parameters": [HALL, WINDOW_NO], "responses": {**_ok("Window"), **_errors(404)}}},
         "/api/v1/halls/{hall}/windows/{window}/{action}": {
             "post": {
-                "summary": "A window action: " + ", ".join(WINDOW_ACTIONS),
-                "description": "call takes {ticket}, transfer takes {service}, pause takes {reason}. Staff act only at the window they opened; managers at any window of their hall.",
-                "parameters": [HALL, WINDOW_NO, {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": list(WINDOW_ACTIONS)}}],
+                "summary": "A window action: " + ", ".join(OTHER_ACTIONS),
+                "description": "pause takes {reason}; call and transfer have paths of their own. Staff act only at the window they opened; managers at any window of their hall.",
+                "parameters": [HALL, WINDOW_NO, {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": list(OTHER_ACTIONS)}}],
                 "security": SECURED,
                 "requestBody": {**_body(WindowAction), "required": False},
                 "responses": {**_ok("Window", description="The window's new state (and last_ticket)"), **_errors(400, 401, 403, 404, 409, 422)},
             }
+        },
+        **{
+            f"/api/v1/halls/{{hall}}/windows/{{window}}/{action}": {
+                "post": {
+                    "summary": summary,
+                    "parameters": [HALL, WINDOW_NO],
+                    "security": SECURED,
+                    "requestBody": _body(model),
+                    "responses": {**_ok("Window", description="The window's new state (and last_ticket)"), **_errors(400, 401, 403, 404, 409, 422)},
+                }
+            }
+            for action, model, summary in (("call", WindowCall, "Call one ticket out of turn"),
+                                           ("transfer", WindowTransfer, "Send the window's ticket to another service's queue"))
         },
         "/api/v1/halls/{hall}/windows/{window}/services": {
             "put": {
@@ -113,7 +131,7 @@ def openapi_document() -> dict:
         schema = TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    for model in (TicketCreate, WindowAction, WindowServices, TicketMove, Login, BalancerChange):
+    for model in (TicketCreate, WindowAction, WindowCall, WindowTransfer, WindowServices, TicketMove, Login, BalancerChange):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

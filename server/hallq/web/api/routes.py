@@ -17,6 +17,7 @@ from .schemas import (
     Login,
     TicketCreate,
     TicketMove,
+    ACTION_BODIES,
     WindowAction,
     WindowServices,
 )
@@ -97,7 +98,7 @@ def window_action(hall, window, action):
         from ...core.errors import NotFound
 
         raise NotFound("unknown_action", f"no window action {action!r}; known: {', '.join(WINDOW_ACTIONS)}")
-    body = json_body(WindowAction)
+    body = json_body(ACTION_BODIES.get(action, WindowAction))
     actor = current_actor()
     params = body.model_dump(exclude_none=True)
     return jsonify(hall_service().window_action(hall, window, action, actor=actor, **params))

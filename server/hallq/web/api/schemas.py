@@ -24,9 +24,19 @@ class TicketCreate(Body):
 
 
 class WindowAction(Body):
-    ticket: str | None = Field(None, max_length=32, description="call: the ticket's number (A012) or id")
-    service: str | None = Field(None, max_length=32, description="transfer: the service to send the ticket to")
     reason: str | None = Field(None, max_length=100, description="pause: why the window pauses")
+
+
+class WindowCall(Body):
+    ticket: str = Field(min_length=1, max_length=32, description="The ticket to call out of turn: its number (A012) or id")
+
+
+class WindowTransfer(Body):
+    service: str = Field(min_length=1, max_length=32, description="The service to send the window's ticket to")
+
+
+# The actions whose body says what to act on; every other action takes WindowAction (or nothing).
+ACTION_BODIES = {"call": WindowCall, "transfer": WindowTransfer}
 
 
 class WindowServices(Body):
