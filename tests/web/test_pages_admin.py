@@ -138,6 +138,10 @@ def test_accounts_are_created_deactivated_and_limited_by_role(admin_client, hall
     assert flashes(admin_client)[0][0] == "error"  # a manager may not create an admin
     post(admin_client, "/admin/district/users/mgr", role="staff", active_present="1", active="on")
     assert flashes(admin_client)[0][0] == "error"  # nor demote themself
+    office.add_user(name="chief", role="admin", password="chief-password", hall="district")
+    post(admin_client, "/admin/district/users/chief", password="taken-over", active_present="1")
+    assert flashes(admin_client)[0] == ("error", "未保存：您无权修改角色高于您的账号。")  # nor touch an administrator's account
+    assert office.actor_for_login("chief", "chief-password") is not None
     staff = app.test_client()
     office.add_user(name="plain", role="staff", password="plain-password", hall="district")
     client_sign_in(staff, "plain", "plain-password")

@@ -122,6 +122,17 @@ def list_users(session: Session, hall: Hall) -> list[dict]:
     ]
 
 
+# Who outranks whom: no one may change an account of a higher role than their own
+# (a manager may not reset an administrator's password, nor deactivate one).
+RANK = {Role.DEVICE: 0, Role.STAFF: 1, Role.MANAGER: 2, Role.ADMIN: 3}
+
+
+def require_rank(actor: Actor, user: User) -> None:
+    """The actor may act on this account: its role is not above theirs."""
+    if RANK[Role(user.role)] > RANK[Role(actor.role)]:
+        raise Forbidden("higher_role", f"{user.name} is a {user.role}: only a {user.role} may change that account")
+
+
 def _roles_for(actor: Actor) -> tuple[Role, ...]:
     # A manager may not make an admin (an admin reaches every hall).
     return tuple(Role) if actor.role == Role.ADMIN else (Role.STAFF, Role.MANAGER, Role.DEVICE)
@@ -153,6 +164,7 @@ def update_user(
     user = session.exec(select(User).where(User.name == name, User.hall_id == hall.id)).first()
     if user is None:
         raise NotFound("unknown_user", f"no user {name} in hall {hall.slug}")
+    require_rank(actor, user)
     if user.id == actor.user_id and (active is False or (role is not None and role != str(user.role))):
         raise Invalid("own_account", "you cannot deactivate yourself or change your own role")
     if role is not None:

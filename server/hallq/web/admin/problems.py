@@ -46,6 +46,7 @@ REFUSALS = {
     "user_exists": _l("That user name is already taken."),
     "weak_password": _l("A password has at least %(n)s characters."),
     "role_not_allowed": _l("You may not give this role."),
+    "higher_role": _l("You may not change an account whose role is above yours."),
     "bad_role": _l("There is no such role."),
     "own_account": _l("You cannot deactivate yourself or change your own role."),
     "unknown_user": _l("There is no such account."),
