@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .config import Settings, load_settings
+from .console import operator
 from .core.errors import HallError
 
 
@@ -115,7 +116,7 @@ def token() -> None:
 def token_create(ctx, name, label) -> None:
     """Print a new API token for user NAME (shown once; send as 'Authorization: Bearer TOKEN')."""
     try:
-        click.echo(_hallq(ctx).office.create_token(name, label))
+        click.echo(_hallq(ctx).office.create_token(name, label, actor=operator()))
     except HallError as exc:
         _fail(exc)
 

@@ -10,6 +10,10 @@ import socket
 import subprocess
 import time
 
+from sqlmodel import select
+
+from hallq.core.models import AuditEntry
+from hallq.db import Database
 from hallq.ports import free_port
 from support.cli import call, hallq, open_all_day, start_demo, start_server
 from support.project import EXAMPLE_HALL
@@ -20,9 +24,14 @@ def test_admin_commands(cli, tmp_path):
     out = cli("hall", "load", str(EXAMPLE_HALL)).stdout
     assert "hall district loaded: 8 services, 20 windows" in out
     assert "created" in cli("user", "add", "li.na", "--role", "staff", "--hall", "district", "--password-stdin", input="a-long-password\n").stdout
-    token = cli("token", "create", "li.na").stdout.strip()
+    token = cli("token", "create", "li.na", "--label", "queue board").stdout.strip()
     assert token.startswith("hq_") and len(token) > 30
     assert cli("token", "create", "li.na").stdout.strip() != token
+    db = Database.from_url(f"sqlite:///{tmp_path / 'instance' / 'hallq.db'}")
+    with db.read() as session:
+        made = session.exec(select(AuditEntry).where(AuditEntry.action == "token.create")).all()
+        assert [(e.target, e.actor.startswith("cli:"), e.detail["label"]) for e in made] == [("li.na", True, "queue board"), ("li.na", True, "")]
+        assert token not in str([e.detail for e in made])  # the token itself is never written down
 
     dup = cli("user", "add", "li.na", "--role", "staff", "--hall", "district", "--password-stdin", input="a-long-password\n", check=False)
     assert dup.returncode == 1 and "already exists" in dup.stderr

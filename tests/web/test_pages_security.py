@@ -176,3 +176,39 @@ def test_the_limiter_counts_the_clients_own_address_only_behind_a_trusted_proxy(
     # with no trusted proxy the header is ignored (a client could forge it) and
     # every attempt counts against the one address the connections come from.
     assert attempt("nobody8", "10.0.0.2").status_code == (401 if proxies else 429)
+
+
+def test_api_sign_ins_share_the_forms_limit_and_every_attempt_is_audited(client, accounts, hall):
+    from sqlmodel import select
+
+    from hallq.core.models import AuditEntry
+
+    accounts("mgr")
+    for _ in range(3):  # through the form...
+        assert client_sign_in(client, "mgr", "wrong").status_code == 401
+    for _ in range(2):  # ...and through the API: one count
+        r = client.post("/api/v1/session", json={"name": "mgr", "password": "wrong"})
+        assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_credentials"
+
+    r = client.post("/api/v1/session", json={"name": "mgr", "password": PASSWORD})  # the right one, too late
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "too_many_attempts"
+    assert int(r.headers["Retry-After"]) > 0
+
+    with hall.db.read() as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action.startswith("auth."))).all()
+        seen = [(e.action, e.actor, e.actor_role, e.detail["via"]) for e in rows]
+        assert seen == [("auth.sign_in_failed", "mgr", "manager", "form")] * 3 + [("auth.sign_in_failed", "mgr", "manager", "api")] * 2
+        assert all(e.detail["address"] == "127.0.0.1" and e.hall_id is not None for e in rows)
+
+
+def test_a_good_sign_in_is_audited_with_its_way_in(client, accounts, hall):
+    from sqlmodel import select
+
+    from hallq.core.models import AuditEntry
+
+    accounts("mgr", "staff01")
+    assert client.post("/api/v1/session", json={"name": "mgr", "password": PASSWORD}).status_code == 200
+    assert client_sign_in(client.application.test_client(), "staff01", PASSWORD).status_code == 302
+    with hall.db.read() as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action == "auth.sign_in")).all()
+        assert [(e.actor, e.detail["via"]) for e in rows] == [("mgr", "api"), ("staff01", "form")]

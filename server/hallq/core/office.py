@@ -11,7 +11,7 @@ from hallq.core.accounts import admin
 from hallq.core.accounts import users as accounts
 from hallq.core.errors import Invalid
 from hallq.core.service import HallService
-from hallq.core.txn import Actor, Txn, find_hall
+from hallq.core.txn import SYSTEM, Actor, Txn, audit_entry, find_hall
 
 TOKEN_CACHE_SECONDS = 5.0
 
@@ -38,8 +38,32 @@ class OfficeService:
 
         return self.work.change(op)
 
-    def create_token(self, name: str, label: str = "") -> str:
-        return self.work.change(lambda session: accounts.create_token(session, user_name=name, now=self.clock.now(), label=label))
+    def create_token(self, name: str, label: str = "", *, actor: Actor | None = None) -> str:
+        """A new API token for user `name` (shown once), audited as `token.create` by `actor`."""
+        now = self.clock.now()
+
+        def op(session) -> str:
+            token = accounts.create_token(session, user_name=name, now=now, label=label)
+            owner = accounts.user_named(session, name)
+            session.add(audit_entry(now, actor or SYSTEM, "token.create", name, hall_id=owner.hall_id, label=label))
+            return token
+
+        return self.work.change(op)
+
+    def sign_in(self, name: str, password: str, *, address: str, via: str) -> Actor | None:
+        """Check a person's sign-in and audit it, good or not (`auth.sign_in`, `auth.sign_in_failed`,
+        with the client's address and `via`: form or api). The account's hall sees both."""
+        now = self.clock.now()
+
+        def op(session) -> Actor | None:
+            user = accounts.authenticate(session, name, password)
+            known = user or accounts.user_named(session, name)
+            who = accounts.actor_for(user) if user else Actor(name=name, role=str(known.role) if known else "")
+            action = "auth.sign_in" if user else "auth.sign_in_failed"
+            session.add(audit_entry(now, who, action, name, hall_id=known.hall_id if known else None, address=address, via=via))
+            return accounts.actor_for(user) if user else None
+
+        return self.work.change(op)
 
     def actor_for_token(self, token: str) -> Actor | None:
         """The token's owner. Answers are remembered for TOKEN_CACHE_SECONDS, so a

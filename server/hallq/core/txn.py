@@ -54,6 +54,11 @@ class Actor:
 SYSTEM = Actor(name="system", role="system")
 
 
+def audit_entry(at: datetime, actor: Actor, action: str, target: str = "", *, hall_id: int | None = None, **detail) -> AuditEntry:
+    """One line of the audit log: who (name and role), did what, to what, when, with details."""
+    return AuditEntry(hall_id=hall_id, at=at, actor=actor.name, actor_role=str(actor.role), action=action, target=target, detail=detail)
+
+
 @dataclass
 class Txn:
     session: Session
@@ -77,17 +82,7 @@ class Txn:
         self.events.append(DomainEvent(kind=kind, hall=self.hall.slug, at=self.now, window=window, data=data))
 
     def audit(self, action: str, target: str = "", **detail) -> None:
-        self.session.add(
-            AuditEntry(
-                hall_id=self.hall.id,
-                at=self.now,
-                actor=self.actor.name,
-                actor_role=str(self.actor.role),
-                action=action,
-                target=target,
-                detail=detail,
-            )
-        )
+        self.session.add(audit_entry(self.now, self.actor, action, target, hall_id=self.hall.id, **detail))
 
     @property
     def services(self) -> dict[int, Service]:

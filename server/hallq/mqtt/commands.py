@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import click
 
+from ..console import operator
 from ..core.errors import HallError
 
 
@@ -17,19 +18,6 @@ def _devices(ctx: click.Context):
     from ..assembly import build
 
     return build(ctx.obj["settings"], migrate=True).devices
-
-
-def _operator():
-    """Who runs the command, for the audit log: the operating-system account at the console."""
-    import getpass
-
-    from ..core.txn import Actor
-
-    try:
-        who = getpass.getuser()
-    except Exception:  # no name for this uid (a bare container)
-        who = "unknown"
-    return Actor(name=f"cli:{who}", role="system")
 
 
 def _fail(exc: HallError) -> None:
@@ -52,7 +40,7 @@ def device() -> None:
 def device_add(ctx, hall_slug, role, name, window, as_json) -> None:
     """Register a device and print its MQTT credentials (shown this once)."""
     try:
-        made = _devices(ctx).add(hall=hall_slug, name=name, role=role, window=window, actor=_operator())
+        made = _devices(ctx).add(hall=hall_slug, name=name, role=role, window=window, actor=operator())
     except HallError as exc:
         _fail(exc)
     if as_json:
@@ -86,7 +74,7 @@ def device_list(ctx, hall_slug) -> None:
 def device_revoke(ctx, hall_slug, name) -> None:
     """Withdraw a device's credentials (for Mosquitto, then run broker-config --reload)."""
     try:
-        _devices(ctx).revoke(hall=hall_slug, name=name, actor=_operator())
+        _devices(ctx).revoke(hall=hall_slug, name=name, actor=operator())
     except HallError as exc:
         _fail(exc)
     click.echo(f"device {name} revoked")

@@ -66,6 +66,10 @@ def create_user(
     return user
 
 
+def user_named(session: Session, name: str) -> User | None:
+    return session.exec(select(User).where(User.name == name)).first()
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active user with this name and password, or None."""
     user = session.exec(select(User).where(User.name == name)).first()

@@ -36,7 +36,8 @@ ERROR = {
     },
 }
 def _errors(*statuses: int) -> dict:
-    text = {400: "Malformed request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state", 422: "Invalid content"}
+    text = {400: "Malformed request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state", 422: "Invalid content",
+            429: "Too many failed attempts: wait for Retry-After seconds"}
     return {str(s): {"description": text[s], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}} for s in statuses}
 
 
@@ -119,7 +120,7 @@ def openapi_document() -> dict:
             }
         },
         "/api/v1/session": {
-            "post": {"summary": "Sign in (browser session)", "requestBody": _body(Login), "responses": {"200": {"description": "Signed in; includes csrf_token"}, **_errors(400, 401, 422)}},
+            "post": {"summary": "Sign in (browser session)", "requestBody": _body(Login), "responses": {"200": {"description": "Signed in; includes csrf_token"}, **_errors(400, 401, 422, 429)}},
             "get": {"summary": "Who is signed in", "responses": {"200": {"description": "OK"}, **_errors(401)}},
             "delete": {"summary": "Sign out", "responses": {"204": {"description": "Signed out"}, **_errors(401)}},
         },

@@ -7,10 +7,12 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ...core.errors import Invalid
-from ..context import hall_service, office
+from .. import signin
+from ..context import hall_service
 from ..login import SignedIn
 from .auth import Unauthorized, current_actor
 from .blueprint import bp
+from .errors import error_response
 from .openapi import openapi_document
 from .schemas import (
     WINDOW_ACTIONS,
@@ -113,7 +115,10 @@ def window_services(hall, window):
 @bp.post("/api/v1/session")
 def login():
     body = json_body(Login)
-    actor = office().actor_for_login(body.name, body.password)
+    actor, wait = signin.attempt(body.name, body.password, via="api")
+    if wait:
+        response, status = error_response(429, "too_many_attempts", f"too many failed sign-ins: try again in {wait} seconds")
+        return response, status, {"Retry-After": str(wait)}
     if actor is None:
         raise Unauthorized("bad_credentials", "wrong user name or password")
     session.clear()

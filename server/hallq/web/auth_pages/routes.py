@@ -7,20 +7,13 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from ...core.enums import Role
-from ..context import hall_service, hallq, office
+from .. import signin
+from ..context import hall_service, office
 from ..login import SignedIn
 from ..pages import signed_in_actor
-from ..ratelimit import LoginLimiter, make_limiter
 from .forms import LoginForm
 
 bp = Blueprint("auth_pages", __name__)
-
-
-def limiter() -> LoginLimiter:
-    running = hallq()
-    if running.login_limiter is None:
-        running.login_limiter = make_limiter(running.settings)
-    return running.login_limiter
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -64,23 +57,17 @@ def login():
     error = None
     status = 200
     if form.validate_on_submit():
-        name = form.name.data.strip()
-        keys = (f"ip:{request.remote_addr}", f"name:{name.lower()}")
-        wait = limiter().retry_after(*keys)
+        actor, wait = signin.attempt(form.name.data.strip(), form.password.data, via="form")
         if wait:
             error = _("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=wait)
             status = 429
+        elif actor is None:
+            error = _("Wrong user name or password.")
+            status = 401
         else:
-            actor = office().actor_for_login(name, form.password.data)
-            if actor is None:
-                limiter().failed(*keys)
-                error = _("Wrong user name or password.")
-                status = 401
-            else:
-                limiter().succeeded(keys[1])
-                session.clear()  # a fresh session on sign-in: no fixation
-                login_user(SignedIn(actor))
-                return redirect(_safe_next(request.args.get("next")) or start_page(actor))
+            session.clear()  # a fresh session on sign-in: no fixation
+            login_user(SignedIn(actor))
+            return redirect(_safe_next(request.args.get("next")) or start_page(actor))
     elif request.method == "POST":
         error = _("Enter your user name and password.")
         status = 400

@@ -1,0 +1,15 @@
+"""Who runs a `hallq` command, for the audit log: the operating-system account at the console."""
+
+from __future__ import annotations
+
+import getpass
+
+from .core.txn import Actor
+
+
+def operator() -> Actor:
+    try:
+        who = getpass.getuser()
+    except Exception:  # no name for this uid (a bare container)
+        who = "unknown"
+    return Actor(name=f"cli:{who}", role="system")
