@@ -155,10 +155,10 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
     _hallq(ctx).db.dispose()  # migrate before serving
     broker = None
     if settings.workers > 1 and settings.mqtt_enabled and not settings.mqtt_url:
-        from .mqtt import broker_process
+        from .mqtt.broker_process import BrokerProcess
 
-        broker, url = broker_process.start(settings)
-        settings = settings.model_copy(update={"mqtt_url": url})
+        broker = BrokerProcess(settings).start()
+        settings = settings.model_copy(update={"mqtt_url": broker.url})
     click.echo(f"HallQ serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/openapi.json)")
     if settings.mqtt_enabled:
         click.echo(f"tracker QR codes point at {settings.tracker_base_url}; set public_base_url to change")
@@ -169,7 +169,7 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         if broker is not None:
-            broker_process.stop(broker)
+            broker.stop()
 
 
 def _start_background(app) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from hallq.ports import free_port
 from support.cli import call, hallq, open_all_day, start_server
+from support.waiting import wait_for
 from support.project import IN_CI
 
 REDIS_URL = os.environ.get("HALLQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -87,7 +88,8 @@ def test_two_worker_processes_share_one_numbering_one_broker_and_the_browser_roo
         children = psutil.Process(server.pid).children()
         workers = [p for p in children if "serve" in p.cmdline()]  # forked by gunicorn: the same command line
         assert len(workers) == 2
-        assert any("spawn_main" in " ".join(p.cmdline()) for p in children)  # the broker's own process
+        brokers = [p for p in children if "hallq.mqtt.broker_process" in p.cmdline()]  # the broker's own process
+        assert len(brokers) == 1
 
         client.connect(base, transports=["websocket"])
         assert client.call("join", {"hall": "district"}, timeout=10) == {"ok": True}
@@ -105,11 +107,21 @@ def test_two_worker_processes_share_one_numbering_one_broker_and_the_browser_roo
         while time.monotonic() < deadline and len(set(seen)) < 121:
             time.sleep(0.1)
         assert set(seen) == set(http_numbers) | {"A121"}  # every issue reached the browser, whichever process made it
+
+        brokers[0].kill()  # the broker dies: the server starts it again, devices and workers come back
+        wait_for(lambda: not link.connected, what="the device to lose the broker")
+        assert link.wait_connected(60)
+        again = wait_for(lambda: (a := link.call("issue_ticket", service="SI", timeout=5)) and a, timeout=60, what="an answer again")
+        assert again["status"] == "ok" and again["data"]["number"] == "A122"
+        children = psutil.Process(server.pid).children()
     finally:
         link.stop()
         client.disconnect()
         server.terminate()
         server.wait(timeout=30)
+    log = server.stderr.read()
+    assert "Traceback" not in log and "AssertionError" not in log  # workers and broker stopped cleanly
+    assert "embedded MQTT broker is back" in log
     def alive(proc) -> bool:
         try:
             return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
