@@ -41,6 +41,7 @@ class DeviceLink:
         self.host, self.port = host, port
         self.keepalive = keepalive
         self._subs: dict[str, Callable[[dict], None]] = {}
+        self._versions: dict[str, int] = {}  # retained topic → the newest version handed on
         self._link_listeners: list[Callable[[bool], None]] = []
         self._pending: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
@@ -143,6 +144,21 @@ class DeviceLink:
             log.warning("%s lost the broker (%s)", self.device, reason_code)
             self._tell(False)
 
+    def _stale(self, topic: str, body: dict) -> bool:
+        """A retained message older than one already handed on for its topic (a broker that
+        restarted from an old save replays such); each one newer is remembered."""
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            return False  # a message with no version (an older server): nothing to compare
+        route = topics.parse(topic)
+        if route is None or route.kind not in topics.RETAINED_KINDS:
+            return False  # calls carry their window's version, not the topic's
+        with self._lock:
+            if version < self._versions.get(topic, -1):
+                return True
+            self._versions[topic] = version
+        return False
+
     def _tell(self, up: bool) -> None:
         for listener in list(self._link_listeners):
             try:
@@ -164,6 +180,9 @@ class DeviceLink:
             if entry is not None and not entry[0].is_set():
                 entry[1].append(body)
                 entry[0].set()
+            return
+        if self._stale(message.topic, body):
+            log.info("ignored an older message on %s (version %s)", message.topic, body.get("version"))
             return
         for topic_filter, handler in list(self._subs.items()):
             if topics.matches(topic_filter, message.topic):

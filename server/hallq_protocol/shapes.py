@@ -8,7 +8,7 @@ Moments are ISO 8601 UTC strings ("2026-11-23T02:00:00Z"); minutes are floats.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 try:  # pydantic (the server's, which generates the OpenAPI schemas from these) needs this one on Python < 3.12
     from typing_extensions import TypedDict
@@ -121,6 +121,13 @@ class Queue(TypedDict):
     services: list[QueueEntry]
 
 
+class QueueMessage(Queue):
+    """The hall's queue summary as devices get it (retained)."""
+
+    at: str
+    version: int
+
+
 # -- what devices are sent over MQTT ---------------------------------------------------
 
 
@@ -148,6 +155,7 @@ class CompletedMessage(TypedDict):
     number: str
     at: str | None
     reviewed: bool
+    version: NotRequired[int]  # grows with every message on this window's topic (none from an older server)
 
 
 class ServiceButton(TypedDict):
@@ -182,3 +190,4 @@ class DeviceConfig(TypedDict):
     block_size: int
     tracker_url: str  # "{ticket}" is replaced by the ticket's public id
     server_time: str
+    version: NotRequired[int]  # grows with every config sent to this device (none from an older server)

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROOT = "hallq"
+# What the server keeps retained, each message with a `version` that only grows (per topic): a
+# device ignores one older than what it already has (a broker replaying stale state after a crash).
+RETAINED_KINDS = ("state", "completed", "queue", "config")
 DEVICE_KINDS = ("availability", "request", "response", "config", "command", "result")
 WINDOW_KINDS = ("state", "completed")
 

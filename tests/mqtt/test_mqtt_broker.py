@@ -320,3 +320,57 @@ def test_the_server_finds_its_subscriptions_gone_and_connects_again(hall):
         mqtt_client.stop(disp.client)
     finally:
         runtime.stop()
+
+
+def test_a_device_ignores_retained_state_older_than_what_it_has(mqtt):
+    """A broker restarted from an old save replays old retained messages: each carries a version,
+    and the device's link hands on none older than it already has (calls are not retained)."""
+    creds = mqtt.devices.add(hall="district", name="screen-v", role="screen")
+    queues: list[int] = []
+    calls: list[int] = []
+    screen = make_link(mqtt, "screen-v", creds["password"])
+    screen.subscribe(topics.queue("district"), lambda body: queues.append(body.get("version")))
+    screen.subscribe(topics.calls("district"), lambda body: calls.append(body["version"]))
+    screen.start()
+    try:
+        wait_for(lambda: queues, what="the retained queue summary")  # the server's own, versioned
+        first = queues[-1]
+        assert isinstance(first, int) and first > 0
+        for version in (first + 10, first + 5, first + 11):  # + 5: what a stale replay looks like
+            mqtt.broker.deliver(topics.queue("district"), json.dumps({"services": [], "version": version}).encode(), True)
+        mqtt.broker.deliver(topics.queue("district"), json.dumps({"services": []}).encode(), True)  # no version: an older server
+        for version in (7, 3):  # calls carry their window's version: both are shown
+            mqtt.broker.deliver(topics.calls("district"), json.dumps({"number": "A001", "version": version}).encode(), False)
+
+        wait_for(lambda: len(calls) == 2 and len(queues) >= 4, what="the messages")
+        assert queues[-3:] == [first + 10, first + 11, None] and calls == [7, 3]
+    finally:
+        screen.stop()
+
+
+def test_the_servers_retained_messages_carry_versions_that_only_grow(hall):
+    from datetime import datetime, timezone
+
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.publisher import MqttPublisher
+
+    sent: list[tuple[str, dict]] = []
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+    def publisher(now):
+        return MqttPublisher(hall, DeviceService(hall), lambda topic, payload, retain: sent.append((topic, json.loads(payload))),
+                             now=lambda: now)
+
+    first = publisher(at)
+    for _ in range(2):  # the same moment twice: still one more
+        first.send_queue("district", [], at)
+        first.send_completed("district", {"window": 5, "ticket": "t1", "number": "A001", "at": None, "reviewed": False})
+    restarted = publisher(datetime(2026, 11, 23, 2, 0, 1, tzinfo=timezone.utc))  # a second later, knowing nothing
+    restarted.send_queue("district", [], at)  # the summary of the same moment, republished: a newer version
+    restarted.send_completed("district", {"window": 5, "ticket": "t1", "number": "A001", "at": None, "reviewed": True})
+
+    by_topic: dict[str, list[int]] = {}
+    for topic, body in sent:
+        by_topic.setdefault(topic, []).append(body["version"])
+    for versions in by_topic.values():
+        assert versions == sorted(set(versions)) and len(versions) == 3

@@ -85,6 +85,7 @@ def test_revoked_device_is_left_out_of_broker_config(cli, db, tmp_path):
     server_hash = (tmp_path / "m" / "server-passwords").read_text().split("hallq-server:")[1].split("\n")[0]
     assert verify_password(server_password, server_hash)
     assert "@127.0.0.1:1884" in result.output  # the server's own listener
+    assert "autosave_interval 60" in (tmp_path / "m" / "mosquitto.conf").read_text()  # not only saved at a clean exit
 
 
 def test_serve_says_plainly_that_the_mqtt_port_is_taken(cli, db, busy_port):

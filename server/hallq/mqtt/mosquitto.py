@@ -74,7 +74,9 @@ def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool 
         "persistence true" if persistence_dir else "persistence false",
     ]
     if persistence_dir:
-        lines.append(f"persistence_location {persistence_dir}")
+        # Saved every minute, not only at a clean exit; what a crash replays may still be old, so
+        # every retained message carries a version and devices ignore one older than they have.
+        lines += [f"persistence_location {persistence_dir}", "autosave_interval 60"]
     lines += ["", "# The devices: each one's client id is its user name, so none can take another's session.",
               f"listener {port}{' ' + bind if bind else ''}", "protocol mqtt", *(certificates if tls else []),
               "use_username_as_clientid true", "allow_anonymous false",

@@ -43,6 +43,7 @@ class MqttPublisher:
         self.public_base_url = public_base_url.rstrip("/")
         self.now = now  # the transport's clock (the hall's time is halls.clock)
         self._versions: dict[tuple[str, int], int] = {}
+        self._sent: dict[str, int] = {}  # topic → the version last sent there (queue, completed, config)
         self._lock = threading.Lock()
 
     # -- events -----------------------------------------------------------
@@ -85,13 +86,24 @@ class MqttPublisher:
 
     def send_completed(self, hall: str, last: dict) -> None:
         """The ticket last completed at a window and whether it was reviewed (retained, for its review box)."""
-        message = schemas.checked(schemas.COMPLETED, {"hall": hall, **last})
-        self.send(topics.window_completed(hall, last["window"]), schemas.encode(message), True)
+        topic = topics.window_completed(hall, last["window"])
+        with self._lock:
+            message = schemas.checked(schemas.COMPLETED, {"hall": hall, **last, "version": self._next_version(topic, self.now())})
+            self.send(topic, schemas.encode(message), True)
 
     def send_queue(self, hall: str, services: list[dict], at: datetime) -> None:
         """The hall's queue summary (retained)."""
-        body = {"hall": hall, "services": services, "at": iso(at)}
-        self.send(topics.queue(hall), schemas.encode(body), True)
+        topic = topics.queue(hall)
+        with self._lock:
+            body = {"hall": hall, "services": services, "at": iso(at), "version": self._next_version(topic, self.now())}
+            self.send(topic, schemas.encode(body), True)
+
+    def _next_version(self, topic: str, at: datetime) -> int:
+        """A version for the next retained message on `topic`: the transport's time in milliseconds, so
+        that it keeps growing across server restarts, and always above the last one sent (caller holds _lock)."""
+        version = max(self._sent.get(topic, 0) + 1, int(at.timestamp() * 1000))
+        self._sent[topic] = version
+        return version
 
     # -- device configuration ----------------------------------------------
 
@@ -110,10 +122,15 @@ class MqttPublisher:
             # The phone tracker's page; dispensers print it as the ticket's QR code.
             tracker_url=f"{self.public_base_url}/t/{hall}/{{ticket}}" if self.public_base_url else "",
             server_time=iso(self.now()),  # the transport's clock: lets a device check its own
+            version=0,  # set as it is sent (publish_config)
         ))
 
     def publish_config(self, hall: str, device: devices.DeviceInfo) -> None:
-        self.send(topics.config(hall, device.name), schemas.encode(self.device_config(hall, device)), True)
+        topic = topics.config(hall, device.name)
+        config = self.device_config(hall, device)
+        with self._lock:
+            config["version"] = self._next_version(topic, self.now())
+            self.send(topic, schemas.encode(config), True)
 
     # -- everything, from the database --------------------------------------
 
