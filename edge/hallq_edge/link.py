@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Callable
 
@@ -30,6 +31,14 @@ log = logging.getLogger("hallq_edge.link")
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def _retry_after(answer: dict | None) -> float | None:
+    """How long to wait before asking again, when the answer is `rate_limited`."""
+    if not answer or answer.get("status") != "error" or answer.get("error", {}).get("code") != "rate_limited":
+        return None
+    wait = answer["error"].get("details", {}).get("retry_after")
+    return min(max(float(wait), 0.05), 30.0) if isinstance(wait, (int, float)) and not isinstance(wait, bool) else 1.0
 
 
 class DeviceLink:
@@ -109,10 +118,19 @@ class DeviceLink:
         return entry[1][0] if arrived else None
 
     def call(self, action: str, *, timeout: float = 5.0, request_id: str | None = None, **params) -> dict | None:
-        """Send a request and wait for its answer; None when offline or unanswered in time."""
+        """Send a request and wait for its answer; None when offline or unanswered in time. Told
+        `rate_limited` (the server refused it unseen), it asks again after the wait the server
+        names, with the same id, while the timeout allows."""
         if not self.connected:
             return None
-        return self.wait_answer(self.request(action, request_id=request_id, **params), timeout)
+        deadline = time.monotonic() + timeout
+        rid = request_id or new_request_id()
+        while True:
+            answer = self.wait_answer(self.request(action, request_id=rid, **params), max(0.0, deadline - time.monotonic()))
+            wait = _retry_after(answer)
+            if wait is None or time.monotonic() + wait >= deadline:
+                return answer
+            time.sleep(wait)
 
     def send_result(self, command_id: str, status: str, message: str | None = None) -> None:
         """Tell the server what came of one of its commands (on this device's result topic)."""

@@ -6,14 +6,17 @@ older than the configured age, and run exactly once: its id is logged, the
 work done and its answer stored in one transaction, so a QoS 1 repeat gets the
 same answer and no second effect, and a server that dies half-way has done
 nothing of it. Requests are handled one at a time on a worker thread,
-so the MQTT link keeps reading while the database works.
+so the MQTT link keeps reading while the database works, taking the devices in
+turn (inbox.py): a device that floods the server waits behind itself, and past its
+queue or its rate it is answered `rate_limited` at once.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import math
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -34,6 +37,7 @@ from ..core.models import User, Window
 from ..core.service import HallService
 from ..core.txn import Actor, Txn
 from . import schemas
+from .inbox import STOP, FairInbox
 
 log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
@@ -51,7 +55,8 @@ class _HandledElsewhere(Exception):
 
 class RequestBridge:
     def __init__(self, halls: HallService, device_service: DeviceService, *, send: Callable[[str, bytes], None],
-                 max_age: float = 60.0, now: Callable[[], datetime] = utcnow):
+                 max_age: float = 60.0, now: Callable[[], datetime] = utcnow, rate: float = 50.0, burst: int = 100,
+                 max_queued: int = 100, monotonic: Callable[[], float] = time.monotonic):
         self.halls = halls
         self.devices = device_service
         self.send = send
@@ -59,17 +64,35 @@ class RequestBridge:
         # The transport's clock (the one devices stamp requests with), not the
         # hall's: a request's age is a transport matter. Injected, like every clock.
         self.now = now
-        self._inbox: queue.Queue = queue.Queue()
+        self._inbox = FairInbox(rate=rate, burst=burst, max_queued=max_queued, clock=monotonic)
         self._thread: threading.Thread | None = None
+        self._monotonic = monotonic
+        self._warned: dict[tuple[str, str], float] = {}  # a flooding device is logged once in a while, not per message
 
     # -- threading ---------------------------------------------------------
 
     def submit(self, hall: str, device: str, payload: bytes) -> None:
-        """Queue a request for the worker (called on the MQTT thread)."""
-        self._inbox.put(("request", hall, device, payload))
+        """Queue a request for the worker (called on the MQTT thread); one past the device's
+        limits is answered `rate_limited` here and now."""
+        wait = self._inbox.put((hall, device), ("request", hall, device, payload))
+        if wait:
+            self._refuse(hall, device, payload, wait)
 
     def submit_availability(self, hall: str, device: str, payload: bytes) -> None:
-        self._inbox.put(("availability", hall, device, payload))
+        self._inbox.put((hall, device), ("availability", hall, device, payload), limited=False)
+
+    def _refuse(self, hall: str, device: str, payload: bytes, wait: float) -> None:
+        now = self._monotonic()
+        if now - self._warned.get((hall, device), -60.0) >= 10:
+            self._warned[(hall, device)] = now
+            log.warning("%s/%s sends more requests than it may (%d queued): refusing them with rate_limited",
+                        hall, device, self._inbox.queued((hall, device)))
+        answer = schemas.error(schemas.request_id(payload), "rate_limited",
+                               f"too many requests from this device: try again in {wait:.2f} s", retry_after=math.ceil(wait * 100) / 100)
+        try:
+            self.send(topics.response(hall, device), schemas.encode(answer))
+        except Exception:
+            log.exception("could not answer %s/%s", hall, device)
 
     def forget_old_requests(self, older_than: timedelta = timedelta(days=1)) -> int:
         """Drop logged requests older than `older_than` on this bridge's clock (their age alone refuses a repeat)."""
@@ -80,12 +103,12 @@ class RequestBridge:
         self._thread.start()
 
     def stop(self) -> None:
-        self._inbox.put(None)
+        self._inbox.stop()
         if self._thread is not None:
             self._thread.join(10)
 
     def _work(self) -> None:
-        while (item := self._inbox.get()) is not None:
+        while (item := self._inbox.get()) is not STOP:
             kind, hall, device, payload = item
             if kind == "availability":
                 self._safely(self.availability, hall, device, payload)

@@ -33,7 +33,8 @@ class MqttRuntime:
     def __init__(self, halls: HallService, *, devices: DeviceService | None = None, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = REQUEST_MAX_AGE, block_size: int = BLOCK_SIZE, public_base_url: str = "", client_id: str = "",
                  certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
-                 probe_seconds: float = 10.0, now: Callable[[], datetime] = utcnow):
+                 probe_seconds: float = 10.0, device_rate: float = 50.0, device_burst: int = 100, device_queue: int = 100,
+                 now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = devices or DeviceService(halls)
         self.broker: EmbeddedBroker | None = None
@@ -46,7 +47,10 @@ class MqttRuntime:
         self.url = url
         # `now` is the transport's clock: messages' ages, the devices' clock check; the hall's own
         # time comes from halls.clock.
-        self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age, now=now)
+        # Each device's requests: `device_rate` a second on average, bursts of `device_burst`, at most
+        # `device_queue` waiting; past that, `rate_limited` (see inbox.py).
+        self.bridge = RequestBridge(halls, self.devices, send=self._send_response, max_age=request_max_age, now=now,
+                                    rate=device_rate, burst=device_burst, max_queued=device_queue)
         self.publisher = MqttPublisher(halls, self.devices, self._send, request_max_age=request_max_age,
                                        block_size=block_size, public_base_url=public_base_url, now=now)
         # One client id per process: several servers behind one broker must not kick each other off.

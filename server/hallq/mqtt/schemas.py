@@ -113,10 +113,21 @@ def decode(payload: bytes) -> dict:
     return data
 
 
+def request_id(payload: bytes | dict) -> str | None:
+    """The id a request carries, if it can be read (to echo in an answer refusing it)."""
+    if not isinstance(payload, dict):
+        try:
+            payload = decode(payload)
+        except BadRequest:
+            return None
+    rid = payload.get("id")
+    return rid if isinstance(rid, str) and len(rid) <= 64 else None
+
+
 def parse_request(payload: bytes):
     """A validated request, or BadRequest saying what is wrong."""
     data = decode(payload)
-    rid = data.get("id") if isinstance(data.get("id"), str) and len(data["id"]) <= 64 else None
+    rid = request_id(data)
     try:
         return _request.validate_python(data)
     except ValidationError as exc:

@@ -1,0 +1,96 @@
+"""The bridge's inbox: devices served in turn, each within its own queue and rate."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from hallq.mqtt.inbox import STOP, FairInbox
+from support.mqtt import connect, start_runtime
+
+
+def drain(inbox: FairInbox, n: int) -> list:
+    return [inbox.get() for _ in range(n)]
+
+
+def test_devices_are_served_in_turn_whatever_one_of_them_sends():
+    inbox = FairInbox(rate=1000, burst=1000, max_queued=1000, clock=lambda: 0.0)
+    for i in range(5):
+        inbox.put("flood", ("flood", i))
+    inbox.put("quiet", ("quiet", 0))
+    inbox.put("other", ("other", 0))
+
+    assert drain(inbox, 7) == [("flood", 0), ("quiet", 0), ("other", 0), ("flood", 1), ("flood", 2), ("flood", 3), ("flood", 4)]
+
+
+def test_past_its_burst_or_its_queue_a_device_is_told_to_wait():
+    now = [0.0]
+    inbox = FairInbox(rate=10, burst=3, max_queued=2, clock=lambda: now[0])
+    assert [inbox.put("d", i) for i in range(2)] == [0.0, 0.0]
+    assert inbox.put("d", 2) > 0  # the queue holds 2
+    assert drain(inbox, 2) == [0, 1]
+    assert inbox.put("d", 3) == 0.0  # the third token
+    wait = inbox.put("d", 4)  # no tokens left: one comes back in 0.1 s
+    assert 0 < wait <= 0.1
+    now[0] += 0.1
+    assert inbox.put("d", 5) == 0.0
+    assert inbox.put("other", "x") == 0.0  # one device's limits are its own
+    assert inbox.put("d", "status", limited=False) == 0.0  # availability is never refused
+
+
+def test_stop_lets_the_worker_finish_what_is_queued():
+    inbox = FairInbox()
+    inbox.put("d", 1)
+    inbox.stop()
+    assert drain(inbox, 2) == [1, STOP]
+
+
+def test_a_flooding_device_is_refused_and_another_is_served_before_its_backlog(hall):
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.bridge import RequestBridge
+
+    devices = DeviceService(hall)
+    devices.add(hall="district", name="disp-1", role="dispenser")
+    devices.add(hall="district", name="disp-2", role="dispenser")
+    answers: list[tuple[str, dict]] = []
+    done = threading.Event()
+
+    def send(topic: str, payload: bytes) -> None:
+        answers.append((topic.split("/")[3], json.loads(payload)))
+        if len(answers) == 151:
+            done.set()
+
+    bridge = RequestBridge(hall, devices, send=send, max_age=60, now=hall.clock.now, rate=1000, burst=100, max_queued=100)
+
+    def ask(device: str, rid: str) -> None:
+        body = {"id": rid, "action": "issue_ticket", "service": "SI", "at": hall.clock.now().isoformat()}
+        bridge.submit("district", device, json.dumps(body).encode())
+
+    for i in range(150):  # before the worker runs: all of it arrives at once
+        ask("disp-1", f"f{i}")
+    ask("disp-2", "quiet")
+    refused = [a for _, a in answers if a["status"] == "error"]
+    assert len(refused) == 50 and {a["error"]["code"] for a in refused} == {"rate_limited"}
+    assert refused[0]["id"] == "f100" and refused[0]["error"]["details"]["retry_after"] > 0
+
+    bridge.start()
+    try:
+        assert done.wait(60)
+    finally:
+        bridge.stop()
+    served = [(device, a["id"]) for device, a in answers[50:]]
+    assert served[:2] == [("disp-1", "f0"), ("disp-2", "quiet")]  # its turn came second, not 101st
+    failed = [a for _, a in answers[50:] if a["status"] != "ok"]
+    assert len(served) == 101 and not failed, failed[:1]
+
+
+def test_a_device_told_to_wait_asks_again_and_gets_its_answer(hall):
+    runtime = start_runtime(hall, device_rate=5, device_burst=1, device_queue=5)
+    try:
+        disp = connect(runtime, "dispenser", "disp-1")
+        answers = [disp.call("issue_ticket", service="SI", timeout=10) for _ in range(4)]  # faster than 5 a second
+        assert [a["status"] for a in answers] == ["ok"] * 4
+        assert [a["data"]["number"] for a in answers] == ["A001", "A002", "A003", "A004"]
+        disp.stop()
+    finally:
+        runtime.stop()
