@@ -374,3 +374,37 @@ def test_the_servers_retained_messages_carry_versions_that_only_grow(hall):
         by_topic.setdefault(topic, []).append(body["version"])
     for versions in by_topic.values():
         assert versions == sorted(set(versions)) and len(versions) == 3
+
+
+def test_the_embedded_broker_drops_what_a_device_publishes_past_its_rate(hall, caplog):
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.broker import Directory, EmbeddedBroker
+    from hallq.ports import free_port
+
+    creds = DeviceService(hall).add(hall="district", name="disp-f", role="dispenser")
+    port = free_port()
+    broker = EmbeddedBroker(Directory(hall.db), port=port, recheck_seconds=0, publish_rate=1, publish_burst=5)
+    broker.start()
+    got: list[bytes] = []
+    try:
+        spy = paho.Client(CallbackAPIVersion.VERSION2, client_id="hallq-server-spy")
+        spy.username_pw_set("hallq-server", broker.directory.server_password)
+        spy.on_message = lambda c, u, m: got.append(m.payload)
+        spy.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.every_request(), qos=1)
+        spy.connect("127.0.0.1", port)
+        spy.loop_start()
+        wait_for(spy.is_connected, what="the spy to connect")
+        time.sleep(0.3)  # its subscription in place
+        flood = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
+        flood.username_pw_set(creds["username"], creds["password"])
+        flood.connect("127.0.0.1", port)
+        flood.loop_start()
+        wait_for(flood.is_connected, what="the device to connect")
+        for i in range(50):
+            flood.publish(topics.request("district", "disp-f"), f'{{"id": "r{i}"}}', qos=1)
+        time.sleep(1.5)
+        assert 5 <= len(got) <= 8  # its burst, and what one a second adds meanwhile; the rest never got past the broker
+        mqtt_client.stop(flood)
+        mqtt_client.stop(spy)
+    finally:
+        broker.stop()

@@ -107,6 +107,15 @@ def test_window_actions_on_the_ports_given():
     assert re.search(r"server CPU +[\d.]+ ms per cycle", out), out
 
 
+def test_device_flood_on_the_port_given():
+    port = free_port()
+    out = smoke("device_flood.py", "--mqtt-port", str(port))
+    assert f"embedded broker (amqtt) listens on 127.0.0.1:{port}" in out
+    for phase in ("alone", "during flood"):
+        assert re.search(rf"quiet device {phase} +requests=30  p50={NUMBER} ms  p99={NUMBER} ms", out), out
+    assert re.search(r"flood of 500 answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
+
+
 def test_mqtt_latency_embedded_broker_on_the_port_given():
     port = free_port()
     out = smoke("mqtt_latency.py", "--only", "embedded", "--mqtt-port", str(port))

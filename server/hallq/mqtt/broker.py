@@ -31,6 +31,7 @@ from hallq.core.devices.credentials import verify_password
 from .. import ports
 from ..ports import PortTaken  # noqa: F401  (raised by check_port; the CLI catches it from here)
 from . import acl
+from .inbox import RateLimit
 
 log = logging.getLogger("hallq.mqtt.broker")
 SERVER_USER = "hallq-server"
@@ -127,17 +128,23 @@ class DeviceAuthPlugin(BaseAuthPlugin):
 
 
 class DeviceTopicPlugin(BaseTopicPlugin):
-    """Each client publishes and subscribes only where its rules allow."""
+    """Each client publishes and subscribes only where its rules allow; a device publishes at most
+    at its rate (`limit`), and what it sends past that is dropped here, before it costs the server
+    anything (the server's own bridge answers `rate_limited` well before this limit)."""
 
     @dataclass
     class Config:
         directory: Any = None
+        limit: Any = None  # inbox.RateLimit for devices' publishes, or None
 
     async def topic_filtering(self, *, session=None, topic=None, action=None) -> bool:
         if session is None or topic is None:
             return False
         rules = self.config.directory.rules(session.username)
         if action == Action.PUBLISH:
+            limit = self.config.limit
+            if limit is not None and session.username != SERVER_USER and limit.take(session.username):
+                return False  # amqtt drops it (logged at INFO); a device this fast is broken or hostile
             allowed = acl.may_publish(rules, topic)
         elif action == Action.SUBSCRIBE:
             allowed = acl.may_subscribe(rules, topic)
@@ -359,8 +366,12 @@ class EmbeddedBroker:
 
     def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
                  certfile: str | None = None, keyfile: str | None = None,
-                 max_message_bytes: int = 16384, recheck_seconds: float = 2.0, local_port: int | None = None):
+                 max_message_bytes: int = 16384, recheck_seconds: float = 2.0, local_port: int | None = None,
+                 publish_rate: float = 100.0, publish_burst: int = 200):
         self.directory = directory
+        # What one device may publish: well above what the bridge serves it (inbox.py), so that a
+        # device is told `rate_limited` first, and only a flood is dropped at the door.
+        self.publish_limit = RateLimit(rate=publish_rate, burst=publish_burst) if publish_rate > 0 else None
         self.host, self.port = host, port
         self.certfile, self.keyfile = certfile, keyfile
         self.max_message_bytes = max_message_bytes
@@ -392,7 +403,7 @@ class EmbeddedBroker:
             "listeners": self._listeners(),
             "plugins": {
                 f"{__name__}.DeviceAuthPlugin": {"directory": self.directory},
-                f"{__name__}.DeviceTopicPlugin": {"directory": self.directory},
+                f"{__name__}.DeviceTopicPlugin": {"directory": self.directory, "limit": self.publish_limit},
             },
         }
 

@@ -19,18 +19,43 @@ from typing import Callable, Hashable
 STOP = object()
 
 
+class RateLimit:
+    """A token bucket per key: `rate` a second on average, bursts of `burst`."""
+
+    def __init__(self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._buckets: dict[Hashable, list[float]] = {}  # key → [tokens, when last refilled]
+        self._lock = threading.Lock()
+
+    def take(self, key: Hashable) -> float:
+        """Take one token: 0 when there was one, else the seconds until there is."""
+        now = self.clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) > 10_000:  # a spray of names: forget the full ones
+                    for k in [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]:
+                        del self._buckets[k]
+                bucket = self._buckets[key] = [float(self.burst), now]
+            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+            bucket[1] = now
+            if bucket[0] < 1:
+                return (1 - bucket[0]) / self.rate
+            bucket[0] -= 1
+            return 0.0
+
+
 @dataclass
 class _Device:
     queue: deque = field(default_factory=deque)
-    tokens: float = 0.0
-    refilled: float = 0.0
 
 
 class FairInbox:
     def __init__(self, *, rate: float = 50.0, burst: int = 100, max_queued: int = 100,
                  clock: Callable[[], float] = time.monotonic):
-        self.rate, self.burst, self.max_queued = rate, burst, max_queued
-        self.clock = clock  # the transport's (monotonic) clock: how fast a device sends is no matter of the hall's time
+        self.rate, self.max_queued = rate, max_queued
+        # The transport's (monotonic) clock: how fast a device sends is no matter of the hall's time.
+        self.limit = RateLimit(rate=rate, burst=burst, clock=clock)
         self._devices: dict[Hashable, _Device] = {}
         self._turns: deque = deque()  # devices with something queued, in the order they are served
         self._ready = threading.Condition()
@@ -43,16 +68,13 @@ class FairInbox:
         with self._ready:
             device = self._devices.get(key)
             if device is None:
-                device = self._devices[key] = _Device(tokens=self.burst, refilled=self.clock())
+                device = self._devices[key] = _Device()
             if limited:
-                now = self.clock()
-                device.tokens = min(self.burst, device.tokens + (now - device.refilled) * self.rate)
-                device.refilled = now
-                if device.tokens < 1:
-                    return (1 - device.tokens) / self.rate
                 if len(device.queue) >= self.max_queued:
                     return len(device.queue) / self.rate
-                device.tokens -= 1
+                wait = self.limit.take(key)
+                if wait:
+                    return wait
             if not device.queue:
                 self._turns.append(key)
             device.queue.append(item)
@@ -71,8 +93,8 @@ class FairInbox:
             item = device.queue.popleft()
             if device.queue:
                 self._turns.append(key)  # its next one waits for everyone else's turn
-            elif device.tokens >= self.burst and len(self._devices) > 10_000:
-                del self._devices[key]  # idle and full: nothing to remember (bounds the map under a spray of names)
+            else:
+                del self._devices[key]  # nothing queued: nothing to remember (its rate is RateLimit's)
             return item
 
     def queued(self, key: Hashable) -> int:

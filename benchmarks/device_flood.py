@@ -1,0 +1,165 @@
+"""One device floods the server with requests: how long does another device wait?
+
+A quiet dispenser asks for tickets one after another (each request sent when the last
+was answered, as HallQ's dispensers do), first alone, then while another dispenser
+sends --flood requests as fast as it can without waiting for answers. Both run in
+processes of their own, apart from the server (the example hall on SQLite, its
+embedded broker in the same process, as `hallq serve` runs them). Prints the quiet
+dispenser's p50/p99 alone and during the flood, their ratio (the goal: p99 during the
+flood at most 2× the p99 alone), how the flood was answered (rate_limited, ok) and
+whether any of the quiet dispenser's requests went unanswered (must be none).
+
+Usage:  python benchmarks/device_flood.py [--quiet 300] [--flood 5000] [--mqtt-port P] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "server"), str(ROOT / "edge")]
+
+
+def quiet_device(port: int, creds: dict, count: int, start, out) -> None:
+    """Sequential issue_ticket requests; the seconds each took to be answered (None: unanswered in 30 s)."""
+    from hallq_edge.link import DeviceLink
+
+    link = DeviceLink(hall="district", device=creds["device"], username=creds["username"], password=creds["password"],
+                      port=port, reconnect_delay=(1, 1))
+    link.start()
+    link.wait_connected(30)
+    start.wait()
+    took = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        answer = link.call("issue_ticket", service="SI", timeout=30)
+        took.append(time.perf_counter() - t0 if answer and answer["status"] == "ok" else None)
+    link.stop()
+    out.put(took)
+
+
+def flooder(port: int, creds: dict, count: int, ready, start, out) -> None:
+    """`count` requests published as fast as paho can, never waiting; what came back, by status or error code."""
+    from hallq_edge.link import DeviceLink
+    from hallq_protocol import topics
+
+    link = DeviceLink(hall="district", device=creds["device"], username=creds["username"], password=creds["password"],
+                      port=port, reconnect_delay=(1, 1))
+    answers: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def on_answer(client, userdata, message) -> None:
+        body = json.loads(message.payload)
+        key = body["status"] if body["status"] == "ok" else body["error"]["code"]
+        with lock:
+            answers[key] = answers.get(key, 0) + 1
+
+    link.client.message_callback_add(topics.response("district", creds["device"]), on_answer)
+    link.start()
+    link.wait_connected(30)
+    ready.set()
+    start.wait()
+    at = datetime.now(timezone.utc).isoformat()
+    for i in range(count):
+        body = {"id": f"flood-{i}", "action": "issue_ticket", "service": "MI", "at": at}
+        link.client.publish(topics.request("district", creds["device"]), json.dumps(body), qos=1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(answers.values()) < count:
+        time.sleep(0.1)
+    link.stop()
+    out.put(dict(answers))
+
+
+def prepare(tmp: Path):
+    from hallq.core.devices.service import DeviceService
+    from hallq.core.service import HallService
+    from hallq.db import Database
+    from hallq.demo import demo_spec
+
+    db = Database.from_url(f"sqlite:///{tmp / 'bench.db'}")
+    db.create_all()
+    halls = HallService(db)
+    spec = demo_spec()  # open around the clock
+    for service in spec.services:
+        service.daily_quota = None  # the flood must not run into a quota
+    halls.load_hall(spec)
+    registry = DeviceService(halls)
+    quiet = registry.add(hall="district", name="disp-quiet", role="dispenser")
+    loud = registry.add(hall="district", name="disp-loud", role="dispenser")
+    return halls, {**quiet, "device": "disp-quiet"}, {**loud, "device": "disp-loud"}
+
+
+def quantiles(took: list[float]) -> tuple[float, float]:
+    q = statistics.quantiles(took, n=100)
+    return q[49] * 1000, q[98] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quiet", type=int, default=300, help="the quiet dispenser's requests in each phase")
+    ap.add_argument("--flood", type=int, default=5000, help="the flooding dispenser's requests")
+    ap.add_argument("--mqtt-port", type=int, default=0, help="the embedded broker's port (default: one found free)")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (30 quiet requests, 500 flooding): does it still work?")
+    args = ap.parse_args()
+    if args.smoke:
+        args.quiet, args.flood = 30, 500
+
+    from hallq import heap
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.ports import free_port
+
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory() as d:
+        halls, quiet, loud = prepare(Path(d))
+        port = args.mqtt_port or free_port()
+        runtime = MqttRuntime(halls, port=port).start()
+        runtime.link.connected.wait(10)
+        heap.settle()
+        print(f"embedded broker (amqtt) listens on 127.0.0.1:{port}", flush=True)
+        try:
+            figures = []
+            for flooding in (False, True):
+                out, start, ready = ctx.Queue(), ctx.Event(), ctx.Event()
+                procs = [ctx.Process(target=quiet_device, args=(port, quiet, args.quiet, start, out))]
+                if flooding:
+                    procs.append(ctx.Process(target=flooder, args=(port, loud, args.flood, ready, start, out)))
+                for p in procs:
+                    p.start()
+                if flooding:
+                    ready.wait(60)
+                time.sleep(1)
+                start.set()
+                results = [out.get(timeout=600) for _ in procs]
+                for p in procs:
+                    p.join(60)
+                took = next(r for r in results if isinstance(r, list))
+                flood = next((r for r in results if isinstance(r, dict)), None)
+                figures.append((took, flood))
+        finally:
+            runtime.stop()
+            halls.db.dispose()
+
+    (alone, _), (during, flood) = figures
+    lost = sum(1 for t in alone + during if t is None)
+    a50, a99 = quantiles([t for t in alone if t is not None])
+    d50, d99 = quantiles([t for t in during if t is not None])
+    print(f"quiet device alone         requests={len(alone)}  p50={a50:.1f} ms  p99={a99:.1f} ms")
+    print(f"quiet device during flood  requests={len(during)}  p50={d50:.1f} ms  p99={d99:.1f} ms")
+    print(f"p99 during / alone         {d99 / a99:.2f}x  (goal: at most 2x)")
+    print(f"flood of {args.flood} answered   " + ", ".join(f"{k}={v}" for k, v in sorted(flood.items())))
+    print(f"quiet requests unanswered  {lost}")
+    if lost:
+        raise SystemExit("the quiet device lost requests")
+
+
+if __name__ == "__main__":
+    main()
