@@ -51,6 +51,8 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of HallQ whose X-Forwarded-For/-Proto/-Host headers are trusted (0: none; the client's address is the connection's).",
     )
     session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only; turn on when the hall serves HTTPS.")
+    display_frame_ancestors: str = Field(
+        "", description="Origins (space-separated) that may show the display pages in a frame, e.g. a kiosk shell; no other page may ever be framed.")
     max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     log_level: str = Field("INFO", description="Python logging level.")
     balancer_interval_seconds: float = Field(

@@ -11,6 +11,26 @@ from .browser import CHROMIUM, CHROMIUM_ARGS, browser_env
 from .project import IN_CI
 
 
+class _Browser:
+    """Chromium, its contexts made with bypass_csp unless a test says otherwise: Playwright evaluates
+    wait_for_function's predicates with eval, which the pages' Content-Security-Policy forbids.
+    (test_browser_csp.py loads the pages under their policy.)"""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -21,5 +41,5 @@ def browser():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=browser_env())
-        yield browser
+        yield _Browser(browser)
         browser.close()

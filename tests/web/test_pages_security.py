@@ -212,3 +212,25 @@ def test_a_good_sign_in_is_audited_with_its_way_in(client, accounts, hall):
     with hall.db.read() as session:
         rows = session.exec(select(AuditEntry).where(AuditEntry.action == "auth.sign_in")).all()
         assert [(e.actor, e.detail["via"]) for e in rows] == [("mgr", "api"), ("staff01", "form")]
+
+
+def test_every_answer_carries_the_security_headers(app, client, accounts):
+    accounts("mgr")
+    client_sign_in(client, "mgr", PASSWORD)
+    for path in ("/login", "/manager/district", "/admin/district", "/api/v1/halls", "/displays/hall.html", "/t/district/nothing"):
+        r = client.get(path)
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp and "object-src 'none'" in csp, path
+        assert "frame-ancestors 'none'" in csp and r.headers["X-Frame-Options"] == "DENY", path
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Referrer-Policy"] == "same-origin", path
+        assert "Strict-Transport-Security" not in r.headers  # plain HTTP
+    assert "max-age=" in client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"]
+
+
+def test_only_the_displays_may_be_framed_and_only_by_whom_the_settings_name(hall, tmp_path):
+    app = make_app(hall, instance_path=tmp_path / "instance", secret_key="s", display_frame_ancestors="https://shell.hall.local")
+    client = app.test_client()
+    display = client.get("/displays/hall.html")
+    assert display.status_code == 200 and "frame-ancestors https://shell.hall.local" in display.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in display.headers
+    assert client.get("/login").headers["X-Frame-Options"] == "DENY"

@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, 
     )
 
     from .api import bp as api_bp
+    from .headers import init_headers
     from .live import init_live
     from .manager.balancer_live import init_balancer
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, 
     init_voice(hallq)
     init_balancer(app, hallq, socketio)
     init_pages(app)
+    init_headers(app, settings.display_frame_ancestors)
     if settings.trusted_proxies:
         # Behind nginx (or another proxy) every request comes from the proxy's
         # address: trust its X-Forwarded-* headers, and only as many hops as
