@@ -17,6 +17,7 @@ from hallq.core.devices.models import Device, DeviceRequest
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Hall, Window
 from hallq.core.txn import find_hall
+from hallq_protocol import privacy
 
 ROLES = ("dispenser", "screen", "review", "caller")
 WINDOW_ROLES = ("review", "caller")  # bound to one window; a screen may be
@@ -156,8 +157,8 @@ def set_status(session: Session, device: Device, *, now: datetime, paper: str | 
         if paper not in PAPER:
             raise Invalid("bad_paper", f"paper is one of {', '.join(PAPER)}")
         device.paper = paper
-    if detail:
-        device.status = {**device.status, **detail}
+    if detail:  # free text from the device, shown to managers and in events: masked (hallq_protocol.privacy)
+        device.status = {**device.status, **privacy.mask_values(detail)}
     device.last_seen = now
     session.add(device)
 

@@ -24,6 +24,7 @@ from hallq.core.shapes import iso
 from hallq.core.tickets.issue import find_ticket
 from hallq.core.txn import Txn
 from hallq.core.windows.state import reset_window
+from hallq_protocol import privacy
 
 MAX_WEIGHT = 100.0
 MAX_REASON = 100
@@ -134,6 +135,8 @@ def pause_window(tx: Txn, window: Window, reason: str) -> Window:
     if len(reason) > MAX_REASON:
         raise Invalid("reason_too_long", f"a pause reason has at most {MAX_REASON} characters")
     _require_state(window, WindowState.IDLE)
+    # Shown on the hall's screens, the API, MQTT and the audit: masked once, here, for all of them.
+    reason = privacy.mask(reason)
     window.pause_reason = reason
     _touch(tx, window, WindowState.PAUSED)
     tx.audit("window.pause", f"window {window.number}", reason=reason)
