@@ -12,6 +12,7 @@ import threading
 from . import config as cfg
 from . import hardware
 from .link import DeviceLink
+from hallq_protocol import privacy
 
 
 def build_link(conf: dict) -> DeviceLink:
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    privacy.mask_logs()  # no ID or mobile number in any log line
     try:
         conf = cfg.load(args.config)
         link = build_link(conf)

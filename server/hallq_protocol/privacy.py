@@ -14,6 +14,7 @@ surface is also kept short; a name is recognised only where it is labelled.
 
 from __future__ import annotations
 
+import logging
 import re
 
 _ID = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?![\dXx])")
@@ -38,3 +39,21 @@ def mask(text: str) -> str:
 def mask_values(data: dict) -> dict:
     """A flat dict with every string value masked (a device's status details)."""
     return {key: mask(value) if isinstance(value, str) else value for key, value in data.items()}
+
+
+class MaskingFilter(logging.Filter):
+    """Masks every log line (its message with its arguments) before a handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def mask_logs(logger: logging.Logger | None = None) -> None:
+    """Put a MaskingFilter on every handler of `logger` (the root logger by default) that has none."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

@@ -68,3 +68,24 @@ def test_a_devices_status_detail_is_masked(hall):
     assert answer["status"] == "ok"
     shown = json.dumps([answer, devices.get("district", "disp-1")], ensure_ascii=False)
     assert not any(secret in shown for secret in SECRETS) and "138****8000" in shown and "41" in shown
+
+
+def test_log_lines_are_masked_whatever_logs_them():
+    import io
+    import logging
+
+    from hallq_protocol.privacy import mask_logs
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger = logging.getLogger("test-privacy")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        mask_logs(logger)
+        mask_logs(logger)  # once is enough: no second filter
+        logger.warning("device reported %s", RAW)
+        assert len(handler.filters) == 1
+        assert not any(secret in out.getvalue() for secret in SECRETS) and "138****8000" in out.getvalue()
+    finally:
+        logger.removeHandler(handler)

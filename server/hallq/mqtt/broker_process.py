@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from .. import ports
 from .broker import SERVER_USER
+from hallq_protocol import privacy
 
 log = logging.getLogger("hallq.mqtt")
 READY = "ready"
@@ -40,6 +41,7 @@ def main() -> None:
 
     conf = json.loads(sys.stdin.readline())
     logging.basicConfig(level=conf["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    privacy.mask_logs()  # no ID or mobile number in any log line
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us in order
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

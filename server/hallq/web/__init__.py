@@ -10,6 +10,7 @@ from ..assembly import HallQ, build
 from ..config import Settings, load_settings
 from ..voice import init_voice
 from .extensions import csrf, login_manager, socketio
+from hallq_protocol import privacy
 
 log = logging.getLogger("hallq")
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, 
     )
     app.json.ensure_ascii = False
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    privacy.mask_logs()  # no ID or mobile number in any log line
 
     hallq = hallq or build(settings)
     hallq.settings = settings
