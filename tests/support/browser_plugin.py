@@ -11,7 +11,7 @@ from .browser import CHROMIUM, CHROMIUM_ARGS, browser_env
 from .project import IN_CI
 
 
-class _Browser:
+class BypassingCsp:
     """Chromium, its contexts made with bypass_csp unless a test says otherwise: Playwright evaluates
     wait_for_function's predicates with eval, which the pages' Content-Security-Policy forbids.
     (test_browser_csp.py loads the pages under their policy.)"""
@@ -41,5 +41,5 @@ def browser():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=browser_env())
-        yield _Browser(browser)
+        yield BypassingCsp(browser)
         browser.close()

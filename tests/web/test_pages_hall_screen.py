@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_env
 from support.pageserver import PASSWORD, ServerProcess, prepare
+from support.browser_plugin import BypassingCsp
 
 from hallq.core.office import OfficeService
 
@@ -103,8 +104,8 @@ def test_without_a_chinese_font_the_check_sees_the_boxes(browser, server, tmp_pa
     conf = tmp_path / "fonts.conf"
     conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>""")
-    bare = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                       env=browser_env(FONTCONFIG_FILE=str(conf)))
+    bare = BypassingCsp(browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                                    env=browser_env(FONTCONFIG_FILE=str(conf))))
     try:
         found = distinct_glyphs(bare, server)
     finally:

@@ -91,7 +91,9 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS, env=env)
 
         def context(width, height, user=None, **kw):
-            ctx = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", **kw)
+            # bypass_csp: wait_for_function evaluates its predicate with eval, which the pages' policy forbids.
+            ctx = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN",
+                                      bypass_csp=True, **kw)
             ctx.clock.set_fixed_time(PAGE_TIME)
             page = ctx.new_page()
             if user:
