@@ -22,9 +22,9 @@ def browser_env(**extra: str) -> dict:
     return {**{k: v for k, v in os.environ.items() if k not in FAKED_CLOCK}, **extra}
 
 
-def browser_sign_in(browser, server, name: str, lang: str = "zh"):
-    """A new browser context signed in as `name` through the login form of a pageserver."""
-    context = browser.new_context(base_url=server.url)
+def browser_sign_in(browser, server, name: str, lang: str = "zh", **options):
+    """A new browser context (new_context `options`) signed in as `name` through the login form of a pageserver."""
+    context = browser.new_context(base_url=server.url, **options)
     page = context.new_page()
     page.goto(f"/login?lang={lang}")
     page.fill("#name", name)

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import re
 
-from support.browser import PASSWORD
+from support.browser import browser_sign_in
 
 WATCH = "window.__refused = []; document.addEventListener('securitypolicyviolation', e => window.__refused.push(e.violatedDirective + ' ' + e.blockedURI));"
 
 
 def strict_context(browser, server, name: str | None = None):
-    context = browser.new_context(base_url=server.url, bypass_csp=False)
-    context.add_init_script(WATCH)
-    page = context.new_page()
+    """A context under the pages' policy (signed in as `name`), reporting what the policy refused."""
     if name:
-        page.goto("/login")
-        page.fill("#name", name)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        context, page = browser_sign_in(browser, server, name, bypass_csp=False)
+    else:
+        context = browser.new_context(base_url=server.url, bypass_csp=False)
+        page = context.new_page()
+    context.add_init_script(WATCH)  # every page loaded from here on
     return context, page
 
 
