@@ -111,7 +111,7 @@ class ScreenAgent:
             self.calls.appendleft(call)
             state = self.windows.get(window)
         kind = "ticket.recalled" if call.get("how") == "recall" else "ticket.called"
-        data = {k: call.get(k) for k in ("number", "ticket", "service", "window_name", "how", "recalls", "version")}
+        data = {k: call.get(k) for k in ("number", "service", "window_name", "how", "recalls", "version")}
         if state is not None:
             data["window_state"] = state
         self.hub.event({"kind": kind, "hall": self.hall, "window": window, "at": call.get("at"), "data": data})

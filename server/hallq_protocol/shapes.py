@@ -39,8 +39,9 @@ class Ticket(TypedDict):
 
     __pydantic_config__ = DESCRIBED  # type: ignore[misc]
 
-    id: str
-    """Unguessable id used by the phone tracker"""
+    id: NotRequired[str]
+    """Unguessable id used by the phone tracker; only its holder (the QR on the ticket) and the
+    hall's staff, managers and administrators are told it"""
     number: str
     hall: str
     service: str
@@ -64,7 +65,8 @@ class Ticket(TypedDict):
 class TicketAtWindow(TypedDict):
     """The ticket a window is calling or serving."""
 
-    id: str
+    id: NotRequired[str]
+    """The ticket's tracking id: only for the hall's staff, managers and administrators"""
     number: str
     service: str
     status: TicketStatus
@@ -138,7 +140,6 @@ class CallMessage(TypedDict):
     window: int
     window_name: str
     number: str
-    ticket: str
     service: str | None
     how: Literal["next", "direct", "recall"]
     recalls: int

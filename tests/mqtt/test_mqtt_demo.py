@@ -3,6 +3,7 @@ printer, against the embedded broker."""
 
 from __future__ import annotations
 
+import json
 
 from hallq.mqtt.demo_devices import WINDOW, DemoDevices
 from support.waiting import wait_for
@@ -25,6 +26,11 @@ def test_demo_devices_issue_print_call_and_review(mqtt, hall, office, tmp_path):
         wait_for(lambda: (hall.window("district", WINDOW)["ticket"] or {}).get("number") == ticket["number"], what="the call")
         wait_for(lambda: demo.screen.calls and demo.screen.calls[0]["number"] == ticket["number"], what="the screen")
         wait_for(lambda: demo.caller.answers, what="the caller's answer")  # a key pressed while one is in flight is ignored
+        # The dispenser printed the ticket's tracking id as its QR; the call and the window's state
+        # that screens and keypads hear carry its number only (issue 12, item 8).
+        wait_for(lambda: (demo.caller.state or {}).get("ticket"), what="the caller to hear its window's state")
+        assert ticket["id"] and demo.caller.state["ticket"]["number"] == ticket["number"]
+        assert ticket["id"] not in json.dumps([demo.caller.state, list(demo.screen.calls), demo.screen.windows])
         demo._press(12)  # complete
         wait_for(lambda: demo.review.pending is not None, what="the review prompt")
         demo._press(demo.review_pins[0])

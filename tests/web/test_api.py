@@ -163,6 +163,21 @@ def test_read_endpoints(client, kiosk):
     assert client.get(f"{H}/windows/3").get_json()["number"] == 3
 
 
+def test_only_the_holder_and_the_halls_people_learn_a_tickets_tracking_id(client, users, kiosk, staff):
+    issued = client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk).get_json()
+    secret = issued["id"]  # the issuer prints it as the ticket's QR
+    client.post(f"{H}/windows/1/open", headers=staff)
+    client.post(f"{H}/windows/1/call-next", headers=staff)
+    for url in (f"{H}/tickets/A001", f"{H}/windows/1", f"{H}/windows"):
+        anonymous = client.get(url)
+        assert anonymous.status_code == 200 and secret not in anonymous.get_data(as_text=True), url
+        assert secret in client.get(url, headers=staff).get_data(as_text=True), url
+    assert client.get(f"{H}/tickets/A001").get_json()["number"] == "A001"
+    assert client.get(f"{H}/windows/1").get_json()["ticket"]["number"] == "A001"
+    assert client.get(f"{H}/tickets/{secret}").get_json()["id"] == secret  # its holder names it
+    assert secret not in client.get(f"{H}/windows/1", headers=kiosk).get_data(as_text=True)  # devices see numbers
+
+
 def test_session_login_requires_csrf_for_changes(client, users):
     users.token("mgr2", "manager")
     bad = client.post("/api/v1/session", json={"name": "mgr2", "password": "wrong"})
@@ -185,7 +200,8 @@ def test_openapi_document_describes_the_api(client):
     assert "/api/v1/halls/{hall}/windows/{window}/{action}" in doc["paths"]
     assert set(doc["components"]["schemas"]) >= {"Error", "Ticket", "TicketCreate", "Priority"}
     ticket, window = doc["components"]["schemas"]["Ticket"], doc["components"]["schemas"]["Window"]
-    assert ticket["properties"]["id"]["description"] == "Unguessable id used by the phone tracker"  # from hallq_protocol.shapes
+    assert ticket["properties"]["id"]["description"].startswith("Unguessable id used by the phone tracker")  # from hallq_protocol.shapes
+    assert "id" not in ticket["required"] and "number" in ticket["required"]  # public copies omit it
     assert "called before this one" in ticket["properties"]["ahead"]["description"] and window["properties"]["version"]["description"]
     from openapi_spec_validator import validate
 

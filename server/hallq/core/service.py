@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from hallq_protocol.live import public
+
 from hallq.core import clock, hallfile, shapes
 from hallq.core.accounts import users as accounts
 from hallq.core.calling.policy import AgingPriorityPolicy, CallingPolicy
@@ -161,9 +163,17 @@ class HallService:
             outcomes[i] = view
         return outcomes
 
-    def ticket(self, slug: str, ref: str) -> dict:
-        """A ticket's view, by public id (or number within today)."""
-        return self.work.read(slug, lambda tx: shapes.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost))
+    def ticket(self, slug: str, ref: str, *, viewer: Actor | None = SYSTEM) -> dict:
+        """A ticket's view, by public id (or number within today). Its tracking id only for its
+        holder (who named it) and for those `accounts.sees_tracking_ids` allows."""
+
+        def read(tx: Txn) -> dict:
+            view = shapes.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost)
+            if view["id"] != ref and not accounts.sees_tracking_ids(viewer, tx.hall):
+                del view["id"]
+            return view
+
+        return self.work.read(slug, read)
 
     def move_ticket(self, slug: str, ref: str, *, service: str, actor: Actor, number: str | None = None) -> dict:
         """Manager: move a waiting ticket to another service (refused if `number` is given and is not the ticket's)."""
@@ -298,17 +308,24 @@ class HallService:
             slug, lambda tx: shapes.queue_view(tx.session, tx.hall, tx.services, tx.now, clock.business_date(tx.now, tx.hall.timezone))
         )
 
-    def windows(self, slug: str) -> list[dict]:
+    def windows(self, slug: str, *, viewer: Actor | None = SYSTEM) -> list[dict]:
+        """The hall's windows; their tickets' tracking ids only for `viewer`s who may see them."""
+
         def read(tx: Txn):
             rows = tx.session.exec(
                 select(Window).where(Window.hall_id == tx.hall.id, Window.active == True).order_by(Window.number)  # noqa: E712
             ).all()
-            return [shapes.window_view(tx.session, w, tx.services, tx.now) for w in rows]
+            views = [shapes.window_view(tx.session, w, tx.services, tx.now) for w in rows]
+            return views if accounts.sees_tracking_ids(viewer, tx.hall) else public(views)
 
         return self.work.read(slug, read)
 
-    def window(self, slug: str, number: int) -> dict:
-        return self.work.read(slug, lambda tx: shapes.window_view(tx.session, windows.get_window(tx, number, lock=False), tx.services, tx.now))
+    def window(self, slug: str, number: int, *, viewer: Actor | None = SYSTEM) -> dict:
+        def read(tx: Txn):
+            view = shapes.window_view(tx.session, windows.get_window(tx, number, lock=False), tx.services, tx.now)
+            return view if accounts.sees_tracking_ids(viewer, tx.hall) else public(view)
+
+        return self.work.read(slug, read)
 
 
 def _required(params: dict, key: str):

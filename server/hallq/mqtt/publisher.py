@@ -20,6 +20,7 @@ from hallq.core.devices import registry as devices
 from hallq.core.devices.service import DeviceService
 from hallq.core.shapes import iso
 from hallq_protocol import topics
+from hallq_protocol.live import public
 from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 
 from ..core.clock import utcnow
@@ -72,14 +73,15 @@ class MqttPublisher:
             if state["version"] < last or (state["version"] == last and not again):
                 return False
             self._versions[key] = state["version"]
-            self.send(topics.window_state(hall, state["number"]), schemas.encode(state), True)
+            # Devices and screens see numbers; tracking ids stay with the ticket's holder.
+            self.send(topics.window_state(hall, state["number"]), schemas.encode(public(state)), True)
         return True
 
     def _call(self, event: DomainEvent) -> None:
         d = event.data
         message = schemas.checked(schemas.CALL, dict(
             hall=event.hall, window=event.window, window_name=d.get("window_name", ""), number=d["number"],
-            ticket=d.get("ticket", ""), service=d.get("service"), how="recall" if event.kind == "ticket.recalled" else d.get("how", "next"),
+            service=d.get("service"), how="recall" if event.kind == "ticket.recalled" else d.get("how", "next"),
             recalls=d.get("recalls", 0), version=d.get("version", 0), at=event.as_dict()["at"],
         ))
         self.send(topics.calls(event.hall), schemas.encode(message), False)

@@ -121,6 +121,13 @@ def _in_hall(actor: Actor, hall: Hall) -> bool:
     return actor.hall_id is None or actor.hall_id == hall.id
 
 
+def sees_tracking_ids(actor: Actor | None, hall: Hall) -> bool:
+    """Whether `actor` may learn tickets' tracking ids: the hall's staff, managers and
+    administrators, and the server itself. A visitor learns only their own ticket's, from its QR;
+    anyone else (screens, devices, the public API) sees numbers, which the screens show anyway."""
+    return actor is not None and actor.role in (Role.STAFF, Role.MANAGER, Role.ADMIN, "system") and _in_hall(actor, hall)
+
+
 def require_issue(actor: Actor | None, hall: Hall) -> None:
     """Anyone signed in for this hall may issue tickets (staff, devices, managers)."""
     if actor is None:

@@ -70,7 +70,7 @@ def issue_ticket(hall):
 
 @bp.get("/api/v1/halls/<hall>/tickets/<ticket_id>")
 def ticket(hall, ticket_id):
-    return jsonify(hall_service().ticket(hall, ticket_id))
+    return jsonify(hall_service().ticket(hall, ticket_id, viewer=current_actor(required=False)))
 
 
 @bp.post("/api/v1/halls/<hall>/tickets/<ticket_id>/move")
@@ -86,12 +86,12 @@ def queue(hall):
 
 @bp.get("/api/v1/halls/<hall>/windows")
 def windows(hall):
-    return jsonify({"hall": hall, "windows": hall_service().windows(hall)})
+    return jsonify({"hall": hall, "windows": hall_service().windows(hall, viewer=current_actor(required=False))})
 
 
 @bp.get("/api/v1/halls/<hall>/windows/<int:window>")
 def window(hall, window):
-    return jsonify(hall_service().window(hall, window))
+    return jsonify(hall_service().window(hall, window, viewer=current_actor(required=False)))
 
 
 @bp.post("/api/v1/halls/<hall>/windows/<int:window>/<action>")
