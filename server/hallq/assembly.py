@@ -24,6 +24,8 @@ from .db import Database
 if TYPE_CHECKING:
     from hallq_edge.voice import VoiceCache
 
+    from .audit_archive import AuditArchiver
+
     from .core.balancer.store import HallBalancers
     from .mqtt.demo_devices import DemoDevices
     from .mqtt.runtime import MqttRuntime
@@ -50,6 +52,13 @@ class HallQ:
     live: SocketIOPublisher | None = None
     demo_devices: DemoDevices | None = None
     login_limiter: LoginLimiter | None = None
+    audit_archiver: AuditArchiver | None = None
+
+    def archiver(self) -> "AuditArchiver":
+        """What moves audit lines past their retention to the archive folder (see audit_archive)."""
+        from .audit_archive import for_settings
+
+        return for_settings(self.db, self.halls.clock, self.settings)
 
     @property
     def publisher(self) -> FanOutPublisher:

@@ -121,6 +121,22 @@ def token_create(ctx, name, label) -> None:
         _fail(exc)
 
 
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("archive")
+@click.pass_context
+def audit_archive(ctx) -> None:
+    """Move audit lines past their retention (audit_retention_days, at least 180) to the archive folder now."""
+    archiver = _hallq(ctx).archiver()
+    files = archiver.run()
+    for path in files:
+        click.echo(f"archived {path}")
+    click.echo(f"{len(files)} archive file(s) written to {archiver.directory}" if files else "nothing to archive")
+
+
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from settings: 5000).")
@@ -180,6 +196,8 @@ def _start_background(app) -> None:
     mqtt.start_for(hallq)
     if hallq.balancer_runner is not None:
         hallq.balancer_runner.autostart()
+    hallq.audit_archiver = hallq.archiver()
+    hallq.audit_archiver.start()
 
 
 @cli.command()

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         "",
         description="Base URL printed on tickets' QR codes; empty means the address the request came to (kiosks), and http://HOST:PORT of the server for dispensers (a HOST of 0.0.0.0 is the server's LAN address).",
     )
+    audit_retention_days: int = Field(
+        180, ge=180, le=36500,
+        description="Days audit lines stay in the database (等保2.0 asks for at least 180); older ones are moved to audit_archive_dir, never deleted.",
+    )
+    audit_archive_dir: str = Field("", description="Where old audit lines are archived (gzip'd JSON lines, one file per batch); empty means INSTANCE/audit-archive.")
     # The hall's voice: calls rendered to audio on the server for the browser screens (docs/deployment.md).
     voice_engine: str = Field("espeak", description="How calls are spoken: espeak (espeak-ng), clips (a recorded set in voice_clips_dir) or none (screens use the browser's own voice).")
     voice_name: str = Field("cmn-latn-pinyin", description="espeak-ng voice for Mandarin; cmn-latn-pinyin is given tone-numbered pinyin, which espeak-ng 1.51 reads correctly.")

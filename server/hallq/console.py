@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import socket
 
 from .core.txn import Actor
 
@@ -12,4 +13,4 @@ def operator() -> Actor:
         who = getpass.getuser()
     except Exception:  # no name for this uid (a bare container)
         who = "unknown"
-    return Actor(name=f"cli:{who}", role="system")
+    return Actor(name=f"cli:{who}", role="system", origin=f"cli@{socket.gethostname()}")

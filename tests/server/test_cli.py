@@ -32,6 +32,8 @@ def test_admin_commands(cli, tmp_path):
         made = session.exec(select(AuditEntry).where(AuditEntry.action == "token.create")).all()
         assert [(e.target, e.actor.startswith("cli:"), e.detail["label"]) for e in made] == [("li.na", True, "queue board"), ("li.na", True, "")]
         assert token not in str([e.detail for e in made])  # the token itself is never written down
+        assert all(e.origin.startswith("cli@") for e in made)
+    assert "nothing to archive" in cli("audit", "archive").stdout  # every line is younger than 180 days
 
     dup = cli("user", "add", "li.na", "--role", "staff", "--hall", "district", "--password-stdin", input="a-long-password\n", check=False)
     assert dup.returncode == 1 and "already exists" in dup.stderr

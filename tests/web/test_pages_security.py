@@ -198,7 +198,7 @@ def test_api_sign_ins_share_the_forms_limit_and_every_attempt_is_audited(client,
         rows = session.exec(select(AuditEntry).where(AuditEntry.action.startswith("auth."))).all()
         seen = [(e.action, e.actor, e.actor_role, e.detail["via"]) for e in rows]
         assert seen == [("auth.sign_in_failed", "mgr", "manager", "form")] * 3 + [("auth.sign_in_failed", "mgr", "manager", "api")] * 2
-        assert all(e.detail["address"] == "127.0.0.1" and e.hall_id is not None for e in rows)
+        assert all(e.origin == "127.0.0.1" and e.hall_id is not None for e in rows)
 
 
 def test_a_good_sign_in_is_audited_with_its_way_in(client, accounts, hall):

@@ -146,9 +146,10 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int | None = Field(default=None, foreign_key="hall.id", index=True)
-    at: datetime
+    at: datetime = Field(index=True)
     actor: str
     actor_role: str
+    origin: str = Field(default="", max_length=64)  # where from: an address, "mqtt", "cli@host", "" for the server itself
     action: str
     target: str = ""
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -5,8 +5,10 @@ engine's unit of work, so its changes are audited and published the same way."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from typing import Iterator
 
-from hallq.core import figures, hallfile
+from hallq.core import audit, figures, hallfile
 from hallq.core.accounts import admin
 from hallq.core.accounts import users as accounts
 from hallq.core.errors import Invalid
@@ -57,11 +59,11 @@ class OfficeService:
         with self.db.read() as session:
             user = accounts.authenticate(session, name, password)
             known = user or accounts.user_named(session, name)
-            actor = accounts.actor_for(user) if user else None
-            who = actor or Actor(name=name, role=str(known.role) if known else "")
+            actor = replace(accounts.actor_for(user), origin=address) if user else None
+            who = actor or Actor(name=name, role=str(known.role) if known else "", origin=address)
             hall_id = known.hall_id if known else None
         entry = audit_entry(self.clock.now(), who, "auth.sign_in" if actor else "auth.sign_in_failed", name,
-                            hall_id=hall_id, address=address, via=via)
+                            hall_id=hall_id, via=via)
         self.work.change(lambda session: session.add(entry))
         return actor
 
@@ -130,6 +132,38 @@ class OfficeService:
             return {"hall": tx.hall.slug, "services": len(spec.services), "windows": len(spec.windows)}
 
         return self.work.write(slug, op, actor=actor)
+
+    def audit_page(self, slug: str, *, actor: Actor, filters: audit.AuditFilter, before: int | None = None) -> tuple[list[dict], int | None]:
+        """Managers and administrators: a page of the hall's audit, newest first (see core.audit)."""
+
+        def read(session, hall):
+            admin.require_admin(actor, hall)
+            return audit.page(session, hall.id, filters, before=before)
+
+        return self.work.read_hall(slug, read)
+
+    def audit_export(self, slug: str, *, actor: Actor, filters: audit.AuditFilter) -> Iterator[dict]:
+        """Managers and administrators: every line the filter selects, oldest first. The export is
+        itself audited (`audit.export`, with its filter) before the first line is read."""
+
+        def op(tx: Txn) -> int:
+            admin.require_admin(actor, tx.hall)
+            tx.audit("audit.export", tx.hall.slug, filter=filters.as_dict())
+            return tx.hall.id
+
+        hall_id = self.work.write(slug, op, actor=actor)
+
+        def lines() -> Iterator[dict]:
+            after = 0
+            while True:
+                with self.db.read() as session:  # a short read per batch, not one held for the whole download
+                    rows = audit.batch(session, hall_id, filters, after=after)
+                if not rows:
+                    return
+                yield from rows
+                after = rows[-1]["id"]
+
+        return lines()
 
     def users(self, slug: str, *, actor: Actor) -> list[dict]:
         def read(session, hall):

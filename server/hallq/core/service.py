@@ -153,6 +153,7 @@ class HallService:
             else:
                 allowed.append(i)
         issued = tickets.issue_tickets(tx, [(requests[i].service, requests[i].priority, requests[i].channel) for i in allowed], boost=self.boost)
+        audit = []
         for i, result in zip(allowed, issued):
             if isinstance(result, HallError):
                 outcomes[i] = result
@@ -160,7 +161,10 @@ class HallService:
             ticket, ahead, wait = result
             view = shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost, known=(ahead, wait))
             tx.emit("ticket.issued", ticket=ticket.public_id, number=ticket.number, service=view["service"], priority=view["priority"])
+            audit.append((requests[i].actor, "ticket.issue", ticket.number,
+                          {"service": view["service"], "priority": view["priority"], "channel": requests[i].channel}))
             outcomes[i] = view
+        tx.audit_many(audit)
         return outcomes
 
     def ticket(self, slug: str, ref: str, *, viewer: Actor | None = SYSTEM) -> dict:

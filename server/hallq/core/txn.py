@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
 from hallq.core.enums import Role
@@ -45,6 +45,7 @@ class Actor:
     role: Role | str
     user_id: int | None = None
     hall_id: int | None = None  # None: not bound to one hall (admins, the system)
+    origin: str = ""  # where the request came from, for the audit: an address, "mqtt", "cli@host"
 
     @property
     def is_system(self) -> bool:
@@ -56,7 +57,11 @@ SYSTEM = Actor(name="system", role="system")
 
 def audit_entry(at: datetime, actor: Actor, action: str, target: str = "", *, hall_id: int | None = None, **detail) -> AuditEntry:
     """One line of the audit log: who (name and role), did what, to what, when, with details."""
-    return AuditEntry(hall_id=hall_id, at=at, actor=actor.name, actor_role=str(actor.role), action=action, target=target, detail=detail)
+    return AuditEntry(hall_id=hall_id, at=at, actor=actor.name, actor_role=str(actor.role), origin=actor.origin[:64],
+                      action=action, target=target, detail=detail)
+
+
+_INSERT_AUDIT = insert(AuditEntry)
 
 
 @dataclass
@@ -81,8 +86,18 @@ class Txn:
     def emit(self, kind: str, *, window: int | None = None, **data) -> None:
         self.events.append(DomainEvent(kind=kind, hall=self.hall.slug, at=self.now, window=window, data=data))
 
-    def audit(self, action: str, target: str = "", **detail) -> None:
-        self.session.add(audit_entry(self.now, self.actor, action, target, hall_id=self.hall.id, **detail))
+    def audit(self, action: str, target: str = "", *, actor: Actor | None = None, **detail) -> None:
+        """One audit line in this transaction, by `actor` (this transaction's own by default)."""
+        self.session.add(audit_entry(self.now, actor or self.actor, action, target, hall_id=self.hall.id, **detail))
+
+    def audit_many(self, lines: list[tuple[Actor, str, str, dict]]) -> None:
+        """Several audit lines (actor, action, target, detail) in one INSERT: for the hot paths."""
+        if lines:
+            self.session.connection().execute(_INSERT_AUDIT, [
+                dict(hall_id=self.hall.id, at=self.now, actor=a.name, actor_role=str(a.role), origin=a.origin[:64],
+                     action=action, target=target, detail=detail)
+                for a, action, target, detail in lines
+            ])
 
     @property
     def services(self) -> dict[int, Service]:

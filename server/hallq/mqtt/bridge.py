@@ -213,10 +213,10 @@ class RequestBridge:
             staff = tx.session.execute(_STAFF_AT_WINDOW, {"hall_id": who.hall_id, "window": who.window}).first()
             if staff is None:
                 raise Conflict("no_staff", f"no one is signed in at window {who.window}; sign in on the staff terminal first")
-            tx.actor = Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id)
+            tx.actor = Actor(name=f"{staff.name}@{who.name}", role=Role.STAFF, user_id=staff.id, hall_id=who.hall_id, origin="mqtt")
             params = {"reason": req.reason or DEFAULT_PAUSE_REASON} if action == "pause" else {}
             return self.halls.window_action_in(tx, who.window, CORE_ACTION[action], actor=tx.actor, **params)
-        tx.actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id)
+        tx.actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id, origin="mqtt")
         if action == "issue_ticket":
             return self.halls.issue_ticket_in(tx, service=req.service, priority=req.priority, actor=tx.actor, channel="dispenser")
         device = tx.session.get(Device, who.device_id)

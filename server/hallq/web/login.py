@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from flask import request
 from flask_login import UserMixin
 
 from ..core.models import User
@@ -21,6 +22,12 @@ class SignedIn(UserMixin):
         return str(self.actor.user_id)
 
 
+def origin() -> str:
+    """Where a request comes from, for the audit: the client's address (behind a trusted proxy,
+    the address it forwarded: see `proxies` in the settings)."""
+    return (request.remote_addr or "")[:64]
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
     from .context import hall_service
@@ -33,4 +40,4 @@ def _load_user(user_id: str):
             return None
         from hallq.core.accounts.users import actor_for
 
-        return SignedIn(actor_for(user))
+        return SignedIn(replace(actor_for(user), origin=origin()))

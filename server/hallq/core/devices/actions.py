@@ -116,6 +116,7 @@ def record_review(tx: Txn, device: Device, *, ticket_ref: str, score: int) -> di
     tx.session.flush()
     # What the window's review box shows next (usually this ticket, now reviewed): see derived.
     last = last_completed(tx.session, tx.hall, window.number, tx.now)
+    tx.audit("review.record", ticket.number, window=window.number, score=score)
     tx.emit("review.recorded", window=window.number, ticket=ticket.public_id, number=ticket.number, score=score, level=SCORES[score],
             last_completed=last)
     return {"ticket": ticket_ref, "score": score, "level": SCORES[score], "window": device.window_number}

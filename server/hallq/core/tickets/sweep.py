@@ -9,7 +9,7 @@ from sqlmodel import select
 from hallq.core import clock
 from hallq.core.enums import OPEN_TICKET_STATUSES, TicketStatus, WindowState
 from hallq.core.models import Hall, Ticket, Window
-from hallq.core.txn import Txn
+from hallq.core.txn import SYSTEM, Txn
 from hallq.core.windows.state import reset_window
 
 
@@ -57,16 +57,20 @@ def sweep(tx: Txn) -> bool:
 
     expired_ids = {t.id for t in stale} | {t.id for t in late}
     windows = session.exec(select(Window).where(Window.hall_id == hall.id)).all()
+    closed = []
     for window in windows:
         day_changed = window.since is not None and clock.business_date(window.since, tz) < today
         if day_changed and window.state != WindowState.CLOSED:
             reset_window(window, WindowState.CLOSED, tx.now)
             session.add(window)
+            closed.append(window.number)
             tx.emit("window.closed", window=window.number, reason="day_end", version=window.version)
         elif window.current_ticket_id in expired_ids:
             reset_window(window, WindowState.IDLE, tx.now, keep_staff=True)
             session.add(window)
             tx.emit("window.idle", window=window.number, reason="hall_closed", version=window.version)
+    if expired_ids or closed:  # the server's own doing, whoever's write found the sweep due
+        tx.audit("hall.sweep", hall.slug, actor=SYSTEM, expired=sorted(t.number for t in stale + late), windows_closed=closed)
 
     day_end = clock.day_end_moment(today, tz)
     # A Core UPDATE: tx.hall may be a read-only row (see UnitOfWork.write).

@@ -81,8 +81,15 @@ def _emit_window(tx: Txn, kind: str, window: Window, **data) -> None:
     tx.emit(kind, window=window.number, state=str(window.state), version=window.version, **data)
 
 
+# What of a ticket event at a window goes into its audit line besides the window.
+_AUDITED = ("how", "recalls", "reason", "from_service")
+
+
 def _emit_ticket(tx: Txn, kind: str, window: Window, ticket: Ticket, **data) -> None:
-    """One event about a ticket at a window: who, which number, which service, and the window's new version."""
+    """One event about a ticket at a window: who, which number, which service, and the window's
+    new version; and its audit line (every call, recall, skip, start, completion and transfer)."""
+    tx.audit(kind, ticket.number, window=window.number, service=tx.services[ticket.service_id].code,
+             **{k: v for k, v in data.items() if k in _AUDITED})
     tx.emit(
         kind,
         window=window.number,
@@ -264,7 +271,6 @@ def call_ticket(tx: Txn, window: Window, ref: str) -> Ticket:
         raise Conflict("service_not_served", f"window {window.number} does not serve {tx.services[ticket.service_id].code}")
     if not _claim(tx, window, ticket.id):
         raise Conflict("ticket_taken", f"ticket {ticket.number} was just called by another window")
-    tx.audit("ticket.call", ticket.number, window=window.number)
     return _after_call(tx, window, ticket.id, "direct")
 
 
@@ -364,7 +370,6 @@ def transfer(tx: Txn, window: Window, service_code: str) -> Ticket:
     tx.session.add(ticket)
     window.current_ticket_id = None
     _touch(tx, window, WindowState.IDLE)
-    tx.audit("ticket.transfer", ticket.number, window=window.number, from_service=source.code, to_service=target.code)
     _emit_ticket(tx, "ticket.transferred", window, ticket, from_service=source.code)
     return ticket
 

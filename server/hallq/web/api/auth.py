@@ -6,6 +6,8 @@ that changes anything must send the session's CSRF token (X-CSRFToken header).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import g, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
@@ -13,6 +15,7 @@ from wtforms.validators import ValidationError
 
 from ...core.errors import Forbidden, HallError
 from ...core.txn import Actor
+from ..login import origin
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -36,6 +39,7 @@ def current_actor(required: bool = True) -> Actor | None:
         actor = office().actor_for_token(token.strip())
         if actor is None:
             raise Unauthorized("bad_token", "the API token is unknown or revoked")
+        actor = replace(actor, origin=origin())
     elif current_user.is_authenticated:
         actor = current_user.actor
         if request.method not in SAFE_METHODS:
