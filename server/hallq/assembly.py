@@ -58,7 +58,7 @@ class HallQ:
         """What moves audit lines past their retention to the archive folder (see audit_archive)."""
         from .audit_archive import for_settings
 
-        return for_settings(self.db, self.halls.clock, self.settings)
+        return for_settings(self.halls.work, self.settings)
 
     @property
     def publisher(self) -> FanOutPublisher:

@@ -32,8 +32,9 @@ INTERVAL_SECONDS = 3600.0
 
 
 class AuditArchiver:
-    def __init__(self, db, clock, directory: Path, retention_days: int = audit.MIN_RETENTION_DAYS):
-        self.db, self.clock, self.directory = db, clock, Path(directory)
+    def __init__(self, work, directory: Path, retention_days: int = audit.MIN_RETENTION_DAYS):
+        """`work`: the hall engine's unit of work (its database and clock)."""
+        self.work, self.db, self.clock, self.directory = work, work.db, work.clock, Path(directory)
         self.retention_days = retention_days
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,10 +60,13 @@ class AuditArchiver:
             held = [json.loads(text)["id"] for text in f]
         if held != [line["id"] for line in lines]:
             raise OSError(f"the archive {path} does not hold what was written; nothing deleted")
-        with self.db.write() as session:
+        def delete(session) -> int:
             deleted = audit.remove_archived(session, held)
             session.add(audit_entry(self.clock.now(), SYSTEM, "audit.archive", path.name, count=deleted, first=first, last=last,
                                     before=before.isoformat()))
+            return deleted
+
+        deleted = self.work.change(delete)
         log.info("archived %d audit lines (%d-%d) to %s", deleted, first, last, path)
         return path
 
@@ -103,6 +107,6 @@ class AuditArchiver:
             self._thread.join(10)
 
 
-def for_settings(db, clock, settings) -> AuditArchiver:
+def for_settings(work, settings) -> AuditArchiver:
     directory = Path(settings.audit_archive_dir) if settings.audit_archive_dir else Path(settings.instance_path) / "audit-archive"
-    return AuditArchiver(db, clock, directory, settings.audit_retention_days)
+    return AuditArchiver(work, directory, settings.audit_retention_days)

@@ -50,7 +50,7 @@ def test_old_lines_move_to_the_archive_and_new_ones_stay(hall, clock, tmp_path):
     hall.issue_ticket("district", service="MI", actor=KIOSK)
     clock.set(start)
     before = _lines(hall)
-    archiver = AuditArchiver(hall.db, clock, tmp_path / "archive", retention_days=180)
+    archiver = AuditArchiver(hall.work, tmp_path / "archive", retention_days=180)
     [path] = archiver.run()
     with gzip.open(path, "rt", encoding="utf-8") as f:
         archived = [json.loads(text) for text in f]
@@ -74,7 +74,7 @@ def test_an_archive_that_cannot_be_written_deletes_nothing(hall, clock, tmp_path
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the archive folder should be")
     with pytest.raises(OSError):
-        AuditArchiver(hall.db, clock, blocked).run()
+        AuditArchiver(hall.work, blocked).run()
     assert _lines(hall) == before
 
 
