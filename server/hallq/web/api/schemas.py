@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 
 from ...core.enums import Priority
 
 WINDOW_ACTIONS = ("open", "close", "pause", "resume", "call-next", "call", "recall", "skip", "start", "complete", "transfer")
+
+
+def _json_int(value: Any) -> Any:
+    """A JSON integer: 5, or 5.0 (JSON Schema counts it as one); never "5", true or 5.5."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
+
+
+def _unset(schema: dict) -> None:
+    schema.pop("default", None)  # left out means unchanged; null is not a value
+
+
+def optional(**options) -> Any:
+    """A field a body may leave out (it is then None), but may not send as null."""
+    return Field(None, json_schema_extra=_unset, **options)
 
 
 class Body(BaseModel):
@@ -56,12 +77,18 @@ class Login(Body):
 
 
 class BalancerLimits(Body):
-    max_changes_per_hour: StrictInt | None = Field(None, ge=0, le=1000, description="Auto mode: window changes in any hour")
-    min_hold_minutes: StrictFloat | None = Field(None, ge=0, le=480, description="Auto mode: a window it changed is left alone this long")
-    max_helpers_per_service: StrictInt | None = Field(None, ge=0, le=1000, description="Windows helping one service at once")
-    max_services_per_window: StrictInt | None = Field(None, ge=1, le=50, description="Never more services at one window")
+    """The limits to change (at least one); those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    max_changes_per_hour: JsonInt = optional(ge=0, le=1000, description="Auto mode: window changes in any hour")
+    min_hold_minutes: StrictFloat = optional(ge=0, le=480, description="Auto mode: a window it changed is left alone this long")
+    max_helpers_per_service: JsonInt = optional(ge=0, le=1000, description="Windows helping one service at once")
+    max_services_per_window: JsonInt = optional(ge=1, le=50, description="Never more services at one window")
 
 
 class BalancerChange(Body):
-    mode: Literal["off", "suggest", "auto"] | None = Field(None, description="off, suggest (a manager applies) or auto (applied within the limits)")
-    limits: BalancerLimits | None = None
+    """A mode, limits, or both: a change with nothing in it is refused (nothing_to_change)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    mode: Literal["off", "suggest", "auto"] = optional(description="off, suggest (a manager applies) or auto (applied within the limits)")
+    limits: BalancerLimits = optional()
