@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, abort, request, send_from_directory
 from flask_socketio import SocketIO, emit, join_room
 
+from hallq_protocol.headers import security_headers
 from hallq_protocol.live import BadJoin, parse_join
 
 HALL_ROOM = "hall"  # one call screen shows one hall: every page is in its room
@@ -38,6 +39,7 @@ class PageHub:
         self.app.add_url_rule("/<path:name>", "file", self._file)
         self.socketio.on_event("join", self._join)
         self.socketio.on_event("disconnect", lambda *a: self.pages.pop(request.sid, None))
+        self.app.after_request(self._headers)
 
     def attach(self, agent) -> "PageHub":
         self.agent = agent
@@ -45,6 +47,13 @@ class PageHub:
         return self
 
     # -- pages ------------------------------------------------------------
+
+    @staticmethod
+    def _headers(response):
+        """The same security headers as the server's pages: no inline code, framed by nobody."""
+        for name, value in security_headers(secure=request.is_secure).items():
+            response.headers.setdefault(name, value)
+        return response
 
     def _index(self):
         return self._file(self.page)

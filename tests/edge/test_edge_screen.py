@@ -143,3 +143,14 @@ def test_a_call_is_judged_stale_by_the_injected_clock_not_the_machines(memory_li
 
     assert agent.announcer.requested == ["请 A001 号到 5 号窗口办理"]
     assert [c["number"] for c in agent.calls] == ["A002", "A001"]  # both shown, only the fresh one said
+
+
+def test_the_call_screens_pages_carry_the_servers_security_headers(tmp_path):
+    hub = PageHub(ROOT / "displays")
+    page = hub.app.test_client().get("/")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True).lower()
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert hub.app.test_client().get("/nothing-here.html").headers["X-Content-Type-Options"] == "nosniff"
