@@ -21,7 +21,7 @@ from hallq.mqtt.runtime import MqttRuntime
 from hallq.ports import free_port
 from hallq_protocol import topics
 from support.brokers import mosquitto_binary, try_connect
-from support.mqtt import make_link
+from support.mqtt import flood_while_another_asks, make_link
 from support.waiting import wait_for
 
 SERVER_PASSWORD = "server-secret-for-tests"
@@ -194,3 +194,22 @@ def test_mosquitto_gives_no_device_the_servers_or_another_devices_session(mosqui
         assert mosquitto.link.connected.is_set() and "lost the MQTT broker" not in caplog.text
     finally:
         disp.stop()
+
+
+def test_a_flooding_device_does_not_silence_another_through_mosquitto(mosquitto, hall):
+    """Issue 12, item 2, on Mosquitto with the generated config: 1,500 requests at once from one
+    dispenser; the other is answered, and every flooding request is answered (served or
+    rate_limited), none dropped on the way."""
+    loud, quiet = (make_link(mosquitto, name, mosquitto.creds[name]["password"], port=mosquitto.mosquitto_port)
+                   for name in ("disp-1", "disp-2"))
+    for link in (loud, quiet):
+        link.start()
+    try:
+        wait_for(lambda: loud.connected and quiet.connected, what="the dispensers to connect")
+        answer, flood = flood_while_another_asks(loud, quiet, 1500)
+        assert answer is not None and answer["status"] == "ok", answer
+        assert set(flood) <= {"ok", "rate_limited"} and flood.get("rate_limited", 0) > 0, flood
+        assert sum(flood.values()) == 1500, flood
+    finally:
+        for link in (loud, quiet):
+            link.stop()

@@ -39,3 +39,37 @@ def open_window(hall, number: int, staff: str = "staff5", display_name: str = "ç
     actor = OfficeService(hall).actor_for_login(staff, "staff-password")
     hall.window_action("district", number, "open", actor=actor)
     return actor
+
+
+def flood_while_another_asks(loud: DeviceLink, quiet: DeviceLink, count: int, *, hall: str = "district") -> tuple[dict | None, dict[str, int]]:
+    """`loud` publishes `count` ticket requests at once, never waiting; meanwhile `quiet` asks for
+    one ticket, as a dispenser does. Returns quiet's answer, and loud's answers counted by status
+    (ok) or error code, once no more have come for two seconds."""
+    import json
+    import threading
+    import time
+
+    from hallq_protocol import topics
+
+    answers: dict[str, int] = {}
+    lock = threading.Lock()
+    last = [time.monotonic()]
+
+    def on_answer(client, userdata, message) -> None:
+        body = json.loads(message.payload)
+        with lock:
+            key = body["status"] if body["status"] == "ok" else body["error"]["code"]
+            answers[key] = answers.get(key, 0) + 1
+            last[0] = time.monotonic()
+
+    loud.client.message_callback_add(topics.response(hall, loud.device), on_answer)
+    at = loud.now().isoformat()  # dated as the device dates its own requests
+    for i in range(count):
+        body = {"id": f"flood-{i}", "action": "issue_ticket", "service": "MI", "at": at}
+        loud.client.publish(topics.request(hall, loud.device), json.dumps(body), qos=1)
+    answer = quiet.call("issue_ticket", service="SI", timeout=30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(answers.values()) < count and time.monotonic() - last[0] < 2:
+        time.sleep(0.1)
+    with lock:
+        return answer, dict(answers)
