@@ -357,6 +357,13 @@ def check_port(host: str, port: int) -> None:
     )
 
 
+def broker_limits(device_rate: float, device_burst: int) -> dict:
+    """What the embedded broker lets a device publish: twice what the server will handle (and at
+    least 100 a second, bursts of 200), so the server's own `rate_limited` answer, not a silent
+    drop, is what a merely eager device meets; only a flood is dropped unread."""
+    return {"publish_rate": max(2 * device_rate, 100.0), "publish_burst": max(2 * device_burst, 200)}
+
+
 class EmbeddedBroker:
     """amqtt in a background thread; start() returns once it listens.
 

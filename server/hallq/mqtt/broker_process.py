@@ -27,7 +27,7 @@ import time
 from urllib.parse import quote
 
 from .. import ports
-from .broker import SERVER_USER
+from .broker import SERVER_USER, broker_limits
 from hallq_protocol import privacy
 
 log = logging.getLogger("hallq.mqtt")
@@ -64,7 +64,7 @@ class BrokerProcess:
                 host=settings.mqtt_host, port=settings.mqtt_port,
                 certfile=settings.mqtt_certfile or None, keyfile=settings.mqtt_keyfile or None,
                 max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
-                local_port=local_port,
+                local_port=local_port, **broker_limits(settings.mqtt_device_rate, settings.mqtt_device_burst),
             ),
         }
         local = "127.0.0.1" if settings.mqtt_certfile or settings.mqtt_host in ("0.0.0.0", "::", "") else settings.mqtt_host

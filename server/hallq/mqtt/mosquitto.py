@@ -69,7 +69,11 @@ def config_file(directory: Path, *, port: int = 8883, bind: str = "", tls: bool 
         "per_listener_settings true",
         f"message_size_limit {message_size_limit}",
         "max_inflight_messages 20",
-        "max_queued_messages 1000",
+        # The server's one session hears every device's requests: when a device floods, they wait
+        # here for the server (which answers past a device's limit at once, rate_limited) rather
+        # than being dropped. A device's own queue stays small: it has a clean session.
+        "max_queued_messages 20000",
+        "max_queued_bytes 33554432",
         "set_tcp_nodelay true",  # else Nagle + delayed ACKs add ~40 ms per hop to a call
         "persistence true" if persistence_dir else "persistence false",
     ]

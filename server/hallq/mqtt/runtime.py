@@ -19,7 +19,7 @@ from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 from ..core.clock import utcnow
 from ..core.service import HallService
 from .bridge import RequestBridge
-from .broker import SERVER_USER, Directory, EmbeddedBroker
+from .broker import SERVER_USER, Directory, EmbeddedBroker, broker_limits
 from .link import ServerLink
 from .printing import PrintDesk
 from .publisher import MqttPublisher
@@ -41,7 +41,8 @@ class MqttRuntime:
         if not url:
             self.directory = Directory(halls.db)
             self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None,
-                                         max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds)
+                                         max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds,
+                                         **broker_limits(device_rate, device_burst))
             local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
             url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
         self.url = url
@@ -154,5 +155,6 @@ def start_for(hallq) -> MqttRuntime | None:
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
         public_base_url=settings.tracker_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
         max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
+        device_rate=settings.mqtt_device_rate, device_burst=settings.mqtt_device_burst, device_queue=settings.mqtt_device_queue,
     ).start()
     return runtime
