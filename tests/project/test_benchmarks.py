@@ -116,6 +116,14 @@ def test_device_flood_on_the_port_given():
     assert re.search(r"flood of 500 answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
 
 
+def test_device_flood_through_mosquitto():
+    mosquitto_binary()  # skips without it (fails in CI)
+    port = free_port()
+    out = smoke("device_flood.py", "--mosquitto", "--mqtt-port", str(port))
+    assert f"mosquitto (generated configuration) listens on 127.0.0.1:{port}" in out
+    assert re.search(r"flood of 500 answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
+
+
 def test_mqtt_latency_embedded_broker_on_the_port_given():
     port = free_port()
     out = smoke("mqtt_latency.py", "--only", "embedded", "--mqtt-port", str(port))
