@@ -60,6 +60,7 @@ class AuditArchiver:
             held = [json.loads(text)["id"] for text in f]
         if held != [line["id"] for line in lines]:
             raise OSError(f"the archive {path} does not hold what was written; nothing deleted")
+
         def delete(session) -> int:
             deleted = audit.remove_archived(session, held)
             session.add(audit_entry(self.clock.now(), SYSTEM, "audit.archive", path.name, count=deleted, first=first, last=last,
