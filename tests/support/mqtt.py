@@ -41,6 +41,11 @@ def open_window(hall, number: int, staff: str = "staff5", display_name: str = "ç
     return actor
 
 
+# What a flooding dispenser's requests may be answered: served (ok, or the service's daily quota
+# reached: the hall's answer too) or told to wait (rate_limited). Never lost, never another error.
+SERVED_OR_REFUSED = {"ok", "quota_reached", "rate_limited"}
+
+
 def flood_while_another_asks(loud: DeviceLink, quiet: DeviceLink, count: int, *, hall: str = "district") -> tuple[dict | None, dict[str, int]]:
     """`loud` publishes `count` ticket requests at once, never waiting; meanwhile `quiet` asks for
     one ticket, as a dispenser does. Returns quiet's answer, and loud's answers counted by status
