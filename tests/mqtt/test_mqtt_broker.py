@@ -412,12 +412,13 @@ def test_the_embedded_broker_drops_what_a_device_publishes_past_its_rate(hall, c
 
 def test_a_flooding_device_does_not_silence_another_on_the_embedded_broker(mqtt, device):
     """Issue 12, item 2, on the embedded broker: 1,500 requests at once from one dispenser; the
-    other is answered. The broker lets the flooder's burst through (200) and drops the rest;
-    the server answers what it lets through, served or rate_limited."""
+    other is answered. The broker lets at least the flooder's burst through (200), dropping what
+    comes faster than 100 a second (how much depends on how fast the flooder's client sends);
+    the server answers all it lets through, served or rate_limited."""
     from support.mqtt import SERVED_OR_REFUSED, flood_while_another_asks
 
     loud, quiet = device("dispenser", "disp-loud"), device("dispenser", "disp-quiet")
     answer, flood = flood_while_another_asks(loud, quiet, 1500)
     assert answer is not None and answer["status"] == "ok", answer
     assert set(flood) <= SERVED_OR_REFUSED and flood.get("rate_limited", 0) > 0, flood
-    assert 200 <= sum(flood.values()) < 1500, flood
+    assert 200 <= sum(flood.values()) <= 1500, flood
