@@ -113,7 +113,7 @@ def test_device_flood_on_the_port_given():
     assert f"embedded broker (amqtt) listens on 127.0.0.1:{port}" in out
     for phase in ("alone", "during flood"):
         assert re.search(rf"quiet device {phase} +requests=30  p50={NUMBER} ms  p99={NUMBER} ms", out), out
-    assert re.search(r"flood of 500 answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
+    assert re.search(r"flood of \d+ answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
 
 
 def test_device_flood_through_mosquitto():
@@ -121,7 +121,7 @@ def test_device_flood_through_mosquitto():
     port = free_port()
     out = smoke("device_flood.py", "--mosquitto", "--mqtt-port", str(port))
     assert f"mosquitto (generated configuration) listens on 127.0.0.1:{port}" in out
-    assert re.search(r"flood of 500 answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
+    assert re.search(r"flood of \d+ answered .*rate_limited=\d+", out) and "quiet requests unanswered  0" in out, out
 
 
 def test_mqtt_latency_embedded_broker_on_the_port_given():

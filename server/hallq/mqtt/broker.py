@@ -17,12 +17,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.errors import MQTTError
+from amqtt.mqtt.packet import PUBACK, PUBLISH
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
 from hallq.core.devices import registry as devices
@@ -128,23 +129,18 @@ class DeviceAuthPlugin(BaseAuthPlugin):
 
 
 class DeviceTopicPlugin(BaseTopicPlugin):
-    """Each client publishes and subscribes only where its rules allow; a device publishes at most
-    at its rate (`limit`), and what it sends past that is dropped here, before it costs the server
-    anything (the server's own bridge answers `rate_limited` well before this limit)."""
+    """Each client publishes and subscribes only where its rules allow (what a device publishes
+    past its rate never gets this far: _PacketReader drops it unparsed)."""
 
     @dataclass
     class Config:
         directory: Any = None
-        limit: Any = None  # inbox.RateLimit for devices' publishes, or None
 
     async def topic_filtering(self, *, session=None, topic=None, action=None) -> bool:
         if session is None or topic is None:
             return False
         rules = self.config.directory.rules(session.username)
         if action == Action.PUBLISH:
-            limit = self.config.limit
-            if limit is not None and session.username != SERVER_USER and limit.take(session.username):
-                return False  # amqtt drops it (logged at INFO); a device this fast is broken or hostile
             allowed = acl.may_publish(rules, topic)
         elif action == Action.SUBSCRIBE:
             allowed = acl.may_subscribe(rules, topic)
@@ -171,34 +167,95 @@ class _Subscriptions(dict):
         return [(k, list(v)) for k, v in super().items()]
 
 
-class MessageTooLarge(MQTTError):
-    """A message over the broker's size limit: read past and dropped."""
+class _PacketReader(StreamReaderAdapter):
+    """Reads a client's stream a whole MQTT packet at a time, and drops two kinds unparsed.
 
+    - A packet over `limit` bytes is read past in small pieces, never held, and dropped, as
+      Mosquitto's message_size_limit does (the connection carries on).
+    - Once the client is admitted (`sender` set), a PUBLISH from a device past its rate
+      (`publish_limit`) is dropped here, before amqtt parses it, starts a task for it or asks
+      the topic plugins: a flood costs the broker, which shares the server's interpreter, one
+      read and a token-bucket check a message, not amqtt's whole path. A QoS 1 message is still
+      acknowledged (as Mosquitto acknowledges a PUBLISH its ACL denies), so the device's client
+      does not stall on unacknowledged messages; a QoS 2 one is not (devices publish at QoS 1).
 
-class _LimitedReader(StreamReaderAdapter):
-    """Drops any message over `limit` bytes without ever holding it.
-
-    amqtt reads a message's payload with one read of its announced length, so a
-    read over the limit is that payload: it is read past in small pieces and
-    the message dropped (amqtt discards a packet on MQTTError and keeps the
-    connection), as Mosquitto's message_size_limit does. Nothing is forwarded.
+    amqtt then reads each packet from memory, in the pieces it asks for.
     """
 
     CHUNK = 64 * 1024
+    YIELD_EVERY = 16  # dropped packets read from the buffer without yielding to the loop
 
-    def __init__(self, reader: asyncio.StreamReader, limit: int):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: int,
+                 publish_limit: RateLimit | None = None):
         super().__init__(reader)
-        self._stream = reader
-        self.limit = limit
+        self._stream, self._writer = reader, writer
+        self.limit, self.publish_limit = limit, publish_limit
+        self.sender: str | None = None  # the admitted client's user name; None until then, and for the server
+        self._packet, self._at = b"", 0
+        self.dropped = 0
 
     async def read(self, n: int = -1) -> bytes:
-        if n > self.limit:
-            left = n
-            while left > 0:
-                left -= len(await self._stream.readexactly(min(left, self.CHUNK)))
-            log.warning("dropped a message of %d bytes (the limit is %d)", n, self.limit)
-            raise MessageTooLarge(f"a message of {n} bytes is over the limit of {self.limit}")
-        return await super().read(n)
+        if self._at >= len(self._packet):
+            self._packet, self._at = await self._next_packet(), 0
+            if not self._packet:
+                return b""  # end of stream
+        end = len(self._packet) if n < 0 else self._at + n
+        if end > len(self._packet):
+            # amqtt wants more than the packet holds: a malformed packet. Drop it (amqtt discards
+            # a packet on MQTTError and keeps the connection); the next read starts the next one.
+            self._packet, self._at = b"", 0
+            raise MQTTError("a packet shorter than its contents say")
+        data = self._packet[self._at:end]
+        self._at = end
+        return data
+
+    async def _next_packet(self) -> bytes:
+        drops = 0
+        while True:
+            try:
+                first = await self._stream.readexactly(1)
+            except asyncio.IncompleteReadError:
+                return b""
+            header, length = bytearray(first), 0
+            for shift in range(0, 28, 7):
+                byte = (await self._stream.readexactly(1))[0]
+                header.append(byte)
+                length |= (byte & 0x7F) << shift
+                if not byte & 0x80:
+                    break
+            else:
+                return bytes(header)  # a remaining length of over four bytes: amqtt refuses the packet
+            if length > self.limit:
+                await self._skip(length)
+                log.warning("dropped a message of %d bytes (the limit is %d)", length, self.limit)
+                continue
+            body = await self._stream.readexactly(length) if length else b""
+            if not self._over_rate(first[0]):
+                return bytes(header) + body
+            self._acknowledge_dropped(first[0], body)
+            drops += 1
+            if drops % self.YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the flood is in the buffer already: let the others in
+
+    async def _skip(self, length: int) -> None:
+        left = length
+        while left > 0:
+            left -= len(await self._stream.readexactly(min(left, self.CHUNK)))
+
+    def _over_rate(self, first: int) -> bool:
+        if first >> 4 != PUBLISH or self.sender is None or self.publish_limit is None:
+            return False
+        return self.publish_limit.take(self.sender) > 0
+
+    def _acknowledge_dropped(self, first: int, body: bytes) -> None:
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 1000 == 0:
+            log.warning("%s publishes faster than it may: dropped %d of its messages", self.sender, self.dropped)
+        if (first >> 1) & 3 == 1 and len(body) >= 2:
+            topic_end = 2 + int.from_bytes(body[:2], "big")
+            packet_id = body[topic_end:topic_end + 2]
+            if len(packet_id) == 2:
+                self._writer.write(bytes((PUBACK << 4, 2)) + packet_id)
 
 
 class _Broker(Broker):
@@ -220,13 +277,17 @@ class _Broker(Broker):
     subscribed.
     """
 
-    def __init__(self, *args, max_message_bytes: int = 16384, **kwargs):
+    def __init__(self, *args, max_message_bytes: int = 16384, publish_limit: RateLimit | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._subscriptions = _Subscriptions()
         self.max_message_bytes = max_message_bytes
+        self.publish_limit = publish_limit
+        # What a client publishes that the server takes in this process (see EmbeddedBroker.local_sink).
+        self.local_sink: Callable[[str, bytes], bool] | None = None
 
     async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str) -> None:
-        await self._client_connected(listener_name, _LimitedReader(reader, self.max_message_bytes), StreamWriterAdapter(writer))
+        packets = _PacketReader(reader, writer, self.max_message_bytes, self.publish_limit)
+        await self._client_connected(listener_name, packets, StreamWriterAdapter(writer))
 
     def connected_usernames(self) -> set[str]:
         return {s.username for s, _ in self._sessions.values() if s.username and s.transitions.state == "connected"}
@@ -254,6 +315,17 @@ class _Broker(Broker):
                 await handler.handle_connection_closed()
                 closed += 1
         return closed
+
+    async def _broadcast_message(self, session, topic, data, force_qos=None) -> None:
+        sink = self.local_sink
+        if sink is not None and session is not None and topic and data is not None:
+            try:
+                if sink(topic, bytes(data)):
+                    return  # the server took it in this process: it goes to no subscriber
+            except Exception:
+                log.exception("the server could not take a message on %s", topic)
+                return
+        await super()._broadcast_message(session, topic, data, force_qos)
 
     async def deliver_own(self, messages: list[tuple[str, bytes, bool]]) -> None:
         """The server's own messages, handed over inside this process: broadcast (at each
@@ -302,6 +374,8 @@ class _Broker(Broker):
         return True
 
     async def _handle_client_session(self, reader, writer, client_session, *args, **kwargs) -> None:
+        if isinstance(reader, _PacketReader) and client_session.username != SERVER_USER:
+            reader.sender = client_session.username  # admitted: its publishes count against its rate
         try:
             await super()._handle_client_session(reader, writer, client_session, *args, **kwargs)
         finally:
@@ -374,8 +448,15 @@ class EmbeddedBroker:
     def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
                  certfile: str | None = None, keyfile: str | None = None,
                  max_message_bytes: int = 16384, recheck_seconds: float = 2.0, local_port: int | None = None,
-                 publish_rate: float = 100.0, publish_burst: int = 200):
+                 publish_rate: float = 100.0, publish_burst: int = 200,
+                 local_sink: Callable[[str, bytes], bool] | None = None):
         self.directory = directory
+        # The server in this process takes the devices' requests and availability here, as the
+        # broker reads them (on the broker's thread, True when taken): each device's request goes
+        # straight to the bridge's fair queue instead of waiting behind every other device's in
+        # the broker's one stream of messages to the server's link, and costs no packet to write,
+        # read and acknowledge. Mirrors deliver(), which takes the server's messages the other way.
+        self.local_sink = local_sink
         # What one device may publish: well above what the bridge serves it (inbox.py), so that a
         # device is told `rate_limited` first, and only a flood is dropped at the door.
         self.publish_limit = RateLimit(rate=publish_rate, burst=publish_burst) if publish_rate > 0 else None
@@ -410,7 +491,7 @@ class EmbeddedBroker:
             "listeners": self._listeners(),
             "plugins": {
                 f"{__name__}.DeviceAuthPlugin": {"directory": self.directory},
-                f"{__name__}.DeviceTopicPlugin": {"directory": self.directory, "limit": self.publish_limit},
+                f"{__name__}.DeviceTopicPlugin": {"directory": self.directory},
             },
         }
 
@@ -436,7 +517,9 @@ class EmbeddedBroker:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                self._broker = _Broker(self._config(), loop=loop, max_message_bytes=self.max_message_bytes)
+                self._broker = _Broker(self._config(), loop=loop, max_message_bytes=self.max_message_bytes,
+                                       publish_limit=self.publish_limit)
+                self._broker.local_sink = self.local_sink
                 loop.run_until_complete(self._broker.start())
                 if self.recheck_seconds > 0:
                     self._recheck = loop.create_task(self._recheck_loop())

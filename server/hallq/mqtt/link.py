@@ -142,15 +142,24 @@ class ServerLink:
             if probe is not None and message.payload == probe[0]:
                 self._probe = None
             return
-        route = topics.parse(message.topic)
-        if route is None or route.device is None:
-            return
+        self._dispatch(message.topic, message.payload, kinds=("request", "availability", "result"))
+
+    def take(self, topic: str, payload: bytes) -> bool:
+        """A device's request or availability handed over inside the process by the embedded broker
+        (on its thread), instead of through this link: True when it was one of those."""
+        return self._dispatch(topic, payload, kinds=("request", "availability"))
+
+    def _dispatch(self, topic: str, payload: bytes, *, kinds: tuple[str, ...]) -> bool:
+        route = topics.parse(topic)
+        if route is None or route.device is None or route.kind not in kinds:
+            return False
         try:
             if route.kind == "request":
-                self.on_request(route.hall, route.device, message.payload)
+                self.on_request(route.hall, route.device, payload)
             elif route.kind == "availability":
-                self.on_availability(route.hall, route.device, message.payload)
+                self.on_availability(route.hall, route.device, payload)
             elif route.kind == "result" and self.on_result is not None:
-                self.on_result(route.hall, route.device, message.payload)
+                self.on_result(route.hall, route.device, payload)
         except Exception:  # one bad message must not stop the link
-            log.exception("could not handle a message on %s", message.topic)
+            log.exception("could not handle a message on %s", topic)
+        return True

@@ -42,7 +42,7 @@ class MqttRuntime:
             self.directory = Directory(halls.db)
             self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None,
                                          max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds,
-                                         **broker_limits(device_rate, device_burst))
+                                         local_sink=self._take_in_process, **broker_limits(device_rate, device_burst))
             local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
             url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
         self.url = url
@@ -79,6 +79,9 @@ class MqttRuntime:
     @property
     def port(self) -> int | None:
         return self.broker.port if self.broker else self.link.conf["port"]
+
+    def _take_in_process(self, topic: str, payload: bytes) -> bool:
+        return self.link.take(topic, payload)
 
     def _send(self, topic: str, payload: bytes, retain: bool) -> None:
         if self.broker is not None:
