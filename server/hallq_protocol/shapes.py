@@ -62,6 +62,56 @@ class Ticket(TypedDict):
     estimated_wait_minutes: float | None
 
 
+class JourneyStep(TypedDict):
+    """One step of a ticket's journey, as it was written (never changed afterwards)."""
+
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    at: str
+    step: Literal["issued", "called", "recalled", "started", "requeued", "no_show", "transferred", "moved", "completed", "closed"]
+    leg: int
+    """1, then one more after each transfer or move: each leg is one service"""
+    service: str
+    window: int | None
+    staff: str | None
+    """The staff member at the window (or the manager who moved it)"""
+    detail: str
+    """How it was called (next, direct), why it ended (skipped, recall_limit, hall_closed, day_end), where it went"""
+
+
+class JourneyLeg(TypedDict):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    leg: int
+    service: str | None
+    wait_minutes: float | None
+    """From the leg's beginning to its first call"""
+    handling_minutes: float | None
+    """From "start" (or, without it, the call the visitor answered) to completion or transfer"""
+    window: int | None
+    ended: str
+
+
+class Journey(TypedDict):
+    """A ticket's whole journey and what it measures (definitions: docs/figures.md)."""
+
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    number: str
+    business_date: str
+    status: TicketStatus
+    outcome: Literal["open", "completed", "no_show", "walked_away", "closed"]
+    wait_minutes: float | None
+    """From issue to the first call"""
+    handling_minutes: float | None
+    """The legs' handling, summed"""
+    calls: int
+    requeues: int
+    transfers: int
+    legs: list[JourneyLeg]
+    steps: list[JourneyStep]
+
+
 class TicketAtWindow(TypedDict):
     """The ticket a window is calling or serving."""
 

@@ -216,3 +216,41 @@ def test_every_table_is_registered_by_hallq_db():
 
     missing = _model_tables_in_source() - registered
     assert not missing, f"tables {sorted(missing)} are defined but hallq/db.py does not import their module"
+
+
+def test_tickets_from_before_the_journey_get_the_steps_their_rows_tell(db_url, clock):
+    """Migration b7d2e4f1a903 keeps what is there: each ticket already in the database gets the
+    steps its own columns still tell (its issue, last call, start and end)."""
+    migrate.upgrade(db_url)
+    hall = HallService(Database.from_url(db_url), clock_=clock)
+    try:
+        hall.load_hall(parse_hall_file(EXAMPLE_HALL))
+        OfficeService(hall).add_user(name="manager1", role="manager", password="manager-pass", hall="district")
+        manager = OfficeService(hall).actor_for_login("manager1", "manager-pass")
+        for _ in range(3):
+            hall.issue_ticket("district", service="SI", actor=manager)
+        hall.window_action("district", 1, "open", actor=manager)
+        hall.window_action("district", 1, "call-next", actor=manager)  # A001: called, started, done
+        clock.advance(minutes=2)
+        hall.window_action("district", 1, "start", actor=manager)
+        clock.advance(minutes=5)
+        hall.window_action("district", 1, "complete", actor=manager)
+        hall.window_action("district", 1, "call-next", actor=manager)  # A002: completed without start
+        clock.advance(minutes=3)
+        hall.window_action("district", 1, "complete", actor=manager)
+    finally:
+        hall.db.dispose()
+    command.downgrade(migrate.alembic_config(db_url), "4f7a2c9e1b30")  # as if the journey had never been written
+    migrate.upgrade(db_url)
+
+    hall = HallService(Database.from_url(db_url), clock_=clock)
+    try:
+        got = {n: hall.journey("district", n, viewer=manager) for n in ("A001", "A002", "A003")}
+    finally:
+        hall.db.dispose()
+    assert [s["step"] for s in got["A001"]["steps"]] == ["issued", "called", "started", "completed"]
+    assert (got["A001"]["wait_minutes"], got["A001"]["handling_minutes"]) == (0.0, 5.0)
+    assert [s["step"] for s in got["A002"]["steps"]] == ["issued", "called", "completed"]
+    assert got["A002"]["handling_minutes"] == 3.0  # from its call: the row's started_at was its completion
+    assert [s["step"] for s in got["A003"]["steps"]] == ["issued"] and got["A003"]["outcome"] == "open"
+    assert got["A002"]["wait_minutes"] == 7.0  # issued 10:00, called 10:07

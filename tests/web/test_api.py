@@ -237,3 +237,23 @@ def test_a_balancer_change_with_nothing_in_it_is_refused(client, mgr):
         r = client.patch(f"{H}/balancer", json=body, headers=mgr) if body is not None else client.patch(f"{H}/balancer", headers=mgr)
         assert r.status_code == 422 and r.get_json()["error"]["code"] == "nothing_to_change"
     assert client.get(f"{H}/balancer", headers=mgr).get_json() == before
+
+
+def test_a_tickets_journey_for_the_halls_people(client, kiosk, staff, mgr):
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    client.post(f"{H}/windows/1/open", headers=staff)
+    client.post(f"{H}/windows/1/call-next", headers=staff)
+    client.post(f"{H}/windows/1/complete", headers=staff)
+
+    journey = client.get(f"{H}/tickets/A001/journey", headers=mgr)
+    assert journey.status_code == 200, journey.get_json()
+    body = journey.get_json()
+    assert [s["step"] for s in body["steps"]] == ["issued", "called", "completed"]
+    assert [s["staff"] for s in body["steps"]] == [None, "王芳", "王芳"]
+    assert (body["outcome"], body["legs"][0]["window"]) == ("completed", 1)
+    assert client.get(f"{H}/tickets/A001/journey", headers=staff).status_code == 200
+    assert client.get(f"{H}/tickets/A001/journey").status_code == 401
+    refused = client.get(f"{H}/tickets/A001/journey", headers=kiosk)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "staff_only"
+    assert client.get(f"{H}/tickets/Z999/journey", headers=mgr).get_json()["error"]["code"] == "unknown_ticket"
+    assert "/api/v1/halls/{hall}/tickets/{ticket_id}/journey" in client.get("/api/openapi.json").get_json()["paths"]

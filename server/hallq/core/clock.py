@@ -125,6 +125,11 @@ def closing_moment(spans: list[Span], day: date, tz: str) -> datetime:
     return to_utc(local)
 
 
+def day_start_moment(day: date, tz: str) -> datetime:
+    """UTC moment of local midnight that begins `day`."""
+    return to_utc(datetime.combine(day, time(0), tzinfo=zone(tz)))
+
+
 def day_end_moment(day: date, tz: str) -> datetime:
     """UTC moment of local midnight after `day`."""
     return to_utc(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone(tz)))

@@ -3,14 +3,15 @@ queue trends, the list of waiting tickets and the hall's layout."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from itertools import groupby
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hallq.core import clock
-from hallq.core.enums import TicketStatus
-from hallq.core.models import Hall, Service, Ticket, Window, Zone
+from hallq.core.enums import Step, TicketStatus
+from hallq.core.models import Hall, Service, Ticket, TicketStep, Window, Zone
 from hallq.core.shapes import iso, minutes_between
 
 TREND_MINUTES = 30
@@ -18,22 +19,31 @@ MAX_WAITING_LIST = 300
 
 
 def staff_today(session: Session, hall: Hall, user_id: int, now: datetime) -> dict:
-    """How many tickets the staff member finished today and their mean handling time."""
-    day = clock.business_date(now, hall.timezone)
-    rows = session.exec(
-        select(Ticket.status, Ticket.started_at, Ticket.finished_at).where(
-            Ticket.hall_id == hall.id,
-            Ticket.business_date == day,
-            Ticket.staff_id == user_id,
-            Ticket.status.in_([TicketStatus.DONE, TicketStatus.NO_SHOW]),
-        )
-    ).all()
-    handled = [(f - s).total_seconds() / 60.0 for st, s, f in rows if st == TicketStatus.DONE and s and f]
+    """How many tickets the staff member finished today (and saw not come) and their mean
+    handling time, from the tickets' journeys (tickets/journey.py: a completion without "start"
+    is handled from the call the visitor answered, not 0 minutes)."""
+    from hallq.core.tickets.journey import measure
+
+    start = clock.day_start_moment(clock.business_date(now, hall.timezone), hall.timezone)
+    theirs = select(TicketStep.ticket_id).where(
+        TicketStep.hall_id == hall.id, TicketStep.at >= start, TicketStep.staff_id == user_id,
+        TicketStep.step.in_((str(Step.COMPLETED), str(Step.NO_SHOW))),
+    )
+    steps = session.exec(select(TicketStep).where(TicketStep.ticket_id.in_(theirs)).order_by(TicketStep.ticket_id, TicketStep.id)).all()
+    handled, no_show = [], 0
+    for _, journey in groupby(steps, key=lambda s: s.ticket_id):
+        for leg in measure(list(journey)).legs:
+            if leg.staff_id != user_id:
+                continue
+            if leg.ended == Step.COMPLETED and leg.handling_minutes is not None:
+                handled.append(leg.handling_minutes)
+            elif leg.ended == Step.NO_SHOW:
+                no_show += 1
     return {
         "served": len(handled),
-        "no_show": sum(1 for st, _, _ in rows if st == TicketStatus.NO_SHOW),
+        "no_show": no_show,
         "mean_handling_minutes": round(sum(handled) / len(handled), 1) if handled else None,
-        "reviews": _reviews_today(session, hall, user_id, day),
+        "reviews": _reviews_today(session, hall, user_id, clock.business_date(now, hall.timezone)),
     }
 
 
@@ -43,7 +53,7 @@ def _reviews_today(session: Session, hall: Hall, user_id: int, day) -> dict | No
         from hallq.core.devices.models import Review
     except ImportError:  # the review boxes' store is not installed
         return None
-    start = clock.to_utc(datetime.combine(day, time(0), tzinfo=clock.zone(hall.timezone)))
+    start = clock.day_start_moment(day, hall.timezone)
     scores = list(
         session.exec(select(Review.score).where(Review.hall_id == hall.id, Review.staff_id == user_id, Review.at >= start)).all()
     )

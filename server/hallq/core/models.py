@@ -110,6 +110,23 @@ class Ticket(SQLModel, table=True):
     estimated_wait_minutes: float | None = None  # promised at issue
 
 
+class TicketStep(SQLModel, table=True):
+    """One step of a ticket's journey: written once, never changed (see tickets/journey.py).
+    The ticket's own columns say where it is now; its steps say how it got there."""
+
+    __table_args__ = (Index("ix_ticketstep_hall_at", "hall_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    hall_id: int = Field(foreign_key="hall.id")
+    at: datetime
+    step: str = Field(max_length=16)  # enums.Step
+    leg: int = 1  # 1, then one more after each transfer or move: each leg is one service
+    service_id: int = Field(foreign_key="service.id")  # the leg's service
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    staff_id: int | None = Field(default=None, foreign_key="user.id")
+    detail: str = Field(default="", max_length=64)  # how it was called, why it closed, where it went
+
+
 class TicketCounter(SQLModel, table=True):
     """Last number handed out per hall, prefix and business day."""
 

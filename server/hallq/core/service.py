@@ -18,10 +18,11 @@ from hallq.core import clock, hallfile, shapes
 from hallq.core.accounts import users as accounts
 from hallq.core.calling.policy import AgingPriorityPolicy, CallingPolicy
 from hallq.core.derived import QueueSummaries
-from hallq.core.errors import Conflict, HallError, Invalid, NotFound
+from hallq.core.errors import Conflict, Forbidden, HallError, Invalid, NotFound
 from hallq.core.events import DomainEvent, FanOutPublisher, Publisher
 from hallq.core.models import Hall, Ticket, Window
 from hallq.core.tickets import issue as tickets
+from hallq.core.tickets import journey
 from hallq.core.tickets.group_commit import GroupCommit, Item
 from hallq.core.txn import SYSTEM, Actor, Txn, find_hall
 from hallq.core.windows import actions as windows
@@ -176,6 +177,18 @@ class HallService:
             if view["id"] != ref and not accounts.sees_tracking_ids(viewer, tx.hall):
                 del view["id"]
             return view
+
+        return self.work.read(slug, read)
+
+    def journey(self, slug: str, ref: str, *, viewer: Actor | None) -> dict:
+        """A ticket's journey for the hall's staff and managers: every step (when, where, who) and what
+        it measures (see tickets/journey.py)."""
+
+        def read(tx: Txn) -> dict:
+            if not accounts.sees_tracking_ids(viewer, tx.hall):
+                raise Forbidden("staff_only", f"only the staff and managers of hall {tx.hall.slug} see a ticket's journey")
+            ticket = tickets.find_ticket(tx, ref)
+            return shapes.journey_view(tx.session, tx.hall, ticket, journey.steps_of(tx, ticket.id), tx.services)
 
         return self.work.read(slug, read)
 

@@ -165,3 +165,39 @@ def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: 
             }
         )
     return out
+
+
+def journey_view(session: Session, hall: Hall, ticket: Ticket, steps: list, services: dict[int, Service]) -> protocol.Journey:
+    """A ticket's steps and what they measure (hallq.core.tickets.journey), for the hall's staff and managers."""
+    from hallq.core.tickets.journey import measure
+
+    window_ids = {s.window_id for s in steps if s.window_id is not None}
+    staff_ids = {s.staff_id for s in steps if s.staff_id is not None}
+    windows = dict(session.exec(select(Window.id, Window.number).where(Window.id.in_(window_ids))).all()) if window_ids else {}
+    staff = {uid: shown or name for uid, shown, name in session.exec(
+        select(User.id, User.display_name, User.name).where(User.id.in_(staff_ids))).all()} if staff_ids else {}
+
+    def code(service_id: int | None) -> str | None:
+        return services[service_id].code if service_id in services else None
+
+    m = measure(steps)
+    return {
+        "number": ticket.number,
+        "business_date": ticket.business_date.isoformat(),
+        "status": str(ticket.status),
+        "outcome": m.outcome,
+        "wait_minutes": _rounded(m.wait_minutes),
+        "handling_minutes": _rounded(m.handling_minutes),
+        "calls": m.calls,
+        "requeues": m.requeues,
+        "transfers": m.transfers,
+        "legs": [{"leg": leg.number, "service": code(leg.service_id if leg.service_id is not None else ticket.service_id),
+                  "wait_minutes": _rounded(leg.wait_minutes), "handling_minutes": _rounded(leg.handling_minutes),
+                  "window": windows.get(leg.window_id), "ended": leg.ended} for leg in m.legs],
+        "steps": [{"at": iso(s.at), "step": s.step, "leg": s.leg, "service": code(s.service_id), "window": windows.get(s.window_id),
+                   "staff": staff.get(s.staff_id), "detail": s.detail} for s in steps],
+    }
+
+
+def _rounded(minutes: float | None) -> float | None:
+    return None if minutes is None else round(minutes, 2)

@@ -12,11 +12,12 @@ from sqlmodel import select
 from hallq.core import clock
 from hallq.core.devices import registry as devices
 from hallq.core.devices.models import Device, NumberBlock, Review
-from hallq.core.enums import Role, TicketStatus
+from hallq.core.enums import Role, Step, TicketStatus
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Hall, Ticket, Window
 from hallq.core.shapes import iso
 from hallq.core.tickets import issue as tickets
+from hallq.core.tickets import journey
 from hallq.core.txn import Actor, Txn
 
 MAX_BLOCK = 200
@@ -87,6 +88,7 @@ def hand_in_offline_ticket(tx: Txn, device: Device, *, service_code: str, number
     )
     tx.session.add(ticket)
     tx.session.flush()
+    journey.record(tx, ticket, Step.ISSUED, detail="offline", at=issued_at)
     tx.audit("ticket.offline", number, device=device.name)
     tx.emit("ticket.issued", ticket=ticket.public_id, number=number, service=service.code, priority=str(ticket.priority), offline=True)
     return _handed_in(ticket)

@@ -11,9 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from hallq.core import clock
-from hallq.core.enums import Priority, TicketStatus
+from hallq.core.enums import Priority, Step, TicketStatus
 from hallq.core.errors import Conflict, HallError, Invalid, NotFound, Refused
 from hallq.core.models import Service, Ticket, TicketCounter
+from hallq.core.tickets import journey
 from hallq.core.txn import Txn
 from hallq.core.waits import estimate
 
@@ -146,10 +147,13 @@ def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) 
             transfers=0,
         )))
     ids = tx.session.connection().execute(_INSERT_TICKET, [values for *_, values in rows]).scalars().all()
+    steps = []
     for ticket_id, (i, ahead, wait, values) in zip(ids, rows):
         # A plain record, not an ORM object: nothing more is written to it in this transaction.
         record = SimpleNamespace(id=ticket_id, window_id=None, called_at=None, started_at=None, finished_at=None, close_reason=None, **values)
         outcomes[i] = (record, ahead, wait)
+        steps.append(journey.step_row(tx, record, Step.ISSUED, detail=record.channel))
+    journey.write(tx, steps)
     return outcomes
 
 
@@ -205,6 +209,7 @@ def move_ticket(tx: Txn, ticket: Ticket, service_code: str) -> Ticket:
     if target.id == ticket.service_id:
         raise Conflict("same_service", f"ticket {ticket.number} is already in {target.code}")
     source = tx.services[ticket.service_id]
+    journey.record(tx, ticket, Step.MOVED, staff_id=tx.actor.user_id, detail=target.code)  # the leg it ends
     ticket.service_id = target.id
     ticket.transfers += 1
     tx.session.add(ticket)

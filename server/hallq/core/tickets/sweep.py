@@ -7,8 +7,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from hallq.core import clock
-from hallq.core.enums import OPEN_TICKET_STATUSES, TicketStatus, WindowState
+from hallq.core.enums import OPEN_TICKET_STATUSES, Step, TicketStatus, WindowState
 from hallq.core.models import Hall, Ticket, Window
+from hallq.core.tickets import journey
 from hallq.core.txn import SYSTEM, Txn
 from hallq.core.windows.state import reset_window
 
@@ -48,13 +49,16 @@ def sweep(tx: Txn) -> bool:
                 Ticket.status.in_((TicketStatus.WAITING, TicketStatus.CALLED)),
             )
         ).all()
+    closing_steps = []
     for ticket, reason in [(t, "day_end") for t in stale] + [(t, "hall_closed") for t in late]:
+        closing_steps.append(journey.step_row(tx, ticket, Step.CLOSED, window_id=ticket.window_id, staff_id=ticket.staff_id, detail=reason))
         ticket.status = TicketStatus.EXPIRED
         ticket.close_reason = reason
         ticket.finished_at = tx.now
         session.add(ticket)
         tx.emit("ticket.expired", ticket=ticket.public_id, number=ticket.number, reason=reason)
 
+    journey.write(tx, closing_steps)
     expired_ids = {t.id for t in stale} | {t.id for t in late}
     windows = session.exec(select(Window).where(Window.hall_id == hall.id)).all()
     closed = []

@@ -15,12 +15,14 @@ from hallq.core.enums import (
     AT_WINDOW_STATUSES,
     Priority,
     Role,
+    Step,
     TicketStatus,
     WindowState,
 )
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Ticket, Window, WindowService
 from hallq.core.shapes import iso
+from hallq.core.tickets import journey
 from hallq.core.tickets.issue import find_ticket
 from hallq.core.txn import Txn
 from hallq.core.windows.state import reset_window
@@ -239,6 +241,7 @@ def _after_call(tx: Txn, window: Window, ticket_id: int, how: str) -> Ticket:
     ticket = tx.session.get(Ticket, ticket_id, populate_existing=True)
     window.current_ticket_id = ticket.id
     _touch(tx, window, WindowState.SERVING)
+    journey.at_window(tx, ticket, Step.CALLED, window, how)
     _emit_ticket(tx, "ticket.called", window, ticket, how=how)
     return ticket
 
@@ -281,9 +284,10 @@ def recall(tx: Txn, window: Window) -> Ticket:
     if ticket.recalls >= tx.hall.recall_limit:
         return _no_show(tx, window, ticket, reason="recall_limit")
     ticket.recalls += 1
-    ticket.called_at = tx.now
+    ticket.called_at = tx.now  # its latest call; its first is in its journey
     tx.session.add(ticket)
     _touch(tx, window)
+    journey.at_window(tx, ticket, Step.RECALLED, window)
     _emit_ticket(tx, "ticket.recalled", window, ticket, recalls=ticket.recalls)
     return ticket
 
@@ -299,7 +303,9 @@ def _no_show(tx: Txn, window: Window, ticket: Ticket, *, reason: str) -> Ticket:
     hall = tx.hall
     window.current_ticket_id = None
     _touch(tx, window, WindowState.IDLE)
-    if hall.requeue_skipped and ticket.requeues == 0:
+    requeue = hall.requeue_skipped and ticket.requeues == 0
+    journey.at_window(tx, ticket, Step.REQUEUED if requeue else Step.NO_SHOW, window, reason)
+    if requeue:
         # Back to the queue once, at its original place, after a grace period.
         ticket.status = TicketStatus.WAITING
         ticket.requeues += 1
@@ -327,6 +333,7 @@ def start(tx: Txn, window: Window) -> Ticket:
     ticket.started_at = tx.now
     tx.session.add(ticket)
     _touch(tx, window)
+    journey.at_window(tx, ticket, Step.STARTED, window)
     _emit_ticket(tx, "ticket.started", window, ticket)
     return ticket
 
@@ -335,7 +342,8 @@ def complete(tx: Txn, window: Window) -> Ticket:
     """Service done (办结); completing a called ticket starts and ends it at once."""
     _require_state(window, WindowState.SERVING)
     ticket = _current(tx, window)
-    if ticket.started_at is None:
+    journey.at_window(tx, ticket, Step.COMPLETED, window)
+    if ticket.started_at is None:  # its column says so; its journey measures from the call (journey.py)
         ticket.started_at = tx.now
     ticket.status = TicketStatus.DONE
     ticket.finished_at = tx.now
@@ -358,6 +366,7 @@ def transfer(tx: Txn, window: Window, service_code: str) -> Ticket:
     if target.id == ticket.service_id:
         raise Conflict("same_service", f"ticket {ticket.number} is already in {target.code}")
     source = tx.services[ticket.service_id]
+    journey.at_window(tx, ticket, Step.TRANSFERRED, window, target.code)  # the leg it ends
     ticket.service_id = target.id
     ticket.status = TicketStatus.WAITING
     ticket.available_at = tx.now

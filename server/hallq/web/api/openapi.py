@@ -75,6 +75,14 @@ def openapi_document() -> dict:
                 "responses": {**_ok("Ticket"), **_errors(404)},
             }
         },
+        "/api/v1/halls/{hall}/tickets/{ticket_id}/journey": {
+            "get": {
+                "summary": "Staff and managers: a ticket's journey, every step, and its wait and handling",
+                "parameters": [HALL, {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "security": SECURED,
+                "responses": {**_ok("Journey"), **_errors(401, 403, 404)},
+            }
+        },
         "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
             "post": {
                 "summary": "Manager: move a waiting ticket to another service",
@@ -128,7 +136,7 @@ def openapi_document() -> dict:
     paths.update(_balancer_paths(HALL, SECURED, _errors, _body, _ok))
     schemas = {"Error": ERROR, "BalancerSettings": BALANCER_SETTINGS}
     # The public shapes are defined once, in hallq_protocol.shapes.
-    for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue)):
+    for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue), ("Journey", shapes.Journey)):
         schema = TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema

@@ -73,6 +73,11 @@ def ticket(hall, ticket_id):
     return jsonify(hall_service().ticket(hall, ticket_id, viewer=current_actor(required=False)))
 
 
+@bp.get("/api/v1/halls/<hall>/tickets/<ticket_id>/journey")
+def ticket_journey(hall, ticket_id):
+    return jsonify(hall_service().journey(hall, ticket_id, viewer=current_actor()))
+
+
 @bp.post("/api/v1/halls/<hall>/tickets/<ticket_id>/move")
 def move_ticket(hall, ticket_id):
     body = json_body(TicketMove)
