@@ -86,7 +86,7 @@ def _serve(database_url: str, threads: int, workers: int, redis_url: str, port: 
             env["HALLQ_REDIS_URL"] = redis_url
         hall_file = Path(tmp) / "hall.toml"
         text = (ROOT / "server/hallq/examples/district-hall.toml").read_text(encoding="utf-8")
-        text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]')
+        text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]\ncalendar = "every_day"')
         text = text.replace('hours = ["09:00-12:00", "13:30-17:00"]', "hours = []")
         text = text.replace("daily_quota = ", "# daily_quota = ")
         text = text.replace("stop_issuing_minutes_before_close = 15", "stop_issuing_minutes_before_close = 0")  # issue up to midnight too

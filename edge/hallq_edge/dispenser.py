@@ -29,7 +29,7 @@ from .printing import TicketPrinter
 
 log = logging.getLogger("hallq_edge.dispenser")
 # Server answers that a visitor cannot get this ticket at all: nothing is issued offline.
-FINAL_REFUSALS = {"quota_reached", "service_closed", "service_inactive", "unknown_service"}
+FINAL_REFUSALS = {"quota_reached", "service_closed", "hall_closed_today", "service_inactive", "unknown_service"}
 
 
 class Dispenser:

@@ -32,6 +32,7 @@ def demo_spec():
     """The example hall, open around the clock so the demo works at any hour."""
     spec = parse_hall_file(EXAMPLE)
     spec.hall.hours = ["00:00-24:00"]
+    spec.hall.calendar = "every_day"  # a demo hall is open whatever day it is shown on
     spec.hall.stop_issuing_minutes_before_close = 0
     for s in spec.services:
         s.hours = []

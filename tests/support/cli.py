@@ -45,7 +45,7 @@ def hallq(env, *args, input=None, check=True):
 def open_all_day(tmp_path) -> Path:
     """The example hall with its hours opened around the clock, so tests run at any hour."""
     text = EXAMPLE_HALL.read_text(encoding="utf-8")
-    text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]')
+    text = text.replace('hours = ["08:30-12:00", "13:30-17:30"]', 'hours = ["00:00-24:00"]\ncalendar = "every_day"')
     text = text.replace('hours = ["09:00-12:00", "13:30-17:00"]', "hours = []")
     text = text.replace("stop_issuing_minutes_before_close = 15", "stop_issuing_minutes_before_close = 0")
     path = tmp_path / "hall.toml"

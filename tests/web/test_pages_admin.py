@@ -206,3 +206,33 @@ def test_the_kiosk_answers_a_body_that_is_no_choice_with_a_clear_refusal(admin_c
         r = admin_client.post("/kiosk/district/tickets", data=body,
                               headers={"Content-Type": "application/json", "X-CSRFToken": token})
         assert r.status_code < 500 and r.get_json()["error"]["code"] == "unknown_service", body
+
+
+def test_a_manager_closes_a_day_and_opens_a_saturday_on_the_hall_form(admin_client, hall, clock):
+    from hallq.core.errors import Refused
+    from support.halls import person
+
+    form = dict(name="示范区政务服务中心", name_en="Demo", hours="08:30-12:00, 13:30-17:30", recall_limit="3",
+                requeue_skipped="on", requeue_grace_minutes="10", stop_issuing_minutes_before_close="15", calendar="cn")
+    post(admin_client, "/admin/district/hall", **form, closed_days="2026-11-24\n2026-12-31", extra_working_days="2026-11-28")
+    assert flashes(admin_client) == [("ok", "已保存。")]
+    calendar = hall.hall_info("district")["calendar"]
+    assert (calendar["closed_days"], calendar["extra_working_days"]) == (["2026-11-24", "2026-12-31"], ["2026-11-28"])
+    page = admin_client.get("/admin/district").get_data(as_text=True)
+    assert "2026-11-24\n2026-12-31</textarea>" in page  # shown as saved, for the next change
+    with hall.db.read() as session:
+        line = session.exec(select(AuditEntry).where(AuditEntry.action == "hall.edit", AuditEntry.actor == "mgr")).first()
+    assert line is not None
+
+    kiosk = person(hall, "kiosk1", "device")
+    clock.advance(days=1)  # Tuesday 24 Nov: closed by the manager
+    with pytest.raises(Refused) as refused:
+        hall.issue_ticket("district", service="SI", actor=kiosk)
+    assert refused.value.details["reason"] == "closure"
+    clock.advance(days=4)  # Saturday 28 Nov: opened by the manager
+    assert hall.issue_ticket("district", service="SI", actor=kiosk)["number"] == "A001"
+
+    post(admin_client, "/admin/district/hall", **form, closed_days="2026-02-30", extra_working_days="")
+    [(kind, text)] = flashes(admin_client)
+    assert (kind, text) == ("error", "未保存：闭厅日期（每行一个，如 2026-12-24）：请填写真实日期，如 2026-12-24。")  # refused, nothing changed
+    assert hall.hall_info("district")["calendar"]["closed_days"] == ["2026-11-24", "2026-12-31"]

@@ -100,3 +100,24 @@ def test_a_move_naming_another_ticket_is_refused_and_moves_nothing(app, hall, of
     assert {t["number"]: t["service"] for t in office.waiting_tickets("district")} == {"A001": "SI", "A002": "SI"}
     r = client.post(f"/api/v1/halls/district/tickets/{first['id']}/move", json={"service": "MI", "number": "a001"}, headers=headers)
     assert r.status_code == 200 and r.get_json()["service"] == "MI"
+
+
+def test_the_live_hall_says_when_today_is_closed_and_when_the_calendar_lacks_a_year(app, hall, clock):
+    from datetime import datetime, timezone
+
+    client, headers, manager = signed_in_client(app, hall, "mgr", "manager")
+    page = client.get("/manager/district", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'id="calendar-closed"' not in page and 'id="calendar-missing"' not in page  # a Monday of a known year
+
+    clock.advance(days=6)  # Sunday 29 Nov 2026
+    page = client.get("/manager/district", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "今天（2026-11-29）不是本厅的工作日" in page and 'id="calendar-missing"' not in page
+    kiosk = client.post("/api/v1/halls/district/tickets", json={"service": "SI"}, headers=headers)
+    assert kiosk.status_code == 409 and kiosk.get_json()["error"]["code"] == "hall_closed_today"
+
+    clock.set(datetime(2099, 1, 5, 2, 0, tzinfo=timezone.utc))  # a Monday of a year the library lacks
+    page = client.get("/manager/district", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "节假日日历尚无 2099 年的数据" in page and 'id="calendar-closed"' not in page
+    clock.set(datetime(2098, 12, 1, 2, 0, tzinfo=timezone.utc))  # in December, the coming year too
+    page = client.get("/manager/district", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "节假日日历尚无 2098, 2099 年的数据" in page

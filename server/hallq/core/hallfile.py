@@ -9,7 +9,8 @@ from the file are retired (inactive), never deleted, since tickets refer to them
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 from pathlib import Path
 
 from pydantic import (
@@ -92,6 +93,11 @@ class HallSpec(_Strict):
     requeue_skipped: bool = False
     requeue_grace_minutes: int = Field(default=10, ge=0, le=240)
     stop_issuing_minutes_before_close: int = Field(default=0, ge=0, le=240)
+    # Which days the hall is open (core/calendar.py): China's statutory holidays and adjusted
+    # working days ("cn"), or "every_day"; and the hall's own closures and extra working days.
+    calendar: Literal["cn", "every_day"] = "cn"
+    closed_days: list[date] = []
+    extra_working_days: list[date] = []
 
     @field_validator("hours")
     @classmethod
@@ -208,6 +214,9 @@ def load_hall(session: Session, spec: HallFile, now: datetime) -> Hall:
             "requeue_skipped": h.requeue_skipped,
             "requeue_grace_minutes": h.requeue_grace_minutes,
             "stop_issuing_minutes_before_close": h.stop_issuing_minutes_before_close,
+            "calendar": h.calendar,
+            "closed_days": sorted(d.isoformat() for d in h.closed_days),
+            "extra_working_days": sorted(d.isoformat() for d in h.extra_working_days),
             "sweep_after": None,  # hours may have changed: recompute on the next operation
         },
     )

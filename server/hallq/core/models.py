@@ -21,6 +21,11 @@ class Hall(SQLModel, table=True):
     requeue_skipped: bool = False
     requeue_grace_minutes: int = 10
     stop_issuing_minutes_before_close: int = 0
+    # The days it is open (core/calendar.py): China's statutory calendar ("cn") or "every_day",
+    # with the hall's own closures and extra working days (ISO dates).
+    calendar: str = Field(default="cn", max_length=16)
+    closed_days: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    extra_working_days: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Next moment at which open tickets must be swept (closing time or day end).
     sweep_after: datetime | None = None
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from hallq_protocol.live import public
 
-from hallq.core import clock, hallfile, shapes
+from hallq.core import calendar, clock, hallfile, shapes
 from hallq.core.accounts import users as accounts
 from hallq.core.calling.policy import AgingPriorityPolicy, CallingPolicy
 from hallq.core.derived import QueueSummaries
@@ -318,7 +318,18 @@ class HallService:
                 "timezone": hall.timezone,
                 "hours": hall.hours,
                 "recall_limit": hall.recall_limit,
+                "calendar": self._calendar_view(hall),
             }
+
+    def _calendar_view(self, hall: Hall) -> dict:
+        """Whether the hall works today, and the years whose holidays are not known yet: this one, and in
+        December the coming one (the State Council publishes it in November or December)."""
+        today = clock.business_date(self.clock.now(), hall.timezone)
+        days = calendar.of_hall(hall)
+        years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+        return {"kind": hall.calendar, "today": today.isoformat(), "working_today": days.is_working_day(today),
+                "closed_because": days.why_closed(today), "missing_years": days.missing_years(years),
+                "closed_days": hall.closed_days, "extra_working_days": hall.extra_working_days}
 
     def queue(self, slug: str) -> list[dict]:
         return self.work.read(

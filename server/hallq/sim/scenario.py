@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..core import clock
+from ..core import calendar, clock
 from ..core.errors import Invalid
 from ..core.hallfile import HallFile, parse_hall_file
 from .scenario_file import BreakSpec, ScenarioFile, ScenarioSpec, SurgeSpec, minute_of_day, parse_numbers
@@ -82,15 +82,8 @@ class Scenario:
         return [s.code for s in self.hall.services]
 
     def day(self, index: int) -> date:
-        """The index-th working day (Monday to Friday) from the first day."""
-        d = self.spec.first_day
-        while d.weekday() >= 5:
-            d += timedelta(days=1)
-        for _ in range(index):
-            d += timedelta(days=1)
-            while d.weekday() >= 5:
-                d += timedelta(days=1)
-        return d
+        """The index-th working day of the hall's calendar from the first day."""
+        return calendar.of_hall(self.hall.hall).add_working_days(self.spec.first_day, index)
 
     def midnight(self, day: date) -> datetime:
         """UTC moment of the hall's local midnight starting `day`."""

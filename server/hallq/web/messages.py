@@ -26,6 +26,7 @@ ERRORS = {
     "unknown_service": _l("There is no such service."),
     "unknown_ticket": _l("There is no such ticket."),
     "service_closed": _l("This service is not issuing tickets now."),
+    "hall_closed_today": _l("The hall is closed today and issues no tickets."),
     "service_inactive": _l("This service is not offered in this hall."),
     "quota_reached": _l("Today's tickets for this service are all taken."),
     "busy": _l("The queue is changing quickly. Try again."),

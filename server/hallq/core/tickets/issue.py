@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
-from hallq.core import clock
+from hallq.core import calendar, clock
 from hallq.core.enums import Priority, Step, TicketStatus
 from hallq.core.errors import Conflict, HallError, Invalid, NotFound, Refused
 from hallq.core.models import Service, Ticket, TicketCounter
@@ -60,6 +60,11 @@ def check_can_issue(tx: Txn, service: Service) -> None:
     """Refuse with a clear reason when the service takes no tickets now."""
     if not service.active:
         raise Refused("service_inactive", f"service {service.code} is not offered in this hall")
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    why = calendar.of_hall(tx.hall).why_closed(day)
+    if why is not None:
+        raise Refused("hall_closed_today", f"the hall is closed today ({day.isoformat()}: {why}); it issues no tickets",
+                      date=day.isoformat(), reason=why)
     spans = clock.parse_hours(service.hours or tx.hall.hours)
     if not clock.is_open(spans, tx.now, tx.hall.timezone, stop_minutes_before=tx.hall.stop_issuing_minutes_before_close):
         hours = ", ".join(str(s) for s in spans)

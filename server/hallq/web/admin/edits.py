@@ -41,7 +41,16 @@ def edit_hall(spec: dict, form, adding: bool = False) -> None:
         requeue_skipped=form.get("requeue_skipped") == "on",
         requeue_grace_minutes=_number(form, "requeue_grace_minutes", int),
         stop_issuing_minutes_before_close=_number(form, "stop_issuing_minutes_before_close", int),
+        calendar=_text(form, "calendar") or hall.get("calendar", "cn"),
+        closed_days=_dates(form, "closed_days"),
+        extra_working_days=_dates(form, "extra_working_days"),
     )
+
+
+def _dates(form, key: str) -> list[str]:
+    """Dates one per line or separated by commas (HallFile checks each is a date)."""
+    raw = _text(form, key).replace("，", ",").replace("、", ",")
+    return [part.strip() for line in raw.splitlines() for part in line.split(",") if part.strip()]
 
 
 def _save(spec: dict, kind: str, row: dict, adding: bool) -> None:

@@ -30,6 +30,8 @@ FIELDS = {
     "recall_limit": _l("Recalls before a no-show"),
     "requeue_grace_minutes": _l("Minutes before a skipped ticket returns"),
     "stop_issuing_minutes_before_close": _l("Stop issuing this many minutes before closing"),
+    "closed_days": _l("Days the hall is closed (one date a line, e.g. 2026-12-24)"),
+    "extra_working_days": _l("Extra working days (one date a line)"),
 }
 
 # The admin's own refusals; %(…)s are filled from the error's details.
@@ -87,6 +89,8 @@ def _validation_text(error: dict) -> str:
         return _("%(field)s must be a number.", field=label)
     if field == "hours":
         return _("%(field)s: write the times like 08:30-12:00, 13:30-17:30.", field=label)
+    if field in ("closed_days", "extra_working_days"):
+        return _("%(field)s: write real dates like 2026-12-24.", field=label)
     return _("%(field)s is not valid.", field=label)
 
 
