@@ -94,13 +94,15 @@ def fill(base: str, token: str, backlog: int) -> None:
         t.join()
 
 
-def window_client(base: str, token: str, window: int, cycles: int, start_at: float, out) -> None:
-    """Open the window, then call-next + complete `cycles` times (or until nobody waits for it)."""
+def window_client(base: str, token: str, window: int, cycles: int, ready, go, out) -> None:
+    """Open the window, say so, and once every window is open call-next + complete `cycles` times
+    (or until nobody waits for it)."""
     api = Api(base, token)
     status, body = api.post(f"/windows/{window}/open")
     assert status == 200, body
     called, calls, completes, errors = [], [], [], []
-    time.sleep(max(0.0, start_at - time.time()))
+    ready.put(window)
+    go.wait()
     for _ in range(cycles):
         t0 = time.perf_counter()
         status, body = api.post(f"/windows/{window}/call-next")
@@ -127,14 +129,16 @@ def measure(args, pythonpath: str | None) -> dict:
         tokens = staff_tokens(served.env, args.windows)
         per_window = max(1, args.cycles // args.windows)
         context = multiprocessing.get_context("spawn")
-        out = context.Queue()
-        start_at = time.time() + 3.0
-        procs = [context.Process(target=window_client, args=(served.base, tokens[w - 1], w, per_window, start_at, out))
+        out, ready, go = context.Queue(), context.Queue(), context.Event()
+        procs = [context.Process(target=window_client, args=(served.base, tokens[w - 1], w, per_window, ready, go, out))
                  for w in range(1, args.windows + 1)]
         for proc in procs:
             proc.start()
-        time.sleep(max(0.0, start_at - time.time()))
+        for _ in procs:  # every window open (and every client process started) before the clock runs
+            ready.get(timeout=120)
         cpu0 = cpu_seconds(served.pid)
+        start_at = time.time()
+        go.set()
         results = [out.get() for _ in procs]
         cpu1 = cpu_seconds(served.pid)
         for proc in procs:

@@ -67,13 +67,18 @@ def test_upgrade_twice_changes_nothing(db_url):
     assert differences(db_url) == []
 
 
-def test_hall_runs_on_a_migrated_database(db_url, clock):
+def migrated_hall(db_url: str, clock):
+    """The example hall on a database upgraded to head, and a manager of it (its password checked)."""
     migrate.upgrade(db_url)
     hall = HallService(Database.from_url(db_url), clock_=clock)
+    hall.load_hall(parse_hall_file(EXAMPLE_HALL))
+    OfficeService(hall).add_user(name="manager1", role="manager", password="manager-pass", hall="district")
+    return hall, OfficeService(hall).actor_for_login("manager1", "manager-pass")
+
+
+def test_hall_runs_on_a_migrated_database(db_url, clock):
+    hall, manager = migrated_hall(db_url, clock)
     try:
-        hall.load_hall(parse_hall_file(EXAMPLE_HALL))
-        OfficeService(hall).add_user(name="manager1", role="manager", password="manager-pass", hall="district")
-        manager = OfficeService(hall).actor_for_login("manager1", "manager-pass")
         ticket = hall.issue_ticket("district", service="SI", actor=manager)
         hall.window_action("district", 1, "open", actor=manager)
         window = hall.window_action("district", 1, "call-next", actor=manager)
@@ -221,12 +226,8 @@ def test_every_table_is_registered_by_hallq_db():
 def test_tickets_from_before_the_journey_get_the_steps_their_rows_tell(db_url, clock):
     """Migration b7d2e4f1a903 keeps what is there: each ticket already in the database gets the
     steps its own columns still tell (its issue, last call, start and end)."""
-    migrate.upgrade(db_url)
-    hall = HallService(Database.from_url(db_url), clock_=clock)
+    hall, manager = migrated_hall(db_url, clock)
     try:
-        hall.load_hall(parse_hall_file(EXAMPLE_HALL))
-        OfficeService(hall).add_user(name="manager1", role="manager", password="manager-pass", hall="district")
-        manager = OfficeService(hall).actor_for_login("manager1", "manager-pass")
         for _ in range(3):
             hall.issue_ticket("district", service="SI", actor=manager)
         hall.window_action("district", 1, "open", actor=manager)
