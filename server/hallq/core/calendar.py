@@ -80,8 +80,7 @@ class WorkingCalendar:
 
 def of_hall(hall) -> WorkingCalendar:
     """A hall's calendar, from its row (or the hall file's [hall] table)."""
-    return WorkingCalendar.of(getattr(hall, "calendar", STATUTORY), getattr(hall, "closed_days", ()),
-                              getattr(hall, "extra_working_days", ()))
+    return WorkingCalendar.of(hall.calendar, hall.closed_days, hall.extra_working_days)
 
 
 def has_data(year: int) -> bool:
