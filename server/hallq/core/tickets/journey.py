@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import insert
+from sqlmodel import select
 
 from hallq.core import clock
 from hallq.core.enums import Step
@@ -64,8 +65,7 @@ def at_window(tx: Txn, ticket: Ticket, step: Step, window: Window, detail: str =
 
 
 def steps_of(tx: Txn, ticket_id: int) -> list[TicketStep]:
-    from sqlmodel import select
-
+    """A ticket's steps in the order they were written."""
     return list(tx.session.exec(select(TicketStep).where(TicketStep.ticket_id == ticket_id).order_by(TicketStep.id)))
 
 
