@@ -47,7 +47,10 @@ def quiet_device(port: int, creds: dict, count: int, rate: float, start, done, o
     start.wait()
     took = []
     next_at = time.perf_counter()
+    parent = mp.parent_process()
     for _ in range(count):
+        if parent is not None and not parent.is_alive():
+            break  # the benchmark was stopped
         time.sleep(max(0.0, next_at - time.perf_counter()))
         t0 = time.perf_counter()
         next_at = t0 + 1 / rate
@@ -87,7 +90,10 @@ def flooder(port: int, creds: dict, count: int, ready, start, done, out) -> None
     at = datetime.now(timezone.utc).isoformat()
     unacknowledged: deque = deque()
     sent = 0
+    parent = mp.parent_process()
     while not done.is_set() and (sent < count or not count):
+        if sent % 1000 == 0 and parent is not None and not parent.is_alive():
+            break  # the benchmark was stopped (a flood for as long as it runs must not outlive it)
         body = {"id": f"flood-{sent}", "action": "issue_ticket", "service": "MI", "at": at}
         unacknowledged.append(link.client.publish(topics.request("district", creds["device"]), json.dumps(body), qos=1))
         sent += 1

@@ -60,6 +60,9 @@ def hall_spec(code: str, slug: str) -> HallFile:
                 "requeue_skipped": True,
                 "requeue_grace_minutes": GRACE,
                 "stop_issuing_minutes_before_close": STOP_ISSUING,
+                # Open every day: the machine's days run on past weekends, and the model knows
+                # hours, not holidays (the calendar has its own tests: test_core_calendar.py).
+                "calendar": "every_day",
             },
             "services": [
                 {"code": c, "name": c, "prefix": p, "handling_minutes": 10, "daily_quota": q}
