@@ -188,10 +188,10 @@ def main() -> None:
     ap.add_argument("--device-rate", type=float, default=None, help="mqtt_device_rate (default: the setting's default)")
     ap.add_argument("--device-burst", type=int, default=None, help="mqtt_device_burst (default: the setting's default)")
     ap.add_argument("--mosquitto", action="store_true", help="through a Mosquitto on the generated configuration (needs the mosquitto binary)")
-    ap.add_argument("--smoke", action="store_true", help="a tiny run (30 quiet requests in each phase): does it still work?")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (30 quiet requests in each phase, a flood of 500): does it still work?")
     args = ap.parse_args()
     if args.smoke:
-        args.quiet = 30
+        args.quiet, args.flood = 30, 500
 
     from hallq import heap
     from hallq.mqtt.runtime import MqttRuntime
