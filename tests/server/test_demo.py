@@ -32,11 +32,14 @@ def test_a_restarted_demo_finishes_the_tickets_at_its_windows_and_calls_new_ones
     demo = DemoHall(first, spec, seed=1, speed=FAST, rate=3)
     demo.start()
     try:
-        def busy():  # all but two (one may be on a break, one between two visitors: a loaded machine is slow)
+        def busy():  # half of them at once: more is luck (breaks, visitors walking up), and a loaded machine is slow
             windows = {w["number"]: w for w in first.windows("district")}
-            return sum(1 for n in numbers if windows[n]["ticket"]) >= len(numbers) - 2
+            return sum(1 for n in numbers if windows[n]["ticket"]) >= len(numbers) // 2
 
-        wait_for(busy, 60, "the simulated windows to have tickets")
+        def states():
+            return {w["number"]: (w["state"], (w["ticket"] or {}).get("status")) for w in first.windows("district")}
+
+        wait_for(busy, 60, "half the simulated windows to have tickets at once", seen=states)
     finally:
         demo.close()
     # Stopped with tickets at the simulated windows, as when Ctrl+C stops the demo. Some may have
