@@ -8,8 +8,9 @@ while another dispenser floods: it publishes requests as fast as the broker take
 own, apart from the server (the example hall on SQLite, its embedded broker in the same process,
 as `hallq serve` runs them). Prints the quiet dispenser's p50/p99 alone and during the flood,
 their ratio (the goal: p99 during the flood at most 2x the p99 alone), how many requests the
-flood sent and how they were answered (rate_limited, ok, or dropped unread by the broker) and
-whether any of the quiet dispenser's requests went unanswered (must be none).
+flood sent and how they were answered (rate_limited, ok, dropped unanswered by the server past
+the rate of its refusals, or dropped unread by the broker), whether any of the quiet dispenser's
+requests went unanswered and whether the server's link was renewed (must be neither).
 
 With --mosquitto the devices and the server go through a Mosquitto started on the
 configuration `hallq broker-config` writes (two listeners, no TLS, no persistence) instead.
@@ -236,6 +237,7 @@ def main() -> None:
                 took = next(r for r in results if isinstance(r, list))
                 flood = next((r for r in results if isinstance(r, dict)), None)
                 figures.append((took, flood))
+            by_server, renewed = getattr(runtime.bridge, "dropped", 0), runtime.link.restored
         finally:
             runtime.stop()
             if broker is not None:
@@ -251,12 +253,14 @@ def main() -> None:
     print(f"quiet device during flood  requests={len(during)}  p50={d50:.1f} ms  p99={d99:.1f} ms")
     print(f"p99 during / alone         {d99 / a99:.2f}x  (goal: at most 2x)")
     sent, answers = flood["sent"], flood["answers"]
-    dropped = sent - sum(answers.values())
+    by_broker = sent - sum(answers.values()) - by_server
     print(f"flood of {sent} answered   " + ", ".join(f"{k}={v}" for k, v in sorted(answers.items()))
-          + (f"; {dropped} dropped unread by the broker" if dropped else ""))
+          + (f"; {by_server} dropped unanswered by the server (past its refusals' rate)" if by_server else "")
+          + (f"; {by_broker} dropped unread by the broker" if by_broker else ""))
     print(f"quiet requests unanswered  {lost}")
-    if lost:
-        raise SystemExit("the quiet device lost requests")
+    print(f"server link renewed        {renewed} times (a probe lost behind the flood; must be 0)")
+    if lost or renewed:
+        raise SystemExit("the quiet device lost requests" if lost else "the server's link was renewed during the flood")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import threading
 
 from hallq.mqtt.inbox import STOP, FairInbox
 from support.mqtt import connect, start_runtime
+from support.waiting import wait_for
 
 
 def drain(inbox: FairInbox, n: int) -> list:
@@ -94,3 +95,38 @@ def test_a_device_told_to_wait_asks_again_and_gets_its_answer(hall):
         disp.stop()
     finally:
         runtime.stop()
+
+
+def test_past_its_refusals_rate_a_flooding_device_is_not_even_answered(hall):
+    """Refusing costs the server too (an answer encoded and sent per request): a device refused
+    more than its rate allows gets no answer at all, and another device is still served."""
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.bridge import RequestBridge
+
+    devices = DeviceService(hall)
+    for name in ("disp-1", "disp-2"):
+        devices.add(hall="district", name=name, role="dispenser")
+    answers: list[tuple[str, dict]] = []
+    moment = [0.0]
+    bridge = RequestBridge(hall, devices, send=lambda topic, payload: answers.append((topic.split("/")[3], json.loads(payload))),
+                           max_age=60, now=hall.clock.now, rate=10, burst=5, max_queued=5, monotonic=lambda: moment[0])
+
+    def ask(device: str, rid: str) -> None:
+        body = {"id": rid, "action": "issue_ticket", "service": "SI", "at": hall.clock.now().isoformat()}
+        bridge.submit("district", device, json.dumps(body).encode())
+
+    for i in range(100):  # all in one instant
+        ask("disp-1", f"f{i}")
+    refused = [a["id"] for _, a in answers]
+    assert refused == [f"f{i}" for i in range(5, 25)] and bridge.dropped == 75  # 5 queued, 20 told to wait
+    moment[0] = 1.0  # a second later: twenty more refusals may be sent (twice its rate)
+    for i in range(100, 130):
+        ask("disp-1", f"f{i}")
+    assert len(answers) == 40 and bridge.dropped == 85
+    ask("disp-2", "quiet")
+    bridge.start()
+    try:
+        wait_for(lambda: any(device == "disp-2" for device, _ in answers), what="the quiet dispenser's answer")
+    finally:
+        bridge.stop()
+    assert [a["status"] for device, a in answers if device == "disp-2"] == ["ok"]

@@ -198,8 +198,9 @@ def test_mosquitto_gives_no_device_the_servers_or_another_devices_session(mosqui
 
 def test_a_flooding_device_does_not_silence_another_through_mosquitto(mosquitto, hall):
     """Issue 12, item 2, on Mosquitto with the generated config: 1,500 requests at once from one
-    dispenser; the other is answered, and every flooding request is answered (served or
-    rate_limited), none dropped on the way."""
+    dispenser; the other is answered, and every flooding request reaches the server (none dropped
+    on the way): it is served, or refused with rate_limited, or, past the refusals' own rate,
+    dropped unanswered by the server and counted."""
     loud, quiet = (make_link(mosquitto, name, mosquitto.creds[name]["password"], port=mosquitto.mosquitto_port)
                    for name in ("disp-1", "disp-2"))
     for link in (loud, quiet):
@@ -209,7 +210,8 @@ def test_a_flooding_device_does_not_silence_another_through_mosquitto(mosquitto,
         answer, flood = flood_while_another_asks(loud, quiet, 1500)
         assert answer is not None and answer["status"] == "ok", answer
         assert set(flood) <= SERVED_OR_REFUSED and flood.get("rate_limited", 0) > 0, flood
-        assert sum(flood.values()) == 1500, flood
+        dropped = mosquitto.bridge.dropped
+        assert sum(flood.values()) + dropped == 1500 and dropped > 0, (flood, dropped)
     finally:
         for link in (loud, quiet):
             link.stop()

@@ -8,7 +8,9 @@ same answer and no second effect, and a server that dies half-way has done
 nothing of it. Requests are handled one at a time on a worker thread,
 so the MQTT link keeps reading while the database works, taking the devices in
 turn (inbox.py): a device that floods the server waits behind itself, and past its
-queue or its rate it is answered `rate_limited` at once.
+queue or its rate it is answered `rate_limited` at once. Those answers have a rate limit of
+their own (twice the device's): past it a request is dropped unanswered, so a flooding device
+cannot make the server spend on it what it saves by refusing it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from ..core.models import User, Window
 from ..core.service import HallService
 from ..core.txn import Actor, Txn
 from . import schemas
-from .inbox import STOP, FairInbox
+from .inbox import STOP, FairInbox, RateLimit
 
 log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
@@ -65,6 +67,10 @@ class RequestBridge:
         # hall's: a request's age is a transport matter. Injected, like every clock.
         self.now = now
         self._inbox = FairInbox(rate=rate, burst=burst, max_queued=max_queued, clock=monotonic)
+        # A device that waits for each answer is refused at most once per retry_after: twice its rate,
+        # with room for a burst, is never met by one.
+        self._refusals = RateLimit(rate=2 * rate, burst=max(burst, 20), clock=monotonic)
+        self.dropped = 0  # requests past both limits, dropped unanswered
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic
         self._warned: dict[tuple[str, str], float] = {}  # a flooding device is logged once in a while, not per message
@@ -87,6 +93,9 @@ class RequestBridge:
             self._warned[(hall, device)] = now
             log.warning("%s/%s sends more requests than it may (%d queued): refusing them with rate_limited",
                         hall, device, self._inbox.queued((hall, device)))
+        if self._refusals.take((hall, device)):  # refused that often already: not even read
+            self.dropped += 1
+            return
         answer = schemas.error(schemas.request_id(payload), "rate_limited",
                                f"too many requests from this device: try again in {wait:.2f} s", retry_after=math.ceil(wait * 100) / 100)
         try:

@@ -3,9 +3,11 @@ availability and command results, and publishes what the publisher hands it. On 
 it subscribes again and asks for all retained state to be republished.
 
 It also checks that the broker still delivers to it: every `probe_seconds` it sends itself a
-message on a topic of its own, and if the last one has not come back by then, its
-subscriptions are gone (a broker that let another client take its session, say) while the
-connection is up; it drops the connection and connects again, which subscribes afresh."""
+message on a topic of its own, and if the last one has not come back by then and nothing else
+has come in since it was sent, its subscriptions are gone (a broker that let another client take
+its session, say) while the connection is up; it drops the connection and connects again, which
+subscribes afresh. A probe stuck behind a flood of messages is no sign of that: the messages
+coming in are the proof that the broker still delivers."""
 
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class ServerLink:
         self.probe_topic = topics.server_probe(client_id)
         self.probe_seconds = probe_seconds
         self._probe: tuple[bytes, float] | None = None  # the probe on its way, and when it was sent (monotonic)
+        self._heard = 0.0  # when the last message of any kind came in (monotonic)
         self._stopped = threading.Event()
         self.restored = 0  # how many times the subscriptions were found gone and the link renewed
         self.on_request = on_request
@@ -97,13 +100,16 @@ class ServerLink:
             self._probe = None
             return
         last = self._probe
-        if last is not None:  # a whole round and it has not come back
+        if last is not None and self._heard <= last[1]:  # a whole round, and neither it nor anything else came in
             self._probe = None
             self.restored += 1
             log.error("the MQTT broker no longer delivers to the server (its probe did not come back in %.1f s): "
                       "connecting again", time.monotonic() - last[1])
             self._drop()
             return
+        # Nothing on its way, or it is not back yet but other messages came in since it was sent
+        # (the broker delivers; the probe waits behind them): the next one, which the following
+        # round judges afresh (the one still on its way is ignored when it comes).
         token = secrets.token_hex(8).encode()
         self._probe = (token, time.monotonic())
         self.client.publish(self.probe_topic, token, qos=1)
@@ -137,6 +143,7 @@ class ServerLink:
         log.warning("lost the MQTT broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
+        self._heard = time.monotonic()
         if message.topic == self.probe_topic:
             probe = self._probe
             if probe is not None and message.payload == probe[0]:
