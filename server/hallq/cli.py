@@ -1,4 +1,4 @@
-"""The `hallq` command: serve, demo, hall load, user add, token create, db upgrade, voice."""
+"""The `hallq` command: serve, demo, hall load, user add, token create, db upgrade, stats, voice."""
 
 from __future__ import annotations
 
@@ -135,6 +135,72 @@ def audit_archive(ctx) -> None:
     for path in files:
         click.echo(f"archived {path}")
     click.echo(f"{len(files)} archive file(s) written to {archiver.directory}" if files else "nothing to archive")
+
+
+@cli.group("stats")
+def stats_group() -> None:
+    """The hall's figures: each finished day rolled up from the tickets' journeys."""
+
+
+def _halls_named(hallq, slug: str | None) -> list[str]:
+    slugs = [h["slug"] for h in hallq.halls.halls()]
+    if slug is not None and slug not in slugs:
+        raise click.ClickException(f"no hall {slug!r} (there are: {', '.join(slugs) or 'none'})")
+    return [slug] if slug else slugs
+
+
+@stats_group.command("rebuild")
+@click.option("--hall", "slug", help="One hall (default: every hall).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: the first with tickets).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default and latest: yesterday).")
+@click.pass_context
+def stats_rebuild(ctx, slug, since, until) -> None:
+    """Roll up the finished days again from the tickets' journeys (after an upgrade, or a repair)."""
+    from .core.stats.service import StatsService
+
+    hallq = _hallq(ctx)
+    stats = StatsService(hallq.halls)
+    actor = operator()
+    for name in _halls_named(hallq, slug):
+        bar: list = []
+
+        def progress(days, name=name):
+            bar.append(click.progressbar(length=len(days), label=f"{name}: {len(days)} day(s)", file=sys.stderr))
+            bar[0].__enter__()
+            return lambda day: bar[0].update(1)
+
+        try:
+            days = stats.rebuild(name, since=since and since.date(), until=until and until.date(), actor=actor, progress=progress)
+        except HallError as exc:
+            _fail(exc)
+        finally:
+            if bar:
+                bar[0].__exit__(None, None, None)
+        click.echo(f"{name}: {len(days)} day(s) rolled up" + (f", {days[0]} to {days[-1]}" if days else ""))
+
+
+@stats_group.command("show")
+@click.option("--hall", "slug", required=True, help="The hall.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: today).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.pass_context
+def stats_show(ctx, slug, since, until) -> None:
+    """The hall's headline figures for a day or a range, as JSON."""
+    import json
+
+    from .core.stats.service import StatsService
+
+    hallq = _hallq(ctx)
+    _halls_named(hallq, slug)
+    stats = StatsService(hallq.halls)
+    today = stats.today(slug)
+    first, last = (since.date() if since else today), (until.date() if until else (since.date() if since else today))
+    try:
+        figures = stats.figures(slug, first, last)
+    except HallError as exc:
+        _fail(exc)
+    click.echo(json.dumps({"hall": slug, "since": first.isoformat(), "until": last.isoformat(),
+                           **figures.get(("hall", 0), {})}, ensure_ascii=False, indent=2))
 
 
 @cli.command()

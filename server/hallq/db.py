@@ -29,6 +29,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from hallq.core.devices import models as devices  # noqa: F401  (the tables: device registry, requests, number blocks, reviews)
 
 from .core import models  # noqa: F401  (registers the tables)
+from .core.stats import models as stats  # noqa: F401  (the days' figures)
 
 _WRITE = "hallq_write"
 

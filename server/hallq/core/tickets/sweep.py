@@ -1,5 +1,6 @@
 """Closing what a day leaves behind: the tickets still open at closing time or
-after midnight, and the windows still open from an earlier day."""
+after midnight, and the windows still open from an earlier day; then the finished days'
+figures are written."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlmodel import select
 from hallq.core import clock
 from hallq.core.enums import OPEN_TICKET_STATUSES, Step, TicketStatus, WindowState
 from hallq.core.models import Hall, Ticket, Window
+from hallq.core.stats import rollup
 from hallq.core.tickets import journey
 from hallq.core.txn import SYSTEM, Txn
 from hallq.core.windows.state import reset_window
@@ -75,6 +77,9 @@ def sweep(tx: Txn) -> bool:
             tx.emit("window.idle", window=window.number, reason="hall_closed", version=window.version)
     if expired_ids or closed:  # the server's own doing, whoever's write found the sweep due
         tx.audit("hall.sweep", hall.slug, actor=SYSTEM, expired=sorted(t.number for t in stale + late), windows_closed=closed)
+
+    # The finished days' figures, from the journeys just closed (stats/rollup.py).
+    rollup.catch_up(session, hall, today)
 
     day_end = clock.day_end_moment(today, tz)
     # A Core UPDATE: tx.hall may be a read-only row (see UnitOfWork.write).

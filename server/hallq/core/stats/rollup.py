@@ -1,0 +1,216 @@
+"""Each day of a hall summarised from its tickets' journeys (tickets/journey.py defines wait,
+handling and outcome), per dimension:
+
+- ``hall`` and ``hour`` (of issue, in the hall's time zone): per ticket. A ticket's wait is its
+  first leg's, its handling the sum of its legs', its outcome its last leg's.
+- ``service``: per leg, in the leg's service: a transfer begins a leg in another service, so a
+  transferred ticket counts in both (``issued`` there means "legs begun").
+- ``window`` and ``staff``: per leg, where it was last called or served.
+
+Reviews (好差评) count on the day of the ticket they rate, at its window and staff member, in its
+last service. A finished day's rows are written by the day's sweep (``catch_up``) and can be
+rebuilt at any time from the journeys (``hallq stats rebuild``); today, and any day without
+rows, is summarised live the same way (``figures_for``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from itertools import groupby
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, select
+
+from hallq.core import clock
+from hallq.core.devices.models import Review
+from hallq.core.enums import Step
+from hallq.core.models import Hall, Ticket, TicketStep
+from hallq.core.stats.models import DayFigure
+from hallq.core.tickets.journey import measure
+
+DIMENSIONS = ("hall", "service", "window", "staff", "hour")
+OUTCOMES = ("completed", "no_show", "walked_away", "closed")
+CATCH_UP_DAYS = 31  # how far back the sweep looks for days left without figures (older: `hallq stats rebuild`)
+
+
+@dataclass
+class Cell:
+    """The additive figures of one dimension's key over one or more days."""
+
+    issued: int = 0
+    called: int = 0
+    completed: int = 0
+    no_show: int = 0
+    walked_away: int = 0
+    closed: int = 0
+    transferred: int = 0
+    wait_n: int = 0
+    wait_sum: float = 0.0
+    wait_hist: dict = field(default_factory=dict)
+    handling_n: int = 0
+    handling_sum: float = 0.0
+    handling_hist: dict = field(default_factory=dict)
+    reviews: int = 0
+    reviews_5: int = 0
+    reviews_satisfied: int = 0
+    reviews_bad: int = 0
+    score_sum: int = 0
+
+    def add_wait(self, minutes: float | None) -> None:
+        if minutes is not None:
+            self.wait_n += 1
+            self.wait_sum += minutes
+            _count(self.wait_hist, minutes)
+
+    def add_handling(self, minutes: float | None) -> None:
+        if minutes is not None:
+            self.handling_n += 1
+            self.handling_sum += minutes
+            _count(self.handling_hist, minutes)
+
+    def end(self, ended: str, was_called: bool) -> None:
+        """Count how a leg ended (a transfer or move included)."""
+        if ended in (Step.TRANSFERRED, Step.MOVED):
+            self.transferred += 1
+        elif ended == Step.CLOSED:
+            self.outcome("closed" if was_called else "walked_away")
+        elif ended:
+            self.outcome(ended)
+
+    def outcome(self, outcome: str) -> None:
+        """Count a ticket's (or leg's) outcome: completed, no_show, walked_away or closed; open counts nowhere."""
+        if outcome in OUTCOMES:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def review(self, score: int) -> None:
+        self.reviews += 1
+        self.score_sum += score
+        self.reviews_5 += score == 5
+        self.reviews_satisfied += score >= 4
+        self.reviews_bad += score <= 2
+
+    def merge(self, other: "Cell | DayFigure") -> None:
+        for name in _ADDITIVE:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("wait_hist", "handling_hist"):
+            mine = getattr(self, name)
+            for minute, n in (getattr(other, name) or {}).items():
+                mine[minute] = mine.get(minute, 0) + n
+
+
+_ADDITIVE = [f.name for f in fields(Cell) if not f.name.endswith("_hist")]
+
+
+def _count(hist: dict, minutes: float) -> None:
+    key = str(int(max(0.0, minutes)))  # whole minutes (JSON keys are strings)
+    hist[key] = hist.get(key, 0) + 1
+
+
+def summarise(session: Session, hall: Hall, day: date) -> dict[tuple[str, int], Cell]:
+    """The day's figures, from its tickets' journeys and reviews, per (dimension, key)."""
+    cells: dict[tuple[str, int], Cell] = defaultdict(Cell)
+    cells[("hall", 0)]  # a day with no tickets still has its (empty) hall row
+    day_tickets = select(Ticket.id).where(Ticket.hall_id == hall.id, Ticket.business_date == day)
+    issued = dict(session.exec(select(Ticket.id, Ticket.issued_at).where(Ticket.hall_id == hall.id, Ticket.business_date == day)).all())
+    steps = session.exec(select(TicketStep).where(TicketStep.ticket_id.in_(day_tickets)).order_by(TicketStep.ticket_id, TicketStep.id)).all()
+    last_service: dict[int, int] = {}
+    for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
+        m = measure(list(journey))
+        hour = clock.to_local(issued[ticket_id], hall.timezone).hour
+        for cell in (cells[("hall", 0)], cells[("hour", hour)]):
+            cell.issued += 1
+            cell.called += m.calls > 0
+            cell.outcome(m.outcome)
+            cell.transferred += m.transfers
+            cell.add_wait(m.wait_minutes)
+            cell.add_handling(m.handling_minutes)
+        for leg in m.legs:
+            called = leg.wait_minutes is not None
+            where = [("service", leg.service_id)] if leg.service_id is not None else []
+            where += [("window", leg.window_id)] if leg.window_id is not None else []
+            where += [("staff", leg.staff_id)] if leg.staff_id is not None else []
+            for key in where:
+                cell = cells[key]
+                cell.issued += key[0] == "service"
+                cell.called += called
+                cell.end(leg.ended, called)
+                cell.add_wait(leg.wait_minutes)
+                cell.add_handling(leg.handling_minutes)
+            if leg.service_id is not None:
+                last_service[ticket_id] = leg.service_id
+    reviews = session.exec(select(Review.ticket_id, Review.window_id, Review.staff_id, Review.score)
+                           .where(Review.ticket_id.in_(day_tickets))).all()
+    for ticket_id, window_id, staff_id, score in reviews:
+        keys = [("hall", 0), ("window", window_id)]
+        keys += [("staff", staff_id)] if staff_id is not None else []
+        keys += [("service", last_service[ticket_id])] if ticket_id in last_service else []
+        for key in keys:
+            cells[key].review(score)
+    return dict(cells)
+
+
+def store(session: Session, hall: Hall, day: date, cells: dict[tuple[str, int], Cell]) -> int:
+    """Replace the day's rows with `cells`; how many rows were written."""
+    session.execute(delete(DayFigure).where(DayFigure.hall_id == hall.id, DayFigure.day == day))
+    rows = [dict(hall_id=hall.id, day=day, dimension=dim, key=key, **{f.name: getattr(cell, f.name) for f in fields(Cell)})
+            for (dim, key), cell in sorted(cells.items())]
+    session.execute(insert(DayFigure), rows)
+    return len(rows)
+
+
+def roll_up(session: Session, hall: Hall, day: date) -> int:
+    """Summarise `day` and store it."""
+    return store(session, hall, day, summarise(session, hall, day))
+
+
+def days_with_tickets(session: Session, hall: Hall, since: date, until: date) -> list[date]:
+    """The days in [since, until] on which the hall issued tickets, in order."""
+    return list(session.exec(select(Ticket.business_date).distinct()
+                             .where(Ticket.hall_id == hall.id, Ticket.business_date >= since, Ticket.business_date <= until)
+                             .order_by(Ticket.business_date)).all())
+
+
+def catch_up(session: Session, hall: Hall, today: date) -> list[date]:
+    """Roll up the finished days of the last CATCH_UP_DAYS that have tickets and no figures yet
+    (the day's sweep calls this); the days rolled up."""
+    since = today - timedelta(days=CATCH_UP_DAYS)
+    done = set(session.exec(select(DayFigure.day).where(DayFigure.hall_id == hall.id, DayFigure.dimension == "hall",
+                                                          DayFigure.day >= since)).all())
+    days = [d for d in days_with_tickets(session, hall, since, today - timedelta(days=1)) if d not in done]
+    for day in days:
+        roll_up(session, hall, day)
+    return days
+
+
+def figures_for(session: Session, hall: Hall, since: date, until: date, today: date) -> dict[tuple[str, int], Cell]:
+    """The figures of the days [since, until], summed per (dimension, key): stored rows for the
+    finished days that have them, and the others (today, or a day not rolled up) summarised live."""
+    total: dict[tuple[str, int], Cell] = defaultdict(Cell)
+    stored = session.exec(select(DayFigure).where(DayFigure.hall_id == hall.id, DayFigure.day >= since,
+                                                  DayFigure.day <= until)).all()
+    covered = {row.day for row in stored if row.dimension == "hall" and row.day < today}
+    for row in stored:
+        if row.day in covered:
+            total[(row.dimension, row.key)].merge(row)
+    for day in days_with_tickets(session, hall, since, until):
+        if day not in covered:
+            for key, cell in summarise(session, hall, day).items():
+                total[key].merge(cell)
+    return dict(total)
+
+
+def quantile(hist: dict, q: float) -> float | None:
+    """The q-quantile (0–1) of a whole-minute histogram by nearest rank (the smallest minute with
+    at least ceil(q·n) of the n values at or below it), in minutes."""
+    n = sum(hist.values())
+    if not n:
+        return None
+    rank, seen = max(1, math.ceil(q * n)), 0
+    for minute in sorted(hist, key=int):
+        seen += hist[minute]
+        if seen >= rank:
+            return float(int(minute))
+    return None  # not reached: seen ends at n ≥ rank

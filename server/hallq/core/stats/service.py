@@ -1,0 +1,82 @@
+"""The hall's figures as the command line (and, next, the statistics page and API) ask for them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Callable
+
+from hallq.core import clock
+from hallq.core.errors import Invalid
+from hallq.core.stats import rollup
+from hallq.core.stats.rollup import Cell
+from hallq.core.txn import SYSTEM, Actor, Txn
+
+
+def derive(cell: Cell) -> dict:
+    """What a cell's sums say, as the reports state it (minutes to one decimal, rates 0–1)."""
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    def minutes(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    ended = cell.completed + cell.no_show + cell.walked_away + cell.closed
+    return {
+        "tickets": cell.issued,
+        "cases": cell.completed,
+        "wait_mean": minutes(cell.wait_sum / cell.wait_n if cell.wait_n else None),
+        "wait_median": rollup.quantile(cell.wait_hist, 0.5),
+        "wait_p90": rollup.quantile(cell.wait_hist, 0.9),
+        "handling_mean": minutes(cell.handling_sum / cell.handling_n if cell.handling_n else None),
+        "handling_p90": rollup.quantile(cell.handling_hist, 0.9),
+        "no_show_rate": share(cell.no_show, ended),
+        "walked_away_rate": share(cell.walked_away, ended),
+        "transfers": cell.transferred,
+        "reviews": cell.reviews,
+        "active_rating_rate": share(cell.reviews, cell.completed),
+        "five_star_rate": share(cell.reviews_5, cell.reviews),
+        "satisfaction_rate": share(cell.reviews_satisfied, cell.reviews),
+        "bad_reviews": cell.reviews_bad,
+        "mean_score": round(cell.score_sum / cell.reviews, 2) if cell.reviews else None,
+    }
+
+
+class StatsService:
+    def __init__(self, halls):
+        self.work = halls.work
+
+    def today(self, slug: str) -> date:
+        return self.work.read_hall(slug, lambda session, hall: clock.business_date(self.work.clock.now(), hall.timezone))
+
+    def rebuild(self, slug: str, *, since: date | None = None, until: date | None = None, actor: Actor = SYSTEM,
+                progress: Callable[[list[date]], Callable[[date], None]] | None = None) -> list[date]:
+        """Roll up again every finished day in [since, until] (default: all of them) that has
+        tickets, one transaction a day; `progress(days)` gives a callback told of each day done."""
+        today = self.today(slug)
+        until = min(until or today - timedelta(days=1), today - timedelta(days=1))
+        if since is not None and since > until:
+            raise Invalid("bad_range", "the first day is after the last finished day", since=since.isoformat(), until=until.isoformat())
+        days = self.work.read_hall(slug, lambda session, hall: rollup.days_with_tickets(session, hall, since or date.min, until))
+        told = progress(days) if progress else None
+        for day in days:
+            self.work.write(slug, lambda tx, d=day: rollup.roll_up(tx.session, tx.hall, d), actor=actor)
+            if told:
+                told(day)
+
+        def audit(tx: Txn) -> None:
+            tx.audit("stats.rebuild", slug, days=len(days), first=days[0].isoformat() if days else None,
+                     last=days[-1].isoformat() if days else None)
+
+        self.work.write(slug, audit, actor=actor)
+        return days
+
+    def figures(self, slug: str, since: date, until: date) -> dict[tuple[str, int], dict]:
+        """The range's figures per (dimension, key), derived (see derive)."""
+        if since > until:
+            raise Invalid("bad_range", "the first day is after the last", since=since.isoformat(), until=until.isoformat())
+
+        def read(tx: Txn) -> dict:  # after the sweep, if one is due: a finished day is closed and rolled up
+            today = clock.business_date(tx.now, tx.hall.timezone)
+            return {key: derive(cell) for key, cell in rollup.figures_for(tx.session, tx.hall, since, until, today).items()}
+
+        return self.work.read(slug, read)
