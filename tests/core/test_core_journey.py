@@ -7,21 +7,12 @@ from __future__ import annotations
 import pytest
 
 from hallq.core.errors import Forbidden
-from support.halls import person
+from support.halls import Desk, person
 
 
 @pytest.fixture
 def kiosk(hall):
     return person(hall, "kiosk1", "device")
-
-
-class Desk:
-    def __init__(self, hall, number: int, name: str):
-        self.hall, self.number, self.actor = hall, number, person(hall, name)
-        self("open")
-
-    def __call__(self, action: str, **params) -> dict:
-        return self.hall.window_action("district", self.number, action, actor=self.actor, **params)
 
 
 def journey(hall, number: str) -> dict:
@@ -34,7 +25,7 @@ def steps(j: dict) -> list[tuple]:
 
 def test_a_recall_keeps_the_first_call_and_a_completion_without_start_is_handled_from_the_answered_call(hall, kiosk, clock):
     hall.issue_ticket("district", service="SI", actor=kiosk)  # A001 at 10:00 (02:00 UTC)
-    desk = Desk(hall, 1, "s1")
+    desk = Desk.opened(hall, 1, "s1")
     clock.advance(minutes=4)
     desk("call-next")  # 10:04: the first call
     clock.advance(minutes=1)
@@ -57,7 +48,7 @@ def test_a_recall_keeps_the_first_call_and_a_completion_without_start_is_handled
 
 def test_a_transfer_keeps_the_leg_it_ends(hall, kiosk, clock):
     hall.issue_ticket("district", service="SI", actor=kiosk)  # A001 at 10:00
-    first, second = Desk(hall, 1, "s1"), Desk(hall, 6, "s6")  # window 6 serves HR
+    first, second = Desk.opened(hall, 1, "s1"), Desk.opened(hall, 6, "s6")  # window 6 serves HR
     clock.advance(minutes=2)
     first("call-next")  # 10:02
     clock.advance(minutes=1)
@@ -87,7 +78,7 @@ def test_a_transfer_keeps_the_leg_it_ends(hall, kiosk, clock):
 
 def test_a_skipped_ticket_requeued_then_skipped_again_is_a_no_show(hall, kiosk, clock):
     hall.issue_ticket("district", service="SI", actor=kiosk)  # 10:00
-    desk = Desk(hall, 1, "s1")
+    desk = Desk.opened(hall, 1, "s1")
     clock.advance(minutes=1)
     desk("call-next")  # 10:01
     clock.advance(minutes=1)
@@ -111,7 +102,7 @@ def test_the_sweep_closes_the_called_and_the_waiting_and_a_manager_move_begins_a
     boss = person(hall, "boss", "manager")
     clock.advance(minutes=30)
     hall.move_ticket("district", "A002", service="MI", actor=boss)  # 10:30: leg 2, in MI
-    desk = Desk(hall, 3, "s3")  # serves SI and HF, not MI
+    desk = Desk.opened(hall, 3, "s3")  # serves SI and HF, not MI
     desk("call-next")  # 10:30: A001, who never comes
     clock.advance(hours=7, minutes=30)  # 18:00, past closing (17:30)
     hall.sweep("district")
@@ -162,7 +153,7 @@ def test_only_the_halls_people_see_a_journey(hall, kiosk):
 def test_a_staff_members_day_counts_handling_from_the_answered_call(hall, kiosk, clock, office):
     for _ in range(3):
         hall.issue_ticket("district", service="SI", actor=kiosk)  # A001-A003 at 10:00
-    desk = Desk(hall, 1, "s1")
+    desk = Desk.opened(hall, 1, "s1")
     desk("call-next")  # A001 10:00
     clock.advance(minutes=4)
     desk("complete")  # 10:04, no "start": 4 minutes from its call (the ticket's own columns say 0)
@@ -173,7 +164,7 @@ def test_a_staff_members_day_counts_handling_from_the_answered_call(hall, kiosk,
     desk("complete")  # 10:15: 10 minutes from "start"
     desk("call-next")  # A003
     desk("skip")  # requeued: not a no-show yet
-    other = Desk(hall, 2, "s2")
+    other = Desk.opened(hall, 2, "s2")
     clock.advance(minutes=11)
     other("call-next")  # A003 again, at window 2
     other("skip")  # a no-show of s2's, not s1's

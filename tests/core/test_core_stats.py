@@ -18,18 +18,9 @@ from hallq.core.devices.service import DeviceService
 from hallq.core.models import Service, User, Window
 from hallq.core.stats.models import DayFigure
 from hallq.core.stats.service import StatsService
-from support.halls import person
+from support.halls import Desk, person
 
 MONDAY = "2026-11-23"
-
-
-class Desk:
-    def __init__(self, hall, number: int, name: str):
-        self.hall, self.number, self.actor = hall, number, person(hall, name)
-        self("open")
-
-    def __call__(self, action: str, **params) -> dict:
-        return self.hall.window_action("district", self.number, action, actor=self.actor, **params)
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ def monday(hall, clock):
     devices = DeviceService(hall)
     devices.add(hall="district", name="review-1", role="review", window=1)
     devices.add(hall="district", name="review-7", role="review", window=7)
-    one, seven = Desk(hall, 1, "s1"), Desk(hall, 7, "s7")
+    one, seven = Desk.opened(hall, 1, "s1"), Desk.opened(hall, 7, "s7")
     a1 = hall.issue_ticket("district", service="SI", actor=kiosk)
     clock.advance(minutes=2)
     a2 = hall.issue_ticket("district", service="SI", actor=kiosk)

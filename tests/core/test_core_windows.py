@@ -9,22 +9,7 @@ from sqlmodel import select
 
 from hallq.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hallq.core.models import AuditEntry
-from hallq.core.txn import Actor
-from support.halls import MONDAY_10AM, person, variant
-
-class Desk:
-    """One window as its staff member works it."""
-
-    def __init__(self, hall, number: int, actor: Actor, slug: str = "district"):
-        self.hall, self.number, self.actor, self.slug = hall, number, actor, slug
-
-    def __call__(self, action: str, **params) -> dict:
-        return self.hall.window_action(self.slug, self.number, action, actor=self.actor, **params)
-
-    def called(self) -> str:
-        """Call next and return the called ticket's number."""
-        return self("call-next")["ticket"]["number"]
-
+from support.halls import MONDAY_10AM, Desk, person, variant
 
 @pytest.fixture
 def kiosk(hall):

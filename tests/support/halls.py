@@ -63,3 +63,24 @@ def person(hall, name: str, role: str = "staff", slug: str | None = "district") 
         session.add(user)
         session.flush()
         return accounts.actor_for(user)
+
+
+class Desk:
+    """One window as its staff member works it."""
+
+    def __init__(self, hall, number: int, actor: Actor, slug: str = "district"):
+        self.hall, self.number, self.actor, self.slug = hall, number, actor, slug
+
+    @classmethod
+    def opened(cls, hall, number: int, name: str) -> "Desk":
+        """Window `number` of the example hall, opened by a new staff member `name`."""
+        desk = cls(hall, number, person(hall, name))
+        desk("open")
+        return desk
+
+    def __call__(self, action: str, **params) -> dict:
+        return self.hall.window_action(self.slug, self.number, action, actor=self.actor, **params)
+
+    def called(self) -> str:
+        """Call next and return the called ticket's number."""
+        return self("call-next")["ticket"]["number"]
