@@ -19,6 +19,7 @@ from .core.devices.service import DeviceService
 from .core.events import FanOutPublisher, Publisher
 from .core.office import OfficeService
 from .core.service import HallService
+from .core.stats.service import StatsService
 from .db import Database
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class HallQ:
     halls: HallService
     office: OfficeService
     devices: DeviceService
+    stats: StatsService
     # Started by the serving process (create_app, the MQTT side, the demo), None until then:
     mqtt: MqttRuntime | None = None
     balancers: HallBalancers | None = None
@@ -96,4 +98,4 @@ def build(settings: Settings, *, halls: HallService | None = None, publisher: Pu
     halls = halls or hall_service(settings, migrate=migrate)
     if publisher is not None:
         halls.publisher.add(publisher)
-    return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls))
+    return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls), stats=StatsService(halls))

@@ -156,10 +156,8 @@ def _halls_named(hallq, slug: str | None) -> list[str]:
 @click.pass_context
 def stats_rebuild(ctx, slug, since, until) -> None:
     """Roll up the finished days again from the tickets' journeys (after an upgrade, or a repair)."""
-    from .core.stats.service import StatsService
-
     hallq = _hallq(ctx)
-    stats = StatsService(hallq.halls)
+    stats = hallq.stats
     actor = operator()
     for name in _halls_named(hallq, slug):
         bar: list = []
@@ -188,11 +186,9 @@ def stats_show(ctx, slug, since, until) -> None:
     """The hall's headline figures for a day or a range, as JSON."""
     import json
 
-    from .core.stats.service import StatsService
-
     hallq = _hallq(ctx)
     _halls_named(hallq, slug)
-    stats = StatsService(hallq.halls)
+    stats = hallq.stats
     today = stats.today(slug)
     first, last = (since.date() if since else today), (until.date() if until else (since.date() if since else today))
     try:

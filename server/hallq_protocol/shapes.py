@@ -242,3 +242,101 @@ class DeviceConfig(TypedDict):
     tracker_url: str  # "{ticket}" is replaced by the ticket's public id
     server_time: str
     version: NotRequired[int]  # grows with every config sent to this device (none from an older server)
+
+
+class Figures(TypedDict):
+    """A day's or a range's figures (definitions: docs/figures.md): minutes, rates from 0 to 1,
+    null where there is nothing to count or divide."""
+
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    tickets: int
+    """Tickets issued (per service: legs begun, a transfer in included; 0 per window and staff)"""
+    cases: int
+    """Completed (办结)"""
+    wait_mean: float | None
+    wait_median: float | None
+    """By nearest rank, to the whole minute"""
+    wait_p90: float | None
+    handling_mean: float | None
+    handling_p90: float | None
+    no_show_rate: float | None
+    """Of the tickets (or legs) that ended"""
+    walked_away_rate: float | None
+    transfers: int
+    reviews: int
+    """好差评 of these tickets"""
+    active_rating_rate: float | None
+    """Reviews ÷ cases"""
+    five_star_rate: float | None
+    satisfaction_rate: float | None
+    """Rated 4 or 5, of the reviews"""
+    bad_reviews: int
+    """Rated 1 or 2"""
+    mean_score: float | None
+
+
+class FigureTotals(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    tickets_per_working_day: float | None
+    cases_per_working_day: float | None
+
+
+class ZoneFigures(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    zone: str
+    name: str
+    name_en: str
+
+
+class ServiceFigures(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    service: str | None
+    name: str
+    name_en: str
+
+
+class WindowFigures(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    window: int | None
+
+
+class StaffFigures(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    staff: str | None
+    """The staff member's user name"""
+    display_name: str
+    staff_no: str
+
+
+class HourFigures(Figures):
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    hour: int
+    """Of issue, 0–23, in the hall's time zone"""
+
+
+class StatsReport(TypedDict):
+    """A hall's figures for a day, a month or a range, in total and per zone, service, window,
+    staff member and hour of issue."""
+
+    __pydantic_config__ = DESCRIBED  # type: ignore[misc]
+
+    hall: str
+    since: str
+    until: str
+    working_days: int
+    """In the hall's calendar (holidays and 调休 included)"""
+    live_days: list[str]
+    """Today, when the range holds it: its figures still move"""
+    totals: FigureTotals
+    zones: list[ZoneFigures]
+    services: list[ServiceFigures]
+    windows: list[WindowFigures]
+    staff: list[StaffFigures]
+    hours: list[HourFigures]

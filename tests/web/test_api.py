@@ -257,3 +257,43 @@ def test_a_tickets_journey_for_the_halls_people(client, kiosk, staff, mgr):
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "staff_only"
     assert client.get(f"{H}/tickets/Z999/journey", headers=mgr).get_json()["error"]["code"] == "unknown_ticket"
     assert "/api/v1/halls/{hall}/tickets/{ticket_id}/journey" in client.get("/api/openapi.json").get_json()["paths"]
+
+
+def test_the_halls_figures_for_its_managers(client, kiosk, staff, mgr, clock):
+    """Monday 23 Nov 2026 (a working day), from 10:00: A001 (SI) called at window 1 at 10:03
+    (wait 3), completed 10:10 without "start" (handling 7, from the call); A002 (SI) still
+    waiting. The next Saturday, 28 Nov, is a day off: the week has 5 working days."""
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk)
+    client.post(f"{H}/windows/1/open", headers=staff)
+    clock.advance(minutes=3)
+    client.post(f"{H}/windows/1/call-next", headers=staff)
+    clock.advance(minutes=7)
+    client.post(f"{H}/windows/1/complete", headers=staff)
+
+    today = client.get(f"{H}/stats", headers=mgr)
+    assert today.status_code == 200, today.get_json()
+    body = today.get_json()
+    assert (body["since"], body["until"], body["live_days"], body["working_days"]) == ("2026-11-23", "2026-11-23", ["2026-11-23"], 1)
+    t = body["totals"]
+    assert (t["tickets"], t["cases"], t["wait_mean"], t["handling_mean"], t["tickets_per_working_day"]) == (2, 1, 3.0, 7.0, 2.0)
+    assert [(s["service"], s["tickets"], s["cases"]) for s in body["services"]] == [("SI", 2, 1)]
+    assert [(z["zone"], z["tickets"]) for z in body["zones"]] == [("personal", 2)]
+    assert [(w["window"], w["cases"], w["handling_mean"]) for w in body["windows"]] == [(1, 1, 7.0)]
+    assert [(s["display_name"], s["cases"]) for s in body["staff"]] == [("王芳", 1)]
+    assert [(h["hour"], h["tickets"]) for h in body["hours"]] == [(10, 2)]
+
+    week = client.get(f"{H}/stats?since=2026-11-23&until=2026-11-29", headers=mgr).get_json()
+    assert (week["working_days"], week["totals"]["cases_per_working_day"]) == (5, 0.2)
+    month = client.get(f"{H}/stats?month=2026-11", headers=mgr).get_json()
+    assert (month["since"], month["until"], month["totals"]["tickets"]) == ("2026-11-01", "2026-11-30", 2)
+
+    assert client.get(f"{H}/stats").status_code == 401
+    assert client.get(f"{H}/stats", headers=staff).get_json()["error"]["code"] == "manager_only"
+    for query, code in (("day=2026-13-01", "bad_date"), ("month=26-11", "bad_month"), ("since=2026-11-01", "bad_range"),
+                        ("day=2026-11-01&month=2026-11", "bad_range")):
+        answer = client.get(f"{H}/stats?{query}", headers=mgr)
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == code, (query, answer.get_json())
+    backwards = client.get(f"{H}/stats?since=2026-11-30&until=2026-11-01", headers=mgr)
+    assert backwards.status_code == 422 and backwards.get_json()["error"]["code"] == "bad_range"
+    assert "/api/v1/halls/{hall}/stats" in client.get("/api/openapi.json").get_json()["paths"]

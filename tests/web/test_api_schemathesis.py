@@ -21,6 +21,9 @@ schemathesis = pytest.importorskip("schemathesis")
 
 EXAMPLES = int(os.environ.get("HALLQ_SCHEMATHESIS_EXAMPLES", "8"))
 OPERATIONS = [result.ok() for result in schemathesis.openapi.from_dict(openapi_document()).get_all_operations()]
+# What the document cannot say, and the API answers 422 for, as the document declares: a
+# statistics range that runs backwards or is longer than a year.
+SEMANTIC_422 = {"GET /api/v1/halls/{hall}/stats"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
@@ -29,6 +32,9 @@ def test_the_api_answers_as_its_document_says(app, users_tokens, operation):
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def exchange(case):
-        case.call_and_validate(app=app, headers=users_tokens)
+        from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+        excluded = [positive_data_acceptance] if operation.label in SEMANTIC_422 else None
+        case.call_and_validate(app=app, headers=users_tokens, excluded_checks=excluded)
 
     exchange()

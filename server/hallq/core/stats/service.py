@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Callable
 
-from hallq.core import clock
+from collections import defaultdict
+
+from sqlmodel import select
+
+from hallq.core import calendar, clock
+from hallq.core.accounts.users import require_manager
 from hallq.core.errors import Invalid
+from hallq.core.models import Service, User, Window, Zone
 from hallq.core.stats import rollup
 from hallq.core.stats.rollup import Cell
 from hallq.core.txn import SYSTEM, Actor, Txn
+
+MAX_RANGE_DAYS = 366
 
 
 def derive(cell: Cell) -> dict:
@@ -72,11 +80,71 @@ class StatsService:
 
     def figures(self, slug: str, since: date, until: date) -> dict[tuple[str, int], dict]:
         """The range's figures per (dimension, key), derived (see derive)."""
-        if since > until:
-            raise Invalid("bad_range", "the first day is after the last", since=since.isoformat(), until=until.isoformat())
+        _check_range(since, until)
 
         def read(tx: Txn) -> dict:  # after the sweep, if one is due: a finished day is closed and rolled up
             today = clock.business_date(tx.now, tx.hall.timezone)
             return {key: derive(cell) for key, cell in rollup.figures_for(tx.session, tx.hall, since, until, today).items()}
 
         return self.work.read(slug, read)
+
+    def report(self, slug: str, since: date, until: date, *, viewer: Actor) -> dict:
+        """The hall's figures for [since, until], for its managers and the administrators: the
+        totals (with tickets and cases per working day of the hall's calendar), and the same
+        figures per zone, service, window, staff member and hour of issue."""
+        _check_range(since, until)
+
+        def read(tx: Txn) -> dict:
+            require_manager(viewer, tx.hall)
+            session, hall = tx.session, tx.hall
+            today = clock.business_date(tx.now, hall.timezone)
+            cells = rollup.figures_for(session, hall, since, until, today)
+            working = calendar.of_hall(hall).working_days(since, until)
+            services = {s.id: s for s in session.exec(select(Service).where(Service.hall_id == hall.id)).all()}
+            zones = {z.id: z for z in session.exec(select(Zone).where(Zone.hall_id == hall.id)).all()}
+            windows = {w.id: w for w in session.exec(select(Window).where(Window.hall_id == hall.id)).all()}
+            staff_ids = [key for (dim, key) in cells if dim == "staff"]
+            staff = {u.id: u for u in session.exec(select(User).where(User.id.in_(staff_ids))).all()} if staff_ids else {}
+            by_zone: dict[int, Cell] = defaultdict(Cell)
+            for (dim, key), cell in cells.items():
+                if dim == "service" and key in services and services[key].zone_id in zones:
+                    by_zone[services[key].zone_id].merge(cell)
+
+            def rows(dim: str, label) -> list[dict]:
+                return [{**label(key), **derive(cell)} for (d, key), cell in sorted(cells.items()) if d == dim]
+
+            totals = derive(cells.get(("hall", 0), Cell()))
+            per_day = {"tickets_per_working_day": round(totals["tickets"] / working, 1) if working else None,
+                       "cases_per_working_day": round(totals["cases"] / working, 1) if working else None}
+            return {
+                "hall": hall.slug,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "working_days": working,
+                "live_days": [d.isoformat() for d in _live(since, until, today)],
+                "totals": {**totals, **per_day},
+                "zones": [{"zone": zones[z].code, "name": zones[z].name, "name_en": zones[z].name_en, **derive(c)}
+                          for z, c in sorted(by_zone.items())],
+                "services": rows("service", lambda k: {"service": services[k].code if k in services else None,
+                                                       "name": services[k].name if k in services else "",
+                                                       "name_en": services[k].name_en if k in services else ""}),
+                "windows": rows("window", lambda k: {"window": windows[k].number if k in windows else None}),
+                "staff": rows("staff", lambda k: {"staff": staff[k].name if k in staff else None,
+                                                  "display_name": staff[k].display_name if k in staff else "",
+                                                  "staff_no": staff[k].staff_no if k in staff else ""}),
+                "hours": rows("hour", lambda k: {"hour": k}),
+            }
+
+        return self.work.read(slug, read)
+
+
+def _check_range(since: date, until: date) -> None:
+    if since > until:
+        raise Invalid("bad_range", "the first day is after the last", since=since.isoformat(), until=until.isoformat())
+    if (until - since).days >= MAX_RANGE_DAYS:
+        raise Invalid("range_too_long", f"at most {MAX_RANGE_DAYS} days at once", since=since.isoformat(), until=until.isoformat())
+
+
+def _live(since: date, until: date, today: date) -> list[date]:
+    """Today, when the range holds it: its figures are still moving."""
+    return [today] if since <= today <= until else []

@@ -83,6 +83,24 @@ def openapi_document() -> dict:
                 "responses": {**_ok("Journey"), **_errors(401, 403, 404)},
             }
         },
+        "/api/v1/halls/{hall}/stats": {
+            "get": {
+                "summary": "Managers: the hall's figures for a day, a month or a range (default: today), in total and per zone, service, window, staff member and hour",
+                "parameters": [HALL] + [
+                    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+                    for name, text, schema in (
+                        ("day", "One day", {"type": "string", "format": "date"}),
+                        ("month", "One month, YYYY-MM", {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
+                        ("since", "First day (with until; at most 366 days to until)", {"type": "string", "format": "date"}),
+                        ("until", "Last day (with since)", {"type": "string", "format": "date"}),
+                    )
+                ],
+                "description": "Give day alone, month alone, or since and until; none: the hall's today. "
+                               "400 for a query that mixes them; 422 for a range that runs backwards or is longer than 366 days.",
+                "security": SECURED,
+                "responses": {**_ok("StatsReport"), **_errors(400, 401, 403, 404, 422)},
+            }
+        },
         "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
             "post": {
                 "summary": "Manager: move a waiting ticket to another service",
@@ -136,7 +154,8 @@ def openapi_document() -> dict:
     paths.update(_balancer_paths(HALL, SECURED, _errors, _body, _ok))
     schemas = {"Error": ERROR, "BalancerSettings": BALANCER_SETTINGS}
     # The public shapes are defined once, in hallq_protocol.shapes.
-    for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue), ("Journey", shapes.Journey)):
+    for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue), ("Journey", shapes.Journey),
+                        ("StatsReport", shapes.StatsReport)):
         schema = TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema

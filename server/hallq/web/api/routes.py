@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ...core.errors import Invalid
 from .. import signin
-from ..context import hall_service
+from ..context import hall_service, hallq
 from ..login import SignedIn
 from .auth import Unauthorized, current_actor
 from .blueprint import bp
@@ -76,6 +76,57 @@ def ticket(hall, ticket_id):
 @bp.get("/api/v1/halls/<hall>/tickets/<ticket_id>/journey")
 def ticket_journey(hall, ticket_id):
     return jsonify(hall_service().journey(hall, ticket_id, viewer=current_actor()))
+
+
+@bp.get("/api/v1/halls/<hall>/stats")
+def stats(hall):
+    since, until = stats_range(hall)
+    return jsonify(hallq().stats.report(hall, since, until, viewer=current_actor()))
+
+
+def stats_range(hall: str):
+    """The days a statistics request asks for: `day=YYYY-MM-DD`, `month=YYYY-MM`, or `since` and
+    `until` (YYYY-MM-DD, both included); none of them: the hall's today."""
+    import calendar as months
+    import re
+    from datetime import date
+
+    args = request.args
+
+    def day(name: str) -> date:
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args[name]):
+                raise ValueError
+            return date.fromisoformat(args[name])
+        except ValueError:
+            raise BadQuery("bad_date", f"{name} must be a date, YYYY-MM-DD", **{name: args[name][:32]}) from None
+
+    given = [name for name in ("day", "month", "since", "until") if name in args]
+    if "month" in given:
+        if len(given) > 1:
+            raise BadQuery("bad_range", "month alone, or day alone, or since and until")
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}", args["month"]):
+                raise ValueError
+            year, month = (int(x) for x in args["month"].split("-"))
+            first = date(year, month, 1)
+        except ValueError:
+            raise BadQuery("bad_month", "month must be YYYY-MM", month=args["month"][:32]) from None
+        return first, first.replace(day=months.monthrange(year, month)[1])
+    if "day" in given:
+        if len(given) > 1:
+            raise BadQuery("bad_range", "month alone, or day alone, or since and until")
+        return day("day"), day("day")
+    if given:
+        if set(given) != {"since", "until"}:
+            raise BadQuery("bad_range", "since and until go together")
+        return day("since"), day("until")
+    today = hallq().stats.today(hall)
+    return today, today
+
+
+class BadQuery(Invalid):
+    kind = "bad_request"
 
 
 @bp.post("/api/v1/halls/<hall>/tickets/<ticket_id>/move")
