@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from hallq.cli import cli
 from hallq.core.devices.service import DeviceService
+from hallq.core.errors import Forbidden
 from hallq.core.models import Service, User, Window
 from hallq.core.stats.models import DayFigure
 from hallq.core.stats.service import StatsService
@@ -150,3 +151,50 @@ def test_stats_rebuild_writes_every_finished_day_again_and_says_so(monday, clock
     assert (figures["tickets"], figures["cases"], figures["wait_p90"], figures["handling_p90"], figures["bad_reviews"]) == (3, 2, 14.0, 13.0, 1)
     bad = CliRunner().invoke(cli, ["--database-url", sqlite_url, "stats", "rebuild", "--hall", "nowhere"])
     assert bad.exit_code != 0 and "no hall 'nowhere'" in bad.output
+
+
+def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundary_in_shanghai(hall, clock):
+    """A hall open around the clock on China's calendar. Worked out by hand from the State
+    Council's 2026 notice: Sunday 20 Sep is a working day (调休 for National Day) and Friday
+    25 Sep a holiday (中秋节), so 20-24 Sep has 5 working days (weekdays alone would say 4), 25 Sep
+    none (they would say 1), and November 21 (every weekday, no holiday). A ticket at 00:10 on 1 Dec in Shanghai is 16:10 UTC on 30 Nov:
+    it belongs to December."""
+    from hallq.core.errors import Refused
+    from support.halls import variant
+
+    hall.load_hall(variant("night", hours=["00:00-24:00"], stop_issuing_minutes_before_close=0))
+    kiosk, boss = person(hall, "kiosk-n", "device", slug="night"), person(hall, "boss-n", "manager", slug="night")
+    stats = StatsService(hall)
+
+    def at(moment: str) -> None:  # Shanghai time
+        clock.advance(seconds=(datetime.fromisoformat(moment + "+08:00") - clock.now()).total_seconds())
+
+    at("2026-09-20T10:00")
+    hall.issue_ticket("night", service="SI", actor=kiosk)
+    desk = Desk(hall, 1, person(hall, "n1", slug="night"), slug="night")
+    desk("open")
+    at("2026-09-20T10:05")
+    desk("call-next")
+    at("2026-09-20T10:15")
+    desk("complete")
+    at("2026-09-25T10:00")
+    with pytest.raises(Refused) as closed:
+        hall.issue_ticket("night", service="SI", actor=kiosk)
+    assert closed.value.code == "hall_closed_today"
+    at("2026-11-30T23:50")
+    hall.issue_ticket("night", service="SI", actor=kiosk)
+    at("2026-12-01T00:10")
+    hall.issue_ticket("night", service="SI", actor=kiosk)
+
+    september = stats.report("night", date(2026, 9, 20), date(2026, 9, 24), viewer=boss)
+    t = september["totals"]
+    assert (september["working_days"], t["tickets"], t["cases"], t["wait_mean"], t["handling_mean"], t["tickets_per_working_day"]) == (5, 1, 1, 5.0, 10.0, 0.2)
+    holiday = stats.report("night", date(2026, 9, 25), date(2026, 9, 25), viewer=boss)
+    assert (holiday["working_days"], holiday["totals"]["tickets"], holiday["totals"]["tickets_per_working_day"]) == (0, 0, None)
+    november = stats.report("night", date(2026, 11, 1), date(2026, 11, 30), viewer=boss)
+    assert (november["working_days"], november["totals"]["tickets"], november["totals"]["walked_away_rate"]) == (21, 1, 1.0)
+    december = stats.report("night", date(2026, 12, 1), date(2026, 12, 1), viewer=boss)
+    assert (december["totals"]["tickets"], december["live_days"], december["hours"][0]["hour"]) == (1, ["2026-12-01"], 0)
+    assert rows(hall)[("2026-11-30", "hall", 0)].walked_away == 1  # the first write after midnight rolled it up
+    with pytest.raises(Forbidden):
+        stats.report("night", date(2026, 11, 1), date(2026, 11, 30), viewer=kiosk)
