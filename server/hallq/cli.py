@@ -177,6 +177,58 @@ def stats_rebuild(ctx, slug, since, until) -> None:
         click.echo(f"{name}: {len(days)} day(s) rolled up" + (f", {days[0]} to {days[-1]}" if days else ""))
 
 
+@cli.command("report")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--hall", "slug", help="One hall (default: every hall).")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Excel workbook here (with several halls: one file each, the hall's id added to the name).")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one CSV per level into this folder (with several halls: a folder each).")
+@click.pass_context
+def report(ctx, month, slug, xlsx, csv_dir) -> None:
+    """The month's figures of a hall (or every hall) as an Excel workbook and CSV files."""
+    import re
+
+    from .core.stats.service import month_days
+    from .reports.workbook import write_csv, write_xlsx
+
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise click.BadParameter("YYYY-MM, e.g. 2026-11", param_hint="--month")
+    try:
+        since, until = month_days(*(int(x) for x in month.split("-")))
+    except ValueError:
+        raise click.BadParameter(f"no such month: {month}", param_hint="--month") from None
+    if xlsx is None and csv_dir is None:
+        raise click.UsageError("say where to write it: --xlsx FILE, --csv DIR, or both")
+    hallq = _hallq(ctx)
+    names = _halls_named(hallq, slug)
+    several = len(names) > 1
+    steps = [(name, part) for name in names for part in ("figures", "xlsx", "csv")
+             if part == "figures" or (part == "xlsx" and xlsx) or (part == "csv" and csv_dir)]
+    written: list[Path] = []
+    figures: dict[str, dict] = {}
+    with click.progressbar(steps, label=f"report {month}", file=sys.stderr,
+                           item_show_func=lambda step: step and f"{step[0]}: {step[1]}") as bar:
+        for name, part in bar:
+            try:
+                if part == "figures":
+                    figures[name] = hallq.stats.report(name, since, until, viewer=operator())
+                elif part == "xlsx":
+                    target = xlsx.with_name(f"{xlsx.stem}-{name}{xlsx.suffix or '.xlsx'}") if several else xlsx
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    write_xlsx(figures[name], target)
+                    written.append(target)
+                else:
+                    written += write_csv(figures[name], csv_dir / name if several else csv_dir)
+            except HallError as exc:
+                _fail(exc)
+    for name in names:
+        t = figures[name]["totals"]
+        click.echo(f"{name} {month}: {t['tickets']} tickets, {t['cases']} cases in {figures[name]['working_days']} working day(s)")
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @stats_group.command("show")
 @click.option("--hall", "slug", required=True, help="The hall.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: today).")

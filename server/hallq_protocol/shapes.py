@@ -328,6 +328,8 @@ class StatsReport(TypedDict):
     __pydantic_config__ = DESCRIBED  # type: ignore[misc]
 
     hall: str
+    name: str
+    name_en: str
     since: str
     until: str
     working_days: int

@@ -1,91 +1,23 @@
-"""The days' figures (issue 13, item 3): a hand-made day rolled up by the next day's sweep, per
-hall, service, window, staff and hour, rebuilt by `hallq stats rebuild`, and read live for today.
-Every expected figure is worked out by hand from the steps below (the example hall, Monday
-23 Nov 2026, Shanghai time)."""
+"""The days' figures (issue 13, items 3 and 4): a hand-made day (support/figures.py) rolled up by
+the next day's sweep, per hall, service, window, staff and hour, and read live for today; the
+figures across the calendar's holidays and a month boundary. Every expected figure is worked
+out by hand from the steps (the example hall, Monday 23 Nov 2026, Shanghai time)."""
 
 from __future__ import annotations
 
-import json
-from types import SimpleNamespace
 from datetime import date, datetime
 
 import pytest
-from click.testing import CliRunner
-from sqlmodel import select
 
-from hallq.cli import cli
-from hallq.core.devices.service import DeviceService
 from hallq.core.errors import Forbidden
-from hallq.core.models import Service, User, Window
-from hallq.core.stats.models import DayFigure
 from hallq.core.stats.service import StatsService
+from support.figures import MONDAY, counts, hand_made_monday, ids, reviews, rows, waits
 from support.halls import Desk, person
-
-MONDAY = "2026-11-23"
 
 
 @pytest.fixture
 def monday(hall, clock):
-    """The hand-made day, from 10:00:
-    A001 (SI) issued 10:00, called at window 1 at 10:04, started 10:06, completed 10:16: wait 4, handling 10; rated 5.
-    A002 (SI) issued 10:02, called at window 1 at 10:16 (wait 14), started 10:17, transferred to HR
-      at 10:20 (leg 1 handled 3), called at window 7 at 10:25 (leg 2 waited 5), completed 10:35
-      without "start" (handled 10, from the call): handling 13 in all; rated 2.
-    B001 (MI) issued 10:05, never called: walked away when the day's sweep closes it."""
-    kiosk = person(hall, "kiosk1", "device")
-    devices = DeviceService(hall)
-    devices.add(hall="district", name="review-1", role="review", window=1)
-    devices.add(hall="district", name="review-7", role="review", window=7)
-    one, seven = Desk.opened(hall, 1, "s1"), Desk.opened(hall, 7, "s7")
-    a1 = hall.issue_ticket("district", service="SI", actor=kiosk)
-    clock.advance(minutes=2)
-    a2 = hall.issue_ticket("district", service="SI", actor=kiosk)
-    clock.advance(minutes=2)
-    one("call-next")  # 10:04
-    clock.advance(minutes=1)
-    hall.issue_ticket("district", service="MI", actor=kiosk)  # 10:05, B001
-    clock.advance(minutes=1)
-    one("start")  # 10:06
-    clock.advance(minutes=10)
-    one("complete")  # 10:16
-    devices.review("district", "review-1", ticket=a1["id"], score=5)
-    one("call-next")  # 10:16: A002
-    clock.advance(minutes=1)
-    one("start")  # 10:17
-    clock.advance(minutes=3)
-    one("transfer", service="HR")  # 10:20
-    clock.advance(minutes=5)
-    seven("call-next")  # 10:25
-    clock.advance(minutes=10)
-    seven("complete")  # 10:35
-    devices.review("district", "review-7", ticket=a2["id"], score=2)
-    return hall
-
-
-def ids(hall) -> dict:
-    with hall.db.read() as session:
-        services = {s.code: s.id for s in session.exec(select(Service)).all()}
-        windows = {w.number: w.id for w in session.exec(select(Window)).all()}
-        users = {u.name: u.id for u in session.exec(select(User)).all()}
-    return {("service", "SI"): services["SI"], ("service", "HR"): services["HR"], ("service", "MI"): services["MI"],
-            ("window", 1): windows[1], ("window", 7): windows[7], ("staff", "s1"): users["s1"], ("staff", "s7"): users["s7"]}
-
-
-def rows(hall) -> dict:
-    with hall.db.read() as session:
-        return {(r.day.isoformat(), r.dimension, r.key): SimpleNamespace(**r.model_dump()) for r in session.exec(select(DayFigure)).all()}
-
-
-def counts(row) -> tuple:
-    return (row.issued, row.called, row.completed, row.no_show, row.walked_away, row.closed, row.transferred)
-
-
-def waits(row) -> tuple:
-    return (row.wait_n, row.wait_sum, row.wait_hist, row.handling_n, row.handling_sum, row.handling_hist)
-
-
-def reviews(row) -> tuple:
-    return (row.reviews, row.reviews_5, row.reviews_satisfied, row.reviews_bad, row.score_sum)
+    return hand_made_monday(hall, clock)
 
 
 def test_the_next_days_sweep_rolls_up_the_day_per_hall_service_window_staff_and_hour(monday, clock):
@@ -131,26 +63,6 @@ def test_today_is_read_live_and_a_finished_day_from_its_rows(monday, clock):
     day = stats.figures("district", date(2026, 11, 23), stats.today("district"))[("hall", 0)]
     assert (day["tickets"], day["cases"], day["walked_away_rate"]) == (3, 2, 0.3333)  # the sweep closed B001
     assert rows(monday) != {}
-
-
-def test_stats_rebuild_writes_every_finished_day_again_and_says_so(monday, clock, sqlite_url):
-    clock.advance(days=1)
-    monday.sweep("district")
-    with monday.db.write() as session:  # figures gone (say, a table restored from an old backup)
-        for r in session.exec(select(DayFigure)).all():
-            session.delete(r)
-    assert rows(monday) == {}
-    # The command runs on the real clock, long after that Monday: a finished day.
-    result = CliRunner().invoke(cli, ["--database-url", sqlite_url, "stats", "rebuild", "--hall", "district"])
-    assert result.exit_code == 0, result.output
-    assert f"district: 1 day(s) rolled up, {MONDAY} to {MONDAY}" in result.output
-    assert counts(rows(monday)[(MONDAY, "hall", 0)]) == (3, 2, 2, 0, 1, 0, 1)
-    shown = CliRunner().invoke(cli, ["--database-url", sqlite_url, "stats", "show", "--hall", "district", "--since", MONDAY])
-    assert shown.exit_code == 0, shown.output
-    figures = json.loads(shown.output)
-    assert (figures["tickets"], figures["cases"], figures["wait_p90"], figures["handling_p90"], figures["bad_reviews"]) == (3, 2, 14.0, 13.0, 1)
-    bad = CliRunner().invoke(cli, ["--database-url", sqlite_url, "stats", "rebuild", "--hall", "nowhere"])
-    assert bad.exit_code != 0 and "no hall 'nowhere'" in bad.output
 
 
 def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundary_in_shanghai(hall, clock):

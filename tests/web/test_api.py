@@ -297,3 +297,14 @@ def test_the_halls_figures_for_its_managers(client, kiosk, staff, mgr, clock):
     backwards = client.get(f"{H}/stats?since=2026-11-30&until=2026-11-01", headers=mgr)
     assert backwards.status_code == 422 and backwards.get_json()["error"]["code"] == "bad_range"
     assert "/api/v1/halls/{hall}/stats" in client.get("/api/openapi.json").get_json()["paths"]
+
+    import io
+
+    from openpyxl import load_workbook
+
+    download = client.get(f"{H}/stats.xlsx?month=2026-11", headers=mgr)
+    assert download.status_code == 200 and download.mimetype.endswith("spreadsheetml.sheet")
+    assert 'filename="hallq-district-2026-11-01_2026-11-30.xlsx"' in download.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(download.data))
+    assert [row for row in book["窗口"].iter_rows(values_only=True)][1][:3] == (1, 0, 1)  # window 1: 0 tickets (legs only), 1 case
+    assert client.get(f"{H}/stats.xlsx", headers=staff).status_code == 403

@@ -95,7 +95,8 @@ class StatsService:
         _check_range(since, until)
 
         def read(tx: Txn) -> dict:
-            require_manager(viewer, tx.hall)
+            if viewer.role != SYSTEM.role:  # the console (`hallq report`) reads every hall
+                require_manager(viewer, tx.hall)
             session, hall = tx.session, tx.hall
             today = clock.business_date(tx.now, hall.timezone)
             cells = rollup.figures_for(session, hall, since, until, today)
@@ -118,6 +119,8 @@ class StatsService:
                        "cases_per_working_day": round(totals["cases"] / working, 1) if working else None}
             return {
                 "hall": hall.slug,
+                "name": hall.name,
+                "name_en": hall.name_en,
                 "since": since.isoformat(),
                 "until": until.isoformat(),
                 "working_days": working,
@@ -130,12 +133,20 @@ class StatsService:
                                                        "name_en": services[k].name_en if k in services else ""}),
                 "windows": rows("window", lambda k: {"window": windows[k].number if k in windows else None}),
                 "staff": rows("staff", lambda k: {"staff": staff[k].name if k in staff else None,
-                                                  "display_name": staff[k].display_name if k in staff else "",
+                                                  "display_name": (staff[k].display_name or staff[k].name) if k in staff else "",
                                                   "staff_no": staff[k].staff_no if k in staff else ""}),
                 "hours": rows("hour", lambda k: {"hour": k}),
             }
 
         return self.work.read(slug, read)
+
+
+def month_days(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of a month (ValueError for no such month)."""
+    import calendar as months
+
+    first = date(year, month, 1)
+    return first, first.replace(day=months.monthrange(year, month)[1])
 
 
 def _check_range(since: date, until: date) -> None:

@@ -101,6 +101,24 @@ def openapi_document() -> dict:
                 "responses": {**_ok("StatsReport"), **_errors(400, 401, 403, 404, 422)},
             }
         },
+        "/api/v1/halls/{hall}/stats.xlsx": {
+            "get": {
+                "summary": "Managers: the same figures as an Excel workbook (Chinese headers, a sheet per level, native charts)",
+                "parameters": [HALL] + [
+                    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+                    for name, text, schema in (
+                        ("day", "One day", {"type": "string", "format": "date"}),
+                        ("month", "One month, YYYY-MM", {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
+                        ("since", "First day (with until; at most 366 days to until)", {"type": "string", "format": "date"}),
+                        ("until", "Last day (with since)", {"type": "string", "format": "date"}),
+                    )
+                ],
+                "description": "Give day alone, month alone, or since and until; none: the hall's today. "
+                               "400 for a query that mixes them; 422 for a range that runs backwards or is longer than 366 days.",
+                "security": SECURED,
+                "responses": {"200": {"description": "The workbook", "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}, **_errors(400, 401, 403, 404, 422)},
+            }
+        },
         "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
             "post": {
                 "summary": "Manager: move a waiting ticket to another service",

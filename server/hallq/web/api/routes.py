@@ -7,6 +7,7 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ...core.errors import Invalid
+from ...core.stats.service import month_days
 from .. import signin
 from ..context import hall_service, hallq
 from ..login import SignedIn
@@ -84,10 +85,25 @@ def stats(hall):
     return jsonify(hallq().stats.report(hall, since, until, viewer=current_actor()))
 
 
+@bp.get("/api/v1/halls/<hall>/stats.xlsx")
+def stats_workbook(hall):
+    """The same figures as an Excel workbook (the statistics page's download)."""
+    from flask import Response
+
+    from ...reports.workbook import xlsx_bytes
+
+    since, until = stats_range(hall)
+    report = hallq().stats.report(hall, since, until, viewer=current_actor())
+    name = f"hallq-{report['hall']}-{report['since']}" + ("" if since == until else f"_{report['until']}") + ".xlsx"
+    return Response(xlsx_bytes(report), mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def stats_range(hall: str):
     """The days a statistics request asks for: `day=YYYY-MM-DD`, `month=YYYY-MM`, or `since` and
     `until` (YYYY-MM-DD, both included); none of them: the hall's today."""
-    import calendar as months
     import re
     from datetime import date
 
@@ -108,11 +124,9 @@ def stats_range(hall: str):
         try:
             if not re.fullmatch(r"\d{4}-\d{2}", args["month"]):
                 raise ValueError
-            year, month = (int(x) for x in args["month"].split("-"))
-            first = date(year, month, 1)
+            return month_days(*(int(x) for x in args["month"].split("-")))
         except ValueError:
             raise BadQuery("bad_month", "month must be YYYY-MM", month=args["month"][:32]) from None
-        return first, first.replace(day=months.monthrange(year, month)[1])
     if "day" in given:
         if len(given) > 1:
             raise BadQuery("bad_range", "month alone, or day alone, or since and until")
