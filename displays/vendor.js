@@ -5,16 +5,20 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");  // this file lives in displays/
-const targets = ["displays/vendor", "server/hallq/web/static/vendor"];
+const everywhere = ["displays/vendor", "server/hallq/web/static/vendor"];
+const server = ["server/hallq/web/static/vendor"];  // the signed-in pages only
 const files = [
-  ["node_modules/socket.io-client/dist/socket.io.min.js", "socket.io.min.js"],
-  ["node_modules/socket.io-client/LICENSE", "socket.io-client.LICENSE"],
+  ["node_modules/socket.io-client/dist/socket.io.min.js", "socket.io.min.js", everywhere],
+  ["node_modules/socket.io-client/LICENSE", "socket.io-client.LICENSE", everywhere],
+  ["node_modules/echarts/dist/echarts.min.js", "echarts.min.js", server],  // the statistics page's charts
+  ["node_modules/echarts/LICENSE", "echarts.LICENSE", server],
+  ["node_modules/echarts/NOTICE", "echarts.NOTICE", server],
 ];
 
-for (const target of targets) {
-  fs.mkdirSync(path.join(root, target), { recursive: true });
-  for (const [from, to] of files) {
+for (const [from, to, targets] of files) {
+  for (const target of targets) {
+    fs.mkdirSync(path.join(root, target), { recursive: true });
     fs.copyFileSync(path.join(__dirname, from), path.join(root, target, to));
   }
-  console.log(`vendored into ${target}`);
 }
+console.log("vendored: " + files.map(([, to, targets]) => `${to} → ${targets.join(", ")}`).join("; "));

@@ -45,7 +45,7 @@ def test_the_staff_and_manager_pages_run_under_their_policy(browser, server):
     assert refused(page) == []
     context.close()
     context, page = strict_context(browser, server, "mgr")
-    for path in ("/manager/district", "/admin/district"):
+    for path in ("/manager/district", "/manager/district/stats", "/admin/district"):
         page.goto(path)
         assert refused(page) == [], path
     context.close()

@@ -115,3 +115,19 @@ def page_strings() -> dict:
             "alerts_on": _("Sound alerts are on"),
         },
     }
+
+
+def stats_strings() -> dict:
+    """Texts of the statistics page's script (统计), in the page's language."""
+    return {
+        "tiles": {
+            "tickets": _("Tickets"), "cases": _("Cases"), "cases_per_working_day": _("Cases per working day"),
+            "wait_mean": _("Mean wait"), "wait_median": _("Median wait"), "wait_p90": _("Wait p90"),
+            "handling_mean": _("Mean handling"), "handling_p90": _("Handling p90"), "no_show_rate": _("No-show rate"),
+            "active_rating_rate": _("Active rating rate"), "five_star_rate": _("Five-star rate"),
+            "satisfaction_rate": _("Satisfaction rate"), "bad_reviews": _("Bad reviews"),
+        },
+        "period": _("%(since)s to %(until)s: %(days)s working days"),
+        "live": _("(this month: today's figures are still moving)"),
+        "tickets": _("Tickets"), "cases": _("Cases"), "wait": _("Mean wait (min)"), "hour": _("Hour"),
+    }

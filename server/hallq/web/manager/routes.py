@@ -20,6 +20,18 @@ def live_hall(hall):
     return render_template("manager/hall.html", hall=hall_or_404(hall), layout=office().layout(hall))
 
 
+@bp.get("/<hall>/stats")
+@roles_required(*MANAGERS)
+def statistics(hall):
+    """统计: the hall's figures for a month (today's month first), from GET /api/v1/halls/{hall}/stats."""
+    from ..context import hallq
+    from ..messages import stats_strings
+
+    info = hall_or_404(hall)
+    today = hallq().stats.today(hall)
+    return render_template("manager/stats.html", hall=info, month=today.strftime("%Y-%m"), strings=stats_strings())
+
+
 @bp.get("/<hall>/state")
 @roles_required(*MANAGERS)
 def state(hall):

@@ -1,0 +1,111 @@
+/* 统计: a month's figures from GET /api/v1/halls/{hall}/stats, as tiles, charts (ECharts,
+   served by HallQ itself) and tables; the month's Excel workbook from .../stats.xlsx. */
+(function () {
+  "use strict";
+  const H = window.HallQ;
+  const head = document.querySelector(".stats-head");
+  const hall = head.dataset.hall;
+  const S = JSON.parse(document.getElementById("stats-strings").textContent);
+  const english = document.documentElement.lang === "en";
+  const picker = document.getElementById("stats-month");
+  const api = `/api/v1/halls/${encodeURIComponent(hall)}/stats`;
+  const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate"]);
+  const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90"]);
+  const charts = {};
+
+  function shown(key, value) {
+    if (value === null || value === undefined) return "—";
+    if (RATES.has(key)) return (value * 100).toFixed(1) + "%";
+    if (MINUTES.has(key)) return H.format(H.T.minutes || "%(n)s min", { n: Number(value).toFixed(1) });
+    return String(value);
+  }
+
+  function chart(id) {
+    if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { locale: english ? "EN" : "ZH" });
+    return charts[id];
+  }
+
+  function months(last, count) {
+    const [y, m] = last.split("-").map(Number);
+    const out = [];
+    for (let i = count - 1; i >= 0; i--) {
+      const d = new Date(Date.UTC(y, m - 1 - i, 1));
+      out.push(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`);
+    }
+    return out;
+  }
+
+  function tiles(totals) {
+    const box = document.getElementById("tiles");
+    box.replaceChildren(...Object.entries(S.tiles).map(([key, label]) =>
+      H.el("div", { class: "tile", "data-key": key }, H.el("span", { class: "tile-value" }, shown(key, totals[key])), H.el("span", { class: "tile-label" }, label))));
+  }
+
+  function table(key, rows, label) {
+    const body = document.querySelector(`#table-${key} tbody`);
+    body.replaceChildren(...rows.map((r) => H.el("tr", {}, H.el("th", {}, label(r)),
+      ...["tickets", "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews"]
+        .map((k) => H.el("td", {}, shown(k, r[k]))))));
+  }
+
+  function hours(report) {
+    const byHour = new Map(report.hours.map((h) => [h.hour, h]));
+    const span = [...Array(24).keys()].filter((h) => byHour.has(h));
+    const first = span.length ? Math.min(...span) : 8, last = span.length ? Math.max(...span) : 17;
+    const axis = [];
+    for (let h = first; h <= last; h++) axis.push(h);
+    chart("chart-hours").setOption({
+      tooltip: { trigger: "axis", renderMode: "richText" }, legend: { data: [S.tickets, S.wait] },
+      xAxis: { type: "category", name: S.hour, data: axis.map((h) => `${h}:00`) },
+      yAxis: [{ type: "value", name: S.tickets }, { type: "value", name: S.wait }],
+      series: [
+        { name: S.tickets, type: "bar", data: axis.map((h) => (byHour.get(h) || {}).tickets || 0) },
+        { name: S.wait, type: "line", yAxisIndex: 1, data: axis.map((h) => (byHour.get(h) || {}).wait_mean ?? null) },
+      ],
+    }, true);
+  }
+
+  async function trend(month) {
+    const list = months(month, 6);
+    const answers = await Promise.all(list.map((m) => H.api("GET", `${api}?month=${m}`)));
+    const got = answers.map((a) => (a.ok ? a.data.totals : {}));
+    chart("chart-months").setOption({
+      tooltip: { trigger: "axis", renderMode: "richText" }, legend: { data: [S.tickets, S.cases, S.wait] },
+      xAxis: { type: "category", data: list },
+      yAxis: [{ type: "value" }, { type: "value", name: S.wait }],
+      series: [
+        { name: S.tickets, type: "bar", data: got.map((t) => t.tickets ?? 0) },
+        { name: S.cases, type: "bar", data: got.map((t) => t.cases ?? 0) },
+        { name: S.wait, type: "line", yAxisIndex: 1, data: got.map((t) => t.wait_mean ?? null) },
+      ],
+    }, true);
+  }
+
+  async function show(month) {
+    const error = document.getElementById("stats-error");
+    const answer = await H.api("GET", `${api}?month=${month}`);
+    if (!answer.ok) {
+      error.textContent = H.errorText(answer.data.error);
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    const r = answer.data;
+    head.dataset.shown = month;
+    document.getElementById("stats-period").textContent =
+      H.format(S.period, { since: r.since, until: r.until, days: r.working_days }) + (r.live_days.length ? " " + S.live : "");
+    document.getElementById("stats-download").href = `${api}.xlsx?month=${month}`;
+    tiles({ ...r.totals });
+    table("services", r.services, (x) => H.localName({ name: x.name, name_en: x.name_en, code: x.service }));
+    table("windows", r.windows, (x) => String(x.window));
+    table("staff", r.staff, (x) => x.display_name + (x.staff_no ? ` (${x.staff_no})` : ""));
+    hours(r);
+    await trend(month);
+    head.dataset.loaded = month;
+  }
+
+  picker.addEventListener("change", () => { if (picker.value) show(picker.value); });
+  document.getElementById("stats-pick").addEventListener("submit", (e) => { e.preventDefault(); if (picker.value) show(picker.value); });
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  show(picker.value || head.dataset.month);
+})();
