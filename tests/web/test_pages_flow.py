@@ -44,6 +44,7 @@ def test_call_next_reaches_hall_screen_and_phone_tracker(browser, server):
     terminal.wait_for_function("document.querySelector('#message').textContent.length > 0", timeout=WAIT_MS)
     assert "暂无等候" in terminal.text_content("#message")
     terminal.wait_for_function("document.querySelector('#fig-served').textContent === '1'", timeout=WAIT_MS)
+    assert terminal.text_content("#month-cases") == "1"  # and the month so far, from the same answer
     for ctx in (kiosk_ctx, public, staff_ctx):
         ctx.close()
 

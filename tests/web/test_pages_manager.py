@@ -72,6 +72,8 @@ def test_staff_figures_for_today(app, hall, clock):
     figures = client.get("/staff/district/figures").get_json()
     assert figures["served"] == 2 and figures["mean_handling_minutes"] == 8.0
     assert figures["no_show"] == 0  # the skipped ticket is requeued once (the example hall allows it)
+    month = figures["month"]  # the month so far: today is its only day with tickets
+    assert (month["since"], month["until"], month["cases"], month["handling_mean"], month["reviews"]) == ("2026-11-01", "2026-11-23", 2, 8.0, 0)
 
 
 def test_balancer_suggestions_are_shown_and_applied(app, hall):

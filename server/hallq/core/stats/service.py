@@ -88,6 +88,16 @@ class StatsService:
 
         return self.work.read(slug, read)
 
+    def staff_month(self, slug: str, user_id: int) -> dict:
+        """A staff member's own figures for this month so far (their legs: see rollup.py)."""
+        def read(tx: Txn) -> dict:
+            today = clock.business_date(tx.now, tx.hall.timezone)
+            since = today.replace(day=1)
+            cells = rollup.figures_for(tx.session, tx.hall, since, today, today)
+            return {"since": since.isoformat(), "until": today.isoformat(), **derive(cells.get(("staff", user_id), Cell()))}
+
+        return self.work.read(slug, read)
+
     def report(self, slug: str, since: date, until: date, *, viewer: Actor) -> dict:
         """The hall's figures for [since, until], for its managers and the administrators: the
         totals (with tickets and cases per working day of the hall's calendar), and the same

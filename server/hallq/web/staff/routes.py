@@ -59,5 +59,8 @@ def terminal(hall, window):
 @bp.get("/<hall>/figures")
 @roles_required(*STAFF_PAGES)
 def figures(hall):
-    """The signed-in person's figures for today."""
-    return jsonify(office().staff_today(hall, signed_in_actor().user_id))
+    """The signed-in person's figures for today, and for this month so far."""
+    from ..context import hallq
+
+    user_id = signed_in_actor().user_id
+    return jsonify({**office().staff_today(hall, user_id), "month": hallq().stats.staff_month(hall, user_id)})

@@ -73,6 +73,13 @@
     $("fig-mean").textContent = H.minutesText(f.mean_handling_minutes);
     const rv = f.reviews;
     $("fig-reviews").textContent = !rv ? T.none : rv.count === 0 ? "0" : H.format(T.reviews_text, { count: rv.count, mean: rv.mean_score, bad: rv.bad });
+    const m = f.month;
+    if (m) {
+      $("month-cases").textContent = m.cases;
+      $("month-handling").textContent = H.minutesText(m.handling_mean);
+      $("month-satisfaction").textContent = m.satisfaction_rate === null ? T.none : (m.satisfaction_rate * 100).toFixed(1) + "%";
+      $("month-bad").textContent = m.bad_reviews;
+    }
   }
 
   async function act(action) {
