@@ -152,3 +152,10 @@ def test_a_port_taken_is_a_plain_error(script):
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert f"{port} on 127.0.0.1 is already in use; choose another with --mqtt-port" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_report_benchmark_smoke():
+    out = smoke("report.py")
+    for label in ("history ", "stats rebuild ", "month report + workbook ", "stats API (month) ", "issue + call-next + complete "):
+        assert label in out, out
+    assert re.search(rf"p99 {NUMBER} ms", out) and re.search(rf"ratio {NUMBER}", out), out

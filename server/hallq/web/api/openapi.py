@@ -54,6 +54,30 @@ WINDOW_NO = {"name": "window", "in": "path", "required": True, "schema": {"type"
 SECURED = [{"bearer": []}, {"session": []}]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # an Excel workbook
+STATS_QUERY = [
+    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+    for name, text, schema in (
+        ("day", "One day", {"type": "string", "format": "date"}),
+        ("month", "One month, YYYY-MM", {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
+        ("since", "First day (with until; at most 366 days to until)", {"type": "string", "format": "date"}),
+        ("until", "Last day (with since)", {"type": "string", "format": "date"}),
+    )
+]
+
+
+def _stats_operation(summary: str, ok: dict) -> dict:
+    """GET .../stats and .../stats.xlsx: the same query, answered as JSON or as a workbook."""
+    return {
+        "summary": summary,
+        "parameters": [HALL, *STATS_QUERY],
+        "description": "Give day alone, month alone, or since and until; none: the hall's today. "
+                       "400 for a query that mixes them; 422 for a range that runs backwards or is longer than 366 days.",
+        "security": SECURED,
+        "responses": {**ok, **_errors(400, 401, 403, 404, 422)},
+    }
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     paths = {
@@ -83,42 +107,12 @@ def openapi_document() -> dict:
                 "responses": {**_ok("Journey"), **_errors(401, 403, 404)},
             }
         },
-        "/api/v1/halls/{hall}/stats": {
-            "get": {
-                "summary": "Managers: the hall's figures for a day, a month or a range (default: today), in total and per zone, service, window, staff member and hour",
-                "parameters": [HALL] + [
-                    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
-                    for name, text, schema in (
-                        ("day", "One day", {"type": "string", "format": "date"}),
-                        ("month", "One month, YYYY-MM", {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
-                        ("since", "First day (with until; at most 366 days to until)", {"type": "string", "format": "date"}),
-                        ("until", "Last day (with since)", {"type": "string", "format": "date"}),
-                    )
-                ],
-                "description": "Give day alone, month alone, or since and until; none: the hall's today. "
-                               "400 for a query that mixes them; 422 for a range that runs backwards or is longer than 366 days.",
-                "security": SECURED,
-                "responses": {**_ok("StatsReport"), **_errors(400, 401, 403, 404, 422)},
-            }
-        },
-        "/api/v1/halls/{hall}/stats.xlsx": {
-            "get": {
-                "summary": "Managers: the same figures as an Excel workbook (Chinese headers, a sheet per level, native charts)",
-                "parameters": [HALL] + [
-                    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
-                    for name, text, schema in (
-                        ("day", "One day", {"type": "string", "format": "date"}),
-                        ("month", "One month, YYYY-MM", {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}),
-                        ("since", "First day (with until; at most 366 days to until)", {"type": "string", "format": "date"}),
-                        ("until", "Last day (with since)", {"type": "string", "format": "date"}),
-                    )
-                ],
-                "description": "Give day alone, month alone, or since and until; none: the hall's today. "
-                               "400 for a query that mixes them; 422 for a range that runs backwards or is longer than 366 days.",
-                "security": SECURED,
-                "responses": {"200": {"description": "The workbook", "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}, **_errors(400, 401, 403, 404, 422)},
-            }
-        },
+        "/api/v1/halls/{hall}/stats": {"get": _stats_operation(
+            "Managers: the hall's figures for a day, a month or a range (default: today), in total and per zone, service, window, staff member and hour",
+            _ok("StatsReport"))},
+        "/api/v1/halls/{hall}/stats.xlsx": {"get": _stats_operation(
+            "Managers: the same figures as an Excel workbook (Chinese headers, a sheet per level, native charts)",
+            {"200": {"description": "The workbook", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})},
         "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
             "post": {
                 "summary": "Manager: move a waiting ticket to another service",

@@ -14,7 +14,7 @@ from ..login import SignedIn
 from .auth import Unauthorized, current_actor
 from .blueprint import bp
 from .errors import error_response
-from .openapi import openapi_document
+from .openapi import XLSX, openapi_document
 from .schemas import (
     WINDOW_ACTIONS,
     Login,
@@ -97,8 +97,6 @@ def stats_workbook(hall):
     name = f"hallq-{report['hall']}-{report['since']}" + ("" if since == until else f"_{report['until']}") + ".xlsx"
     return Response(xlsx_bytes(report), mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def stats_range(hall: str):
