@@ -321,6 +321,15 @@ class HourFigures(Figures):
     """Of issue, 0–23, in the hall's time zone"""
 
 
+class HeatCell(TypedDict):
+    """One day's hour in the heat map: tickets issued in it, and their mean wait."""
+
+    day: str
+    hour: int
+    tickets: int
+    wait_mean: float | None
+
+
 class StatsReport(TypedDict):
     """A hall's figures for a day, a month or a range, in total and per zone, service, window,
     staff member and hour of issue."""
@@ -342,3 +351,5 @@ class StatsReport(TypedDict):
     windows: list[WindowFigures]
     staff: list[StaffFigures]
     hours: list[HourFigures]
+    heat: list[HeatCell]
+    """Per day and hour of issue (days without tickets are left out)"""

@@ -105,7 +105,9 @@ def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundar
     assert (holiday["working_days"], holiday["totals"]["tickets"], holiday["totals"]["tickets_per_working_day"]) == (0, 0, None)
     november = stats.report("night", date(2026, 11, 1), date(2026, 11, 30), viewer=boss)
     assert (november["working_days"], november["totals"]["tickets"], november["totals"]["walked_away_rate"]) == (21, 1, 1.0)
+    assert [(c["day"], c["hour"], c["tickets"]) for c in november["heat"]] == [("2026-11-30", 23, 1)]  # from the stored rows
     december = stats.report("night", date(2026, 12, 1), date(2026, 12, 1), viewer=boss)
+    assert [(c["day"], c["hour"], c["tickets"]) for c in december["heat"]] == [("2026-12-01", 0, 1)]  # live
     assert (december["totals"]["tickets"], december["live_days"], december["hours"][0]["hour"]) == (1, ["2026-12-01"], 0)
     assert rows(hall)[("2026-11-30", "hall", 0)].walked_away == 1  # the first write after midnight rolled it up
     with pytest.raises(Forbidden):

@@ -282,6 +282,7 @@ def test_the_halls_figures_for_its_managers(client, kiosk, staff, mgr, clock):
     assert [(w["window"], w["cases"], w["handling_mean"]) for w in body["windows"]] == [(1, 1, 7.0)]
     assert [(s["display_name"], s["cases"]) for s in body["staff"]] == [("王芳", 1)]
     assert [(h["hour"], h["tickets"]) for h in body["hours"]] == [(10, 2)]
+    assert body["heat"] == [{"day": "2026-11-23", "hour": 10, "tickets": 2, "wait_mean": 3.0}]
 
     week = client.get(f"{H}/stats?since=2026-11-23&until=2026-11-29", headers=mgr).get_json()
     assert (week["working_days"], week["totals"]["cases_per_working_day"]) == (5, 0.2)

@@ -28,7 +28,8 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     page.wait_for_selector(f".stats-head[data-loaded='{this_month}']", timeout=WAIT_MS)
     assert page.inner_text("h2 >> nth=0") == "统计"
     assert tile(page, "tickets") == "2" and tile(page, "cases") == "0"
-    assert page.locator("#chart-hours canvas").count() == 1 and page.locator("#chart-months canvas").count() == 1
+    for chart in ("hours", "months", "heat"):
+        assert page.locator(f"#chart-{chart} canvas").count() == 1, chart
     assert page.inner_text("#table-services tbody tr th") and "个工作日" in page.inner_text("#stats-period")
 
     year, month = map(int, this_month.split("-"))

@@ -202,6 +202,25 @@ def figures_for(session: Session, hall: Hall, since: date, until: date, today: d
     return dict(total)
 
 
+def hours_by_day(session: Session, hall: Hall, since: date, until: date, today: date) -> dict[tuple[date, int], Cell]:
+    """Each day's figures per hour of issue, (day, hour) → Cell: the heat map's cells. Stored rows
+    for the finished days that have them, the others summarised live (as figures_for)."""
+    cells: dict[tuple[date, int], Cell] = {}
+    stored = session.exec(select(DayFigure).where(DayFigure.hall_id == hall.id, DayFigure.day >= since, DayFigure.day <= until,
+                                                  DayFigure.dimension.in_(("hall", "hour")))).all()
+    covered = {row.day for row in stored if row.dimension == "hall" and row.day < today}
+    for row in stored:
+        if row.dimension == "hour" and row.day in covered:
+            cell = cells[(row.day, row.key)] = Cell()
+            cell.merge(row)
+    for day in days_with_tickets(session, hall, since, until):
+        if day not in covered:
+            for (dimension, key), cell in summarise(session, hall, day).items():
+                if dimension == "hour":
+                    cells[(day, key)] = cell
+    return cells
+
+
 def quantile(hist: dict, q: float) -> float | None:
     """The q-quantile (0–1) of a whole-minute histogram by nearest rank (the smallest minute with
     at least ceil(q·n) of the n values at or below it), in minutes."""

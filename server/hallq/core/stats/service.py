@@ -146,6 +146,9 @@ class StatsService:
                                                   "display_name": (staff[k].display_name or staff[k].name) if k in staff else "",
                                                   "staff_no": staff[k].staff_no if k in staff else ""}),
                 "hours": rows("hour", lambda k: {"hour": k}),
+                "heat": [{"day": day.isoformat(), "hour": hour, "tickets": cell.issued,
+                          "wait_mean": round(cell.wait_sum / cell.wait_n, 1) if cell.wait_n else None}
+                         for (day, hour), cell in sorted(rollup.hours_by_day(session, hall, since, until, today).items())],
             }
 
         return self.work.read(slug, read)

@@ -65,6 +65,26 @@
     }, true);
   }
 
+  function heat(report) {
+    const days = [...new Set(report.heat.map((c) => c.day))];
+    const hours = report.heat.map((c) => c.hour);
+    const first = hours.length ? Math.min(...hours) : 8, last = hours.length ? Math.max(...hours) : 17;
+    const axis = [];
+    for (let h = first; h <= last; h++) axis.push(h);
+    const top = Math.max(1, ...report.heat.map((c) => c.tickets));
+    chart("chart-heat").setOption({
+      tooltip: { renderMode: "richText", formatter: (p) => `${days[p.value[1]]} ${axis[p.value[0]]}:00  ${S.tickets} ${p.value[2]}` },
+      grid: { left: 90, right: 20, top: 10, bottom: 60 },
+      xAxis: { type: "category", name: S.hour, data: axis.map((h) => `${h}:00`), splitArea: { show: true } },
+      yAxis: { type: "category", data: days.map((d) => d.slice(5)), splitArea: { show: true } },
+      visualMap: { min: 0, max: top, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#f7fbff", "#b91c1c"] } },
+      series: [{ type: "heatmap", name: S.tickets,
+                 data: report.heat.map((c) => [axis.indexOf(c.hour), days.indexOf(c.day), c.tickets]) }],
+    }, true);
+    document.getElementById("chart-heat").style.height = `${Math.max(200, 22 * days.length + 90)}px`;
+    chart("chart-heat").resize();
+  }
+
   async function trend(month) {
     const list = months(month, 6);
     const answers = await Promise.all(list.map((m) => H.api("GET", `${api}?month=${m}`)));
@@ -100,6 +120,7 @@
     table("windows", r.windows, (x) => String(x.window));
     table("staff", r.staff, (x) => x.display_name + (x.staff_no ? ` (${x.staff_no})` : ""));
     hours(r);
+    heat(r);
     await trend(month);
     head.dataset.loaded = month;
   }
