@@ -263,6 +263,8 @@ class Figures(TypedDict):
     no_show_rate: float | None
     """Of the tickets (or legs) that ended"""
     walked_away_rate: float | None
+    wait_promise_error: float | None
+    """Mean absolute error of the wait promised at issue against the wait measured (per ticket: hall and hour)"""
     transfers: int
     reviews: int
     """好差评 of these tickets"""

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from sqlmodel import select
 
 from hallq.core.errors import Forbidden
+from hallq.core.models import Ticket
 from hallq.core.stats.service import StatsService
 from support.figures import MONDAY, counts, hand_made_monday, ids, reviews, rows, waits
 from support.halls import Desk, person
@@ -35,6 +37,12 @@ def test_the_next_days_sweep_rolls_up_the_day_per_hall_service_window_staff_and_
         assert counts(r) == (3, 2, 2, 0, 1, 0, 1)
         assert waits(r) == (2, 18.0, {"4": 1, "14": 1}, 2, 23.0, {"10": 1, "13": 1})
     assert reviews(row("hall", 0)) == (2, 1, 1, 1, 7)
+    # the waits promised at issue against the waits measured (4 and 14 minutes; B001 never waited to a call)
+    with hall.db.read() as session:
+        promised = dict(session.exec(select(Ticket.number, Ticket.estimated_wait_minutes)).all())
+    assert promised["A001"] is not None and promised["A002"] is not None
+    assert row("hall", 0).promise_n == 2
+    assert row("hall", 0).promise_error_sum == pytest.approx(abs(promised["A001"] - 4) + abs(promised["A002"] - 14))
     # per leg, in its service: SI has A001 and A002's first leg, HR its second
     assert counts(row("service", "SI")) == (2, 2, 1, 0, 0, 0, 1)
     assert waits(row("service", "SI")) == (2, 18.0, {"4": 1, "14": 1}, 2, 13.0, {"10": 1, "3": 1})

@@ -34,6 +34,8 @@ class DayFigure(SQLModel, table=True):
     handling_n: int = 0
     handling_sum: float = 0.0  # minutes
     handling_hist: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    promise_n: int = 0  # tickets with a wait promised at issue and a wait measured
+    promise_error_sum: float = 0.0  # |promised − measured| summed, minutes
     reviews: int = 0  # 好差评 of the day's tickets
     reviews_5: int = 0  # 非常满意
     reviews_satisfied: int = 0  # 满意 or better (4–5)

@@ -2,7 +2,8 @@
 handling and outcome), per dimension:
 
 - ``hall`` and ``hour`` (of issue, in the hall's time zone): per ticket. A ticket's wait is its
-  first leg's, its handling the sum of its legs', its outcome its last leg's.
+  first leg's, its handling the sum of its legs', its outcome its last leg's; the wait it was
+  promised at issue is held against it (the promise's error).
 - ``service``: per leg, in the leg's service: a transfer begins a leg in another service, so a
   transferred ticket counts in both (``issued`` there means "legs begun").
 - ``window`` and ``staff``: per leg, where it was last called or served.
@@ -53,6 +54,8 @@ class Cell:
     handling_n: int = 0
     handling_sum: float = 0.0
     handling_hist: dict = field(default_factory=dict)
+    promise_n: int = 0
+    promise_error_sum: float = 0.0
     reviews: int = 0
     reviews_5: int = 0
     reviews_satisfied: int = 0
@@ -70,6 +73,12 @@ class Cell:
             self.handling_n += 1
             self.handling_sum += minutes
             _count(self.handling_hist, minutes)
+
+    def add_promise(self, promised: float | None, waited: float | None) -> None:
+        """A wait promised at issue against the wait measured."""
+        if promised is not None and waited is not None:
+            self.promise_n += 1
+            self.promise_error_sum += abs(promised - waited)
 
     def end(self, ended: str, was_called: bool) -> None:
         """Count how a leg ended (a transfer or move included)."""
@@ -114,7 +123,10 @@ def summarise(session: Session, hall: Hall, day: date) -> dict[tuple[str, int], 
     cells: dict[tuple[str, int], Cell] = defaultdict(Cell)
     cells[("hall", 0)]  # a day with no tickets still has its (empty) hall row
     day_tickets = select(Ticket.id).where(Ticket.hall_id == hall.id, Ticket.business_date == day)
-    issued = dict(session.exec(select(Ticket.id, Ticket.issued_at).where(Ticket.hall_id == hall.id, Ticket.business_date == day)).all())
+    tickets = session.exec(select(Ticket.id, Ticket.issued_at, Ticket.estimated_wait_minutes)
+                           .where(Ticket.hall_id == hall.id, Ticket.business_date == day)).all()
+    issued = {ticket_id: at for ticket_id, at, _ in tickets}
+    promised = {ticket_id: minutes for ticket_id, _, minutes in tickets}
     steps = session.exec(select(TicketStep).where(TicketStep.ticket_id.in_(day_tickets)).order_by(TicketStep.ticket_id, TicketStep.id)).all()
     last_service: dict[int, int] = {}
     for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
@@ -127,6 +139,7 @@ def summarise(session: Session, hall: Hall, day: date) -> dict[tuple[str, int], 
             cell.transferred += m.transfers
             cell.add_wait(m.wait_minutes)
             cell.add_handling(m.handling_minutes)
+            cell.add_promise(promised[ticket_id], m.wait_minutes)
         for leg in m.legs:
             called = leg.wait_minutes is not None
             where = [("service", leg.service_id)] if leg.service_id is not None else []

@@ -39,6 +39,8 @@ def upgrade() -> None:
     sa.Column('handling_n', sa.Integer(), nullable=False),
     sa.Column('handling_sum', sa.Float(), nullable=False),
     sa.Column('handling_hist', sa.JSON(), nullable=False),
+    sa.Column('promise_n', sa.Integer(), nullable=False),
+    sa.Column('promise_error_sum', sa.Float(), nullable=False),
     sa.Column('reviews', sa.Integer(), nullable=False),
     sa.Column('reviews_5', sa.Integer(), nullable=False),
     sa.Column('reviews_satisfied', sa.Integer(), nullable=False),
