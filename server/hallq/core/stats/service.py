@@ -1,11 +1,11 @@
-"""The hall's figures as the command line (and, next, the statistics page and API) ask for them."""
+"""The hall's figures as the statistics page, the API, the staff terminal and the command line
+ask for them (the sums are rollup.py's; what they say is `derive`'s)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Callable
-
-from collections import defaultdict
 
 from sqlmodel import select
 
@@ -51,6 +51,8 @@ def derive(cell: Cell) -> dict:
 
 
 class StatsService:
+    """The days' figures of the halls a HallService keeps: rebuilt, read, reported."""
+
     def __init__(self, halls):
         self.work = halls.work
 
