@@ -60,7 +60,8 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
     from hallq.core.models import Hall, Service, Ticket, TicketStep, Window, WindowService
 
     rng = random.Random(seed)
-    with halls.db.write() as session:
+
+    def setup(session):
         hall = session.execute(select(Hall).where(Hall.slug == "district")).scalars().one()
         services = session.execute(select(Service).where(Service.hall_id == hall.id)).scalars().all()
         windows = session.execute(select(Window).where(Window.hall_id == hall.id)).scalars().all()
@@ -73,8 +74,9 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
                                now=datetime(2026, 1, 1, tzinfo=timezone.utc), hall=hall, display_name=f"员工{w.number:02d}")
             session.flush()
             staff[w.id] = user.id
-        hall_id, tz, cal = hall.id, hall.timezone, calendar.of_hall(hall)
-        mix = [(s, s.daily_quota or 100) for s in services if serving.get(s.id)]
+        return hall.id, hall.timezone, calendar.of_hall(hall), serving, staff, [(s, s.daily_quota or 100) for s in services if serving.get(s.id)]
+
+    hall_id, tz, cal, serving, staff, mix = halls.work.change(setup)
     population = [s for s, _ in mix]
     cumulative = list(itertools.accumulate(w for _, w in mix))
     days = tickets = steps = 0
@@ -109,7 +111,7 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
                                     recalls=0, requeues=0, transfers=0, channel="kiosk", estimated_wait_minutes=11.0,
                                     close_reason="day_end" if outcome == "walked_away" else None))
             outcomes.append((outcome, service.id, window_id, issued, called, started, finished))
-        with halls.db.write() as session:
+        def write_day(session) -> None:
             connection = session.connection()
             connection.execute(insert(Ticket), ticket_rows)
             ids = connection.execute(select(Ticket.id).where(Ticket.hall_id == hall_id, Ticket.business_date == day)
@@ -134,6 +136,8 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
             connection.execute(insert(TicketStep), step_rows)
             if reviews:
                 connection.execute(insert(Review), reviews)
+
+        halls.work.change(write_day)
         days, tickets, steps = days + 1, tickets + len(ticket_rows), steps + len(step_rows)
         day += timedelta(days=1)
     return days, tickets, steps
