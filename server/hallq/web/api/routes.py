@@ -98,7 +98,6 @@ def stats_workbook(hall):
     return Response(xlsx_bytes(report), mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-
 def stats_range(hall: str):
     """The days a statistics request asks for: `day=YYYY-MM-DD`, `month=YYYY-MM`, or `since` and
     `until` (YYYY-MM-DD, both included); none of them: the hall's today."""
