@@ -96,7 +96,7 @@ class StatsService:
         def read(tx: Txn) -> dict:
             today = clock.business_date(tx.now, tx.hall.timezone)
             since = today.replace(day=1)
-            cells = rollup.figures_for(tx.session, tx.hall, since, today, today)
+            cells = rollup.figures_for(tx.session, tx.hall, since, today, today, staff=user_id)  # their tickets only
             return {"since": since.isoformat(), "until": today.isoformat(), **derive(cells.get(("staff", user_id), Cell()))}
 
         return self.work.read(slug, read)
