@@ -85,10 +85,10 @@
     chart("chart-heat").resize();
   }
 
-  async function trend(month) {
-    const list = months(month, 6);
-    const answers = await Promise.all(list.map((m) => H.api("GET", `${api}?month=${m}`)));
-    const got = answers.map((a) => (a.ok ? a.data.totals : {}));
+  async function trend(month, totals) {
+    const list = months(month, 6);  // the shown month's figures are in hand: the five before it are asked for
+    const answers = await Promise.all(list.slice(0, -1).map((m) => H.api("GET", `${api}?month=${m}`)));
+    const got = [...answers.map((a) => (a.ok ? a.data.totals : {})), totals];
     chart("chart-months").setOption({
       tooltip: { trigger: "axis", renderMode: "richText" }, legend: { data: [S.tickets, S.cases, S.wait] },
       xAxis: { type: "category", data: list },
@@ -121,7 +121,7 @@
     table("staff", r.staff, (x) => x.display_name + (x.staff_no ? ` (${x.staff_no})` : ""));
     hours(r);
     heat(r);
-    await trend(month);
+    await trend(month, r.totals);
     head.dataset.loaded = month;
   }
 
