@@ -73,6 +73,9 @@ class ServerLink:
             self.client.tls_set()
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         self.client.max_queued_messages_set(10000)
+        # Answers must not wait behind paho's window of 20 unacknowledged QoS 1 messages (a flood's
+        # refusals filled it); and requests come at QoS 0 (on_connect): docs/mqtt.md says why.
+        self.client.max_inflight_messages_set(0)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -132,7 +135,7 @@ class ServerLink:
             return
         mqtt_client.no_delay(client)
         self._probe = None
-        client.subscribe([(topics.every_request(), 1), (topics.every_availability(), 1), (topics.every_result(), 1),
+        client.subscribe([(topics.every_request(), 0), (topics.every_availability(), 1), (topics.every_result(), 1),
                           (self.probe_topic, 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])
