@@ -25,10 +25,11 @@ from hallq_protocol.shapes import BLOCK_SIZE, REQUEST_MAX_AGE
 
 from .blocks import BlockStore
 from .clock import age_seconds, utcnow
-from .printing import TicketPrinter
+from .printing import TicketPrinter, refusal_notice
 
 log = logging.getLogger("hallq_edge.dispenser")
 # Server answers that a visitor cannot get this ticket at all: nothing is issued offline.
+NOTICE_SECONDS = 60  # a refusal's slip is printed once a minute at most (each press flashes the LED)
 FINAL_REFUSALS = {"quota_reached", "service_closed", "hall_closed_today", "service_inactive", "unknown_service"}
 
 
@@ -57,7 +58,9 @@ class Dispenser:
         self.light: str | None = None  # what the LED shows: ready, offline or paper_out
         self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
         self._flashing = False
+        self._flash: threading.Thread | None = None
         self._commands: queue.Queue = queue.Queue()
+        self._notices: dict[tuple, object] = {}  # (code, service) → when its slip was last printed
         threading.Thread(target=self._carry_out_commands, name="dispenser-commands", daemon=True).start()
         for code, button in buttons.items():
             button.when_pressed = lambda _=None, c=code: self._on_press(c)
@@ -110,11 +113,26 @@ class Dispenser:
                 if answer is not None and answer["error"]["code"] in FINAL_REFUSALS:
                     log.info("ticket refused: %s", answer["error"]["message"])
                     self._flash_error()
+                    self._print_refusal(service, answer["error"])
                     return None
             return self._issue_offline(service, priority)
         finally:
             self._busy.release()
             self._show()
+
+    def _print_refusal(self, service: str, error: dict) -> None:
+        """Say on paper why no ticket came (the dispenser has no screen): once a minute at most for the
+        same refusal, so that a visitor pressing again and again does not empty the roll."""
+        key, now = (error["code"], service), self.now()
+        last = self._notices.get(key)
+        if last is not None and now - last < timedelta(seconds=NOTICE_SECONDS):
+            return
+        self._notices[key] = now
+        try:
+            self.printer.print_notice(refusal_notice(error, self._service_name(service)), hall_name=self._hall_name(),
+                                      moment=now, tz=self.tz)
+        except Exception:  # a jammed printer: the LED has said it already
+            log.exception("could not print why the ticket was refused")
 
     def _keep_reserve(self, service: str) -> None:
         """A new day (or a long offline spell) leaves a service without numbers: fetch a block."""
@@ -144,14 +162,16 @@ class Dispenser:
         return ticket
 
     def _print(self, ticket: dict, *, offline: bool) -> dict:
-        hall = (self.config or {}).get("hall", {})
         self.printer.print_ticket(
-            ticket, hall_name=hall.get("name", self.hall), tz=self.tz, offline=offline,
+            ticket, hall_name=self._hall_name(), tz=self.tz, offline=offline,
             tracker_url=(self.config or {}).get("tracker_url", "") if not offline else "",
             waiting=self.waiting.get(ticket["service"]),
         )
         self.printed.put((ticket, offline))
         return ticket
+
+    def _hall_name(self) -> str:
+        return (self.config or {}).get("hall", {}).get("name", self.hall)
 
     def _service_name(self, code: str) -> str:
         for s in (self.config or {}).get("services", []):
@@ -309,4 +329,10 @@ class Dispenser:
                 self._flashing = False
             self._show()
 
-        threading.Thread(target=flash, daemon=True).start()
+        self._flash = threading.Thread(target=flash, daemon=True)
+        self._flash.start()
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait for the LED's last flashes to end (before its pins are closed)."""
+        if self._flash is not None:
+            self._flash.join(timeout)

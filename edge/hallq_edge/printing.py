@@ -34,6 +34,29 @@ def make_printer(conf: dict):
     raise ValueError(f"printer kind is usb, serial, network, file or dummy, not {kind!r}")
 
 
+# The names chinese_calendar gives the statutory holidays (the server's `reason`), in Chinese.
+HOLIDAYS = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
+            "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+            "Anti-Fascist 70th Day": "抗战胜利纪念日", "weekend": "周末", "closure": "闭厅"}
+
+
+def refusal_notice(error: dict, service_name: str) -> list[str]:
+    """What a dispenser prints when the server refuses a ticket for good (no number on it): why,
+    in Chinese, from the refusal's code and details."""
+    code, details = error.get("code"), error.get("details") or {}
+    if code == "hall_closed_today":
+        reason = HOLIDAYS.get(str(details.get("reason")), "休息日")
+        return [f"今日（{details.get('date', '')}）{reason}", "大厅休息，不办理取号", "请于工作日前来"]
+    if code == "service_closed":
+        hours = [str(h) for h in details.get("hours") or []]
+        if not hours:
+            return [service_name, "今日不办理本业务"]
+        return [service_name, "现在不是取号时间", "今日取号时间：" + "、".join(hours)]
+    if code == "quota_reached":
+        return [service_name, "今日号源已取完", "请改日再来"]
+    return [service_name, "本业务暂停办理", "请咨询导办台"]
+
+
 class TicketPrinter:
     """Lays out a ticket and sends it to one printer; knows whether paper is left."""
 
@@ -57,6 +80,19 @@ class TicketPrinter:
 
     def _zh(self, text: str) -> None:
         self.printer._raw(CHINESE_ON + text.encode(self.encoding, "replace") + CHINESE_OFF)
+
+    def print_notice(self, lines: list[str], *, hall_name: str, moment=None, tz: str = "Asia/Shanghai") -> None:
+        """A short slip without a number: the hall, the lines, the time."""
+        p = self.printer
+        p.set(align="center", normal_textsize=True)
+        self._zh(hall_name + "\n")
+        p.set(align="center", normal_textsize=True, bold=True)
+        for line in lines:
+            self._zh(line + "\n")
+        p.set(align="center", normal_textsize=True)
+        if moment is not None:
+            p.text(moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + "\n")
+        p.cut()
 
     def print_ticket(self, ticket: dict, *, hall_name: str, tz: str = "Asia/Shanghai", tracker_url: str = "",
                      offline: bool = False, waiting: int | None = None) -> None:

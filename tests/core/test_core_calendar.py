@@ -11,10 +11,13 @@ import copy
 
 import pytest
 
+from types import SimpleNamespace
+
+from hallq.core import calendar
 from hallq.core.calendar import WorkingCalendar
 from hallq.core.errors import Refused
 from hallq.core.hallfile import HallFile
-from support.halls import EXAMPLE, MONDAY_10AM, person, variant
+from support.halls import EXAMPLE, MONDAY_10AM, local, person, variant
 
 CN = WorkingCalendar.of("cn")
 SUNDAY_10AM = MONDAY_10AM + timedelta(days=6)  # Sunday 29 Nov 2026, 10:00 in Shanghai
@@ -89,3 +92,75 @@ def test_a_hall_open_every_day_issues_on_a_holiday(hall, clock):
     kiosk = person(hall, "kiosk2", "device", "open")
     clock.set(datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc))  # National Day, 10:00 in Shanghai
     assert hall.issue_ticket("open", service="SI", actor=kiosk)["number"] == "A001"
+
+
+# A hall with a short Friday afternoon and Saturday mornings (for its extra Saturdays).
+SHORT_FRIDAY = {"fri": ["08:30-12:00", "13:30-16:00"], "sat": ["09:00-12:00"]}
+
+
+def a_hall(kind: str = "cn", **weekday_hours):
+    return SimpleNamespace(hours=["08:30-12:00", "13:30-17:30"], weekday_hours=weekday_hours or SHORT_FRIDAY, calendar=kind)
+
+
+def spans(found) -> list[str] | None:
+    return None if found is None else [str(s) for s in found]
+
+
+def test_a_weekday_keeps_its_own_hours_and_an_adjusted_saturday_a_weekdays():
+    hall = a_hall()
+    assert calendar.hours_on(hall, date(2026, 11, 23)) == ["08:30-12:00", "13:30-17:30"]  # a Monday
+    assert calendar.hours_on(hall, date(2026, 11, 27)) == ["08:30-12:00", "13:30-16:00"]  # a Friday
+    assert calendar.hours_on(hall, date(2026, 11, 28)) == ["09:00-12:00"]  # a Saturday (opened by the hall)
+    # Saturday 10 Oct 2026 is worked by statute (调休): it stands in for a weekday.
+    assert calendar.hours_on(hall, date(2026, 10, 10)) == ["08:30-12:00", "13:30-17:30"]
+    # A hall open every day has no 调休: the Saturday is a Saturday.
+    assert calendar.hours_on(a_hall("every_day"), date(2026, 10, 10)) == ["09:00-12:00"]
+
+
+def test_a_services_own_hours_stay_within_the_days():
+    hall = a_hall()
+    friday, saturday, monday = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 23)
+    counter = ["09:00-12:00", "13:30-17:00"]  # the example hall's RE
+    assert spans(calendar.service_spans(hall, counter, monday)) == counter  # its own hours, as always
+    assert spans(calendar.service_spans(hall, counter, friday)) == ["09:00-12:00", "13:30-16:00"]
+    assert spans(calendar.service_spans(hall, counter, saturday)) == ["09:00-12:00"]
+    assert spans(calendar.service_spans(hall, ["14:00-17:00"], saturday)) is None  # afternoons only: not on Saturdays
+    assert spans(calendar.service_spans(hall, [], friday)) == ["08:30-12:00", "13:30-16:00"]
+
+
+def test_weekday_hours_in_the_hall_file_are_checked():
+    assert district(weekday_hours={"fri": ["08:30-12:00", "13:30-16:00"]}).hall.weekday_hours == {"fri": ["08:30-12:00", "13:30-16:00"]}
+    for wrong in ({"fry": ["08:30-12:00"]}, {"fri": []}, {"fri": ["16:00-13:30"]}, {"sat": ["09:00-12:00", "11:00-13:00"]}):
+        with pytest.raises(ValueError, match="weekday_hours"):
+            district(weekday_hours=wrong)
+
+
+def test_a_short_friday_issues_until_its_own_closing_and_closes_then(hall, clock):
+    hall.load_hall(district(weekday_hours=SHORT_FRIDAY))
+    kiosk = person(hall, "kiosk1", "device")
+    assert hall.hall_info("district")["hours_today"] == ["08:30-12:00", "13:30-17:30"]  # Monday
+    clock.set(local(4, 15, 0))  # Friday 27 Nov, 15:00
+    assert hall.hall_info("district")["hours_today"] == ["08:30-12:00", "13:30-16:00"]
+    assert hall.issue_ticket("district", service="SI", actor=kiosk)["number"] == "A001"
+    assert hall.issue_ticket("district", service="RE", actor=kiosk)["status"] == "waiting"
+
+    clock.set(local(4, 16, 5))
+    hall.sweep("district")
+    assert [hall.ticket("district", ref)["close_reason"] for ref in ("A001",)] == ["hall_closed"]
+    with pytest.raises(Refused) as refused:
+        hall.issue_ticket("district", service="SI", actor=kiosk)
+    assert (refused.value.code, refused.value.details) == ("service_closed", {"hours": ["08:30-12:00", "13:30-16:00"]})
+
+    clock.set(local(7, 16, 5))  # the Monday after: the ordinary hours again
+    assert hall.issue_ticket("district", service="SI", actor=kiosk)["number"] == "A001"
+
+
+def test_a_service_whose_hours_miss_the_day_says_it_issues_nothing_that_day(hall, clock):
+    hall.load_hall(district(weekday_hours={"fri": ["08:00-09:00"]}))
+    kiosk = person(hall, "kiosk1", "device")
+    clock.set(local(4, 8, 30))  # Friday 08:30: the hall is open, RE (from 09:00) is not, all day
+    assert hall.issue_ticket("district", service="SI", actor=kiosk)["number"] == "A001"
+    with pytest.raises(Refused) as refused:
+        hall.issue_ticket("district", service="RE", actor=kiosk)
+    assert refused.value.code == "service_closed" and refused.value.details == {"hours": []}
+    assert "no tickets today" in refused.value.message

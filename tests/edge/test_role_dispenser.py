@@ -82,7 +82,8 @@ def rig(memory_link, mock_factory, tmp_path, clock):
     link.start()
     day = dispenser_today(d)
     wait_for(lambda: d.blocks.remaining("SI", day) == 20 and d.blocks.remaining("MI", day) == 20, what="blocks reserved")
-    return SimpleNamespace(d=d, link=link, server=server, pins=mock_factory)
+    yield SimpleNamespace(d=d, link=link, server=server, pins=mock_factory)
+    d.settle()  # a refusal's flashes end before the pins are closed
 
 
 def sent(link, action: str) -> list[dict]:
@@ -140,13 +141,34 @@ def test_a_server_that_does_not_answer_gets_a_ticket_from_the_blocks(rig):
     assert "医疗保障".encode("gb18030") in rig.d.printer.printer.output  # the name from the config
 
 
-def test_a_final_refusal_prints_nothing_and_takes_no_number(rig):
+def test_a_final_refusal_prints_why_once_a_minute_and_takes_no_number(rig, clock):
     rig.server.refusal = rig.link.refused("quota_reached", "今日号已发完")
 
     assert rig.d.press("SI") is None
 
-    assert rig.d.printer.printer.output == b"" and rig.d.printed.empty()
+    out = rig.d.printer.printer.output
+    assert "社会保险".encode("gb18030") in out and "今日号源已取完".encode("gb18030") in out and rig.d.printed.empty()
+    assert b"A0" not in out  # a slip without a number
     assert rig.d.blocks.remaining("SI", dispenser_today(rig.d)) == 20
+    assert rig.d.press("SI") is None and rig.d.printer.printer.output == out  # pressed again at once: nothing more
+    clock.advance(seconds=61)
+    assert rig.d.press("SI") is None and rig.d.printer.printer.output.count("今日号源已取完".encode("gb18030")) == 2
+
+
+@pytest.mark.parametrize(("code", "details", "lines"), [
+    ("hall_closed_today", {"date": "2026-10-01", "reason": "National Day"}, ["今日（2026-10-01）国庆节", "大厅休息，不办理取号"]),
+    ("hall_closed_today", {"date": "2026-11-29", "reason": "weekend"}, ["今日（2026-11-29）周末"]),
+    ("service_closed", {"hours": ["08:30-12:00", "13:30-16:00"]}, ["现在不是取号时间", "今日取号时间：08:30-12:00、13:30-16:00"]),
+    ("service_closed", {"hours": []}, ["今日不办理本业务"]),
+])
+def test_a_closed_day_or_hour_is_said_on_the_slip(rig, code, details, lines):
+    rig.server.refusal = schemas.error(None, code, "refused", **details)
+
+    assert rig.d.press("MI") is None
+
+    out = rig.d.printer.printer.output
+    assert "示范区政务服务中心".encode("gb18030") in out
+    assert all(line.encode("gb18030") in out for line in lines), out.decode("gb18030", "replace")
 
 
 def test_out_of_paper_takes_no_number_and_tells_the_server(rig):

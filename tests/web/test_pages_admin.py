@@ -236,3 +236,23 @@ def test_a_manager_closes_a_day_and_opens_a_saturday_on_the_hall_form(admin_clie
     [(kind, text)] = flashes(admin_client)
     assert (kind, text) == ("error", "未保存：闭厅日期（每行一个，如 2026-12-24）：请填写真实日期，如 2026-12-24。")  # refused, nothing changed
     assert hall.hall_info("district")["calendar"]["closed_days"] == ["2026-11-24", "2026-12-31"]
+
+
+def test_a_manager_gives_fridays_and_saturdays_hours_of_their_own_on_the_hall_form(admin_client, hall):
+    form = dict(name="示范区政务服务中心", name_en="Demo", hours="08:30-12:00, 13:30-17:30", recall_limit="3",
+                requeue_grace_minutes="10", stop_issuing_minutes_before_close="15", calendar="cn")
+    post(admin_client, "/admin/district/hall", **form, weekday_hours="周五：08:30-12:00，13:30-16:00\nsat 09:00-12:00\n")
+    assert flashes(admin_client) == [("ok", "已保存。")]
+    assert hall.hall_info("district")["weekday_hours"] == {"fri": ["08:30-12:00", "13:30-16:00"], "sat": ["09:00-12:00"]}
+    page = admin_client.get("/admin/district").get_data(as_text=True)
+    assert "fri: 08:30-12:00, 13:30-16:00\nsat: 09:00-12:00\n</textarea>" in page  # shown as saved, for the next change
+
+    for text, problem in (("fry: 09:00-12:00", "每行以星期开头"), ("sat: 09:00-12:00\n周六 10:00-11:00", "每个星期只写一次"),
+                          ("sat:", "请写星期、冒号和时段"), ("sat: 12:00-09:00", "请写星期、冒号和时段")):
+        post(admin_client, "/admin/district/hall", **form, weekday_hours=text)
+        [(kind, message)] = flashes(admin_client)
+        assert kind == "error" and message.startswith("未保存：部分工作日的其他时段") and problem in message, (text, message)
+    assert hall.hall_info("district")["weekday_hours"] == {"fri": ["08:30-12:00", "13:30-16:00"], "sat": ["09:00-12:00"]}
+
+    post(admin_client, "/admin/district/hall", **form, weekday_hours="")
+    assert hall.hall_info("district")["weekday_hours"] == {}  # every day the hall's hours again

@@ -6,6 +6,9 @@ December for the coming year, and the library updated soon after). A hall's own 
 extra working days override it. For a year the library does not know yet, Saturdays and Sundays
 are the only days off, and `missing_years` says so, so that the manager's page can warn.
 
+Which hours a hall keeps on a day is here too (`hours_on`, `service_spans`): most halls keep the
+same hours every working day, some shorter ones on a Friday afternoon or an extra Saturday.
+
 `add_working_days` is the one function for deadlines counted in working days (好差评
 rectification); nothing else counts working days.
 """
@@ -18,6 +21,9 @@ from typing import Iterable
 
 import chinese_calendar
 
+from . import clock
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the keys of a hall's weekday_hours
 STATUTORY = "cn"  # China's statutory calendar (the default)
 EVERY_DAY = "every_day"  # open every day (a demo hall, a hall that never closes)
 KINDS = (STATUTORY, EVERY_DAY)
@@ -81,6 +87,36 @@ class WorkingCalendar:
 def of_hall(hall) -> WorkingCalendar:
     """A hall's calendar, from its row (or the hall file's [hall] table)."""
     return WorkingCalendar.of(hall.calendar, hall.closed_days, hall.extra_working_days)
+
+
+def hours_on(hall, day: date) -> list[str]:
+    """The hall's opening hours on `day`: those the hall file gives its weekday (`weekday_hours`),
+    else its `hours`. A Saturday or Sunday that China's calendar makes a working day (调休) stands
+    in for a weekday and keeps the ordinary hours; an extra working day of the hall's own keeps its
+    weekday's."""
+    return _own_hours(hall, day) or hall.hours
+
+
+def _own_hours(hall, day: date) -> list[str] | None:
+    """The hours the hall keeps on `day` if they are not its ordinary ones."""
+    own = (hall.weekday_hours or {}).get(WEEKDAYS[day.weekday()])
+    if not own or (day.weekday() >= 5 and hall.calendar == STATUTORY and has_data(day.year) and chinese_calendar.is_workday(day)):
+        return None
+    return own
+
+
+def service_spans(hall, service_hours: list[str], day: date) -> list[clock.Span] | None:
+    """When a service with these hours of its own (`service_hours`, maybe none) issues tickets on
+    `day`: its own hours, or else the hall's that day, and on a weekday with hours of its own
+    never outside them. [] when there are no hours (open all day), None when the service's hours
+    and the day's do not meet (closed that day)."""
+    special = _own_hours(hall, day)
+    if not service_hours:
+        return clock.parse_hours(special or hall.hours)
+    own = clock.parse_hours(service_hours)
+    if special is None:
+        return own
+    return clock.intersect(own, clock.parse_hours(special)) or None
 
 
 def has_data(year: int) -> bool:

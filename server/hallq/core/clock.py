@@ -103,6 +103,17 @@ def parse_hours(ranges: list[str]) -> list[Span]:
     return spans
 
 
+def intersect(a: list[Span], b: list[Span]) -> list[Span]:
+    """The times in both `a` and `b` (two lists of sorted, non-overlapping spans, neither empty)."""
+    both = []
+    for x in a:
+        for y in b:
+            start, end = max(x.start, y.start), min(x.end, y.end)
+            if start < end:
+                both.append(Span(start, end))
+    return sorted(both, key=lambda s: s.start)
+
+
 def is_open(spans: list[Span], moment: datetime, tz: str, *, stop_minutes_before: int = 0) -> bool:
     """True when the local time of `moment` falls in one of the spans."""
     if not spans:

@@ -89,6 +89,9 @@ class HallSpec(_Strict):
     name_en: str = ""
     timezone: str = "Asia/Shanghai"
     hours: list[str] = ["08:30-12:00", "13:30-17:30"]
+    # Other hours on some weekdays: {sat = ["09:00-12:00"], fri = ["08:30-12:00", "13:30-16:00"]}
+    # (calendar.hours_on says which day keeps which).
+    weekday_hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]] = {}
     recall_limit: int = Field(default=3, ge=0, le=20)
     requeue_skipped: bool = False
     requeue_grace_minutes: int = Field(default=10, ge=0, le=240)
@@ -103,6 +106,16 @@ class HallSpec(_Strict):
     @classmethod
     def _hours(cls, v):
         return _valid_hours(v)
+
+    @field_validator("weekday_hours")
+    @classmethod
+    def _weekday_hours(cls, v):
+        for day, ranges in v.items():
+            if not ranges:
+                raise ValueError(f"weekday_hours.{day} is empty: give its hours, or leave the day out to keep the hall's hours "
+                                 "(a day the hall is closed belongs in closed_days)")
+            _valid_hours(ranges)
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -210,6 +223,7 @@ def load_hall(session: Session, spec: HallFile, now: datetime) -> Hall:
             "name_en": h.name_en,
             "timezone": h.timezone,
             "hours": h.hours,
+            "weekday_hours": dict(h.weekday_hours),
             "recall_limit": h.recall_limit,
             "requeue_skipped": h.requeue_skipped,
             "requeue_grace_minutes": h.requeue_grace_minutes,

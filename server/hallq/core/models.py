@@ -17,6 +17,8 @@ class Hall(SQLModel, table=True):
     name_en: str = ""
     timezone: str = "Asia/Shanghai"
     hours: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Hours of their own for some weekdays ({"sat": ["09:00-12:00"]}): see calendar.hours_on.
+    weekday_hours: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recall_limit: int = 3
     requeue_skipped: bool = False
     requeue_grace_minutes: int = 10

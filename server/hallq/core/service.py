@@ -317,6 +317,8 @@ class HallService:
                 "name_en": hall.name_en,
                 "timezone": hall.timezone,
                 "hours": hall.hours,
+                "weekday_hours": hall.weekday_hours,
+                "hours_today": calendar.hours_on(hall, clock.business_date(self.clock.now(), hall.timezone)),
                 "recall_limit": hall.recall_limit,
                 "calendar": self._calendar_view(hall),
             }

@@ -41,7 +41,7 @@ from statistics import NormalDist
 
 from sqlmodel import Session
 
-from hallq.core import clock
+from hallq.core import calendar, clock
 from hallq.core.calling.policy import Candidate
 from hallq.core.enums import WindowState
 from hallq.core.models import Hall
@@ -250,7 +250,9 @@ class WaitPredictor:
         phantom = -1
         for service_id, priority, count, _ in rows:
             rate = count / span
-            spans = clock.parse_hours(hours.get(service_id) or hall.hours)
+            spans = calendar.service_spans(hall, hours.get(service_id), self.day)
+            if spans is None:
+                continue  # the service issues nothing today
             n = int(rate * self.lookahead + 0.5)
             for i in range(n):
                 at = now + timedelta(minutes=(i + 0.5) / rate)

@@ -34,6 +34,7 @@ def export_hall(session: Session, hall: Hall) -> HallFile:
                 "name_en": hall.name_en,
                 "timezone": hall.timezone,
                 "hours": hall.hours,
+                "weekday_hours": hall.weekday_hours,
                 "recall_limit": hall.recall_limit,
                 "requeue_skipped": hall.requeue_skipped,
                 "requeue_grace_minutes": hall.requeue_grace_minutes,

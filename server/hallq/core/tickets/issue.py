@@ -65,7 +65,10 @@ def check_can_issue(tx: Txn, service: Service) -> None:
     if why is not None:
         raise Refused("hall_closed_today", f"the hall is closed today ({day.isoformat()}: {why}); it issues no tickets",
                       date=day.isoformat(), reason=why)
-    spans = clock.parse_hours(service.hours or tx.hall.hours)
+    spans = calendar.service_spans(tx.hall, service.hours, day)
+    if spans is None:
+        raise Refused("service_closed", f"service {service.code} issues no tickets today ({day.isoformat()}: outside the hall's hours that day)",
+                      hours=[])
     if not clock.is_open(spans, tx.now, tx.hall.timezone, stop_minutes_before=tx.hall.stop_issuing_minutes_before_close):
         hours = ", ".join(str(s) for s in spans)
         raise Refused(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import select
 
-from hallq.core import clock
+from hallq.core import calendar, clock
 from hallq.core.enums import OPEN_TICKET_STATUSES, Step, TicketStatus, WindowState
 from hallq.core.models import Hall, Ticket, Window
 from hallq.core.stats import rollup
@@ -33,7 +33,7 @@ def sweep(tx: Txn) -> bool:
         return False
     tz = hall.timezone
     today = clock.business_date(tx.now, tz)
-    spans = clock.parse_hours(hall.hours)
+    spans = clock.parse_hours(calendar.hours_on(hall, today))
     closing = clock.closing_moment(spans, today, tz)
     session = tx.session
 

@@ -3,6 +3,7 @@ change is validated by HallFile and applied by hallfile.load_hall."""
 
 from __future__ import annotations
 
+from hallq.core import calendar
 from hallq.core.accounts import admin
 
 from ...core.errors import Invalid
@@ -37,6 +38,7 @@ def edit_hall(spec: dict, form, adding: bool = False) -> None:
     hall.update(
         **row,
         hours=_hours(form) or hall["hours"],
+        weekday_hours=_weekday_hours(form),
         recall_limit=_number(form, "recall_limit", int),
         requeue_skipped=form.get("requeue_skipped") == "on",
         requeue_grace_minutes=_number(form, "requeue_grace_minutes", int),
@@ -45,6 +47,34 @@ def edit_hall(spec: dict, form, adding: bool = False) -> None:
         closed_days=_dates(form, "closed_days"),
         extra_working_days=_dates(form, "extra_working_days"),
     )
+
+
+# The names a manager may give a weekday on the form, each → the hall file's key.
+_WEEKDAY_NAMES = {name: key for i, key in enumerate(calendar.WEEKDAYS)
+                  for name in (key, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[i],
+                               "周" + "一二三四五六日"[i], "星期" + "一二三四五六日"[i])}
+_WEEKDAY_NAMES.update({"周天": "sun", "星期天": "sun"})
+
+
+def _weekday_hours(form) -> dict[str, list[str]]:
+    """Lines like `sat: 09:00-12:00` or `周五：08:30-12:00, 13:30-16:00` → {"sat": [...], "fri": [...]}."""
+    hours: dict[str, list[str]] = {}
+    for line in _text(form, "weekday_hours").splitlines():
+        if not line.strip():
+            continue
+        name, sep, ranges = line.replace("：", ":").partition(":")
+        key = _WEEKDAY_NAMES.get(name.strip().lower())
+        # "sat 09:00-12:00" has no colon after the day; "09:00-12:00" alone names none.
+        if key is None or not sep:
+            name, _, ranges = line.strip().partition(" ")
+            key = _WEEKDAY_NAMES.get(name.strip().lower())
+        if key is None:
+            raise Invalid("bad_weekday", f"each line of the weekday hours starts with a weekday (mon … sun, 周一 … 周日): {line.strip()!r}",
+                          field="weekday_hours")
+        if key in hours:
+            raise Invalid("bad_weekday", f"{key} is given twice in the weekday hours", field="weekday_hours")
+        hours[key] = [part.strip() for part in ranges.replace("，", ",").replace(";", ",").split(",") if part.strip()]
+    return hours
 
 
 def _dates(form, key: str) -> list[str]:

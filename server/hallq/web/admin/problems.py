@@ -32,6 +32,7 @@ FIELDS = {
     "stop_issuing_minutes_before_close": _l("Stop issuing this many minutes before closing"),
     "closed_days": _l("Days the hall is closed (one date a line, e.g. 2026-12-24)"),
     "extra_working_days": _l("Extra working days (one date a line)"),
+    "weekday_hours": _l("Other hours on some weekdays (one a line, e.g. sat: 09:00-12:00)"),
 }
 
 # The admin's own refusals; %(…)s are filled from the error's details.
@@ -52,6 +53,7 @@ REFUSALS = {
     "bad_role": _l("There is no such role."),
     "own_account": _l("You cannot deactivate yourself or change your own role."),
     "unknown_user": _l("There is no such account."),
+    "bad_weekday": _l("%(field)s: each line starts with a weekday (mon … sun, 周一 … 周日), each weekday once."),
 }
 
 
@@ -89,6 +91,8 @@ def _validation_text(error: dict) -> str:
         return _("%(field)s must be a number.", field=label)
     if field == "hours":
         return _("%(field)s: write the times like 08:30-12:00, 13:30-17:30.", field=label)
+    if field == "weekday_hours":
+        return _("%(field)s: a weekday, a colon and its times, like sat: 09:00-12:00 (times that do not overlap).", field=label)
     if field in ("closed_days", "extra_working_days"):
         return _("%(field)s: write real dates like 2026-12-24.", field=label)
     return _("%(field)s is not valid.", field=label)
