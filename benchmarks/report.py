@@ -14,18 +14,23 @@ rated, 95% of those five stars). Then measures and prints:
 - issue + call-next + complete on --today, with the history and on an empty database, one
   after the other (goal: the ratio ≈ 1).
 
-Usage:  python benchmarks/report.py [--months 6] [--per-day 2551] [--today 2026-11-30] [--seed 1] [--smoke]
+With --postgres URL (a PostgreSQL server's URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres)
+the two databases are PostgreSQL ones instead, created afresh on that server and dropped after.
+
+Usage:  python benchmarks/report.py [--months 6] [--per-day 2551] [--today 2026-11-30] [--seed 1] [--postgres URL] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -47,6 +52,31 @@ def service_for(db_url: str, now: datetime):
     halls = HallService(db, clock_=FixedClock(now))
     halls.load_hall(parse_hall_file(EXAMPLE))
     return halls
+
+
+@contextmanager
+def databases(postgres: str | None, names: tuple[str, ...]):
+    """A URL per name: SQLite files in a temporary folder, or fresh databases on the PostgreSQL server."""
+    if not postgres:
+        with tempfile.TemporaryDirectory() as d:
+            yield {name: f"sqlite:///{d}/{name}.db" for name in names}
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    made = {name: f"hallq_bench_{name}_{os.getpid()}" for name in names}
+    with admin.connect() as c:
+        for db in made.values():
+            c.execute(text(f'CREATE DATABASE "{db}"'))
+    try:
+        yield {name: server.set(database=db).render_as_string(hide_password=False) for name, db in made.items()}
+    finally:
+        with admin.connect() as c:
+            for db in made.values():
+                c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[int, int, int]:
@@ -193,6 +223,7 @@ def main() -> None:
     ap.add_argument("--today", default="2026-11-30", help="the day after the history (a working day), YYYY-MM-DD")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cycles", type=int, default=200, help="issue + call-next + complete cycles, each database")
+    ap.add_argument("--postgres", help="a PostgreSQL server's URL: the databases are made there (default: SQLite files)")
     ap.add_argument("--smoke", action="store_true", help="a tiny run (one month of 60 tickets a day): does it still work?")
     args = ap.parse_args()
     if args.smoke:
@@ -206,8 +237,9 @@ def main() -> None:
     span = months_before(today, args.months - 1) + [(today.year, today.month)]  # the last --months months, this one included
     first = date(*span[0], 1)
     now = clock.day_start_moment(today, "Asia/Shanghai") + timedelta(hours=10)
-    with tempfile.TemporaryDirectory() as d:
-        halls = service_for(f"sqlite:///{d}/history.db", now)
+    with tempfile.TemporaryDirectory() as d, databases(args.postgres, ("history", "empty")) as urls:
+        print(f"databases                  {'PostgreSQL at ' + args.postgres.rsplit('@', 1)[-1] if args.postgres else 'SQLite files'}")
+        halls = service_for(urls["history"], now)
         t0 = time.perf_counter()
         days, tickets, steps = generate(halls, first, today - timedelta(days=1), args.per_day, args.seed)
         print(f"history                    {days} working days, {tickets} tickets, {steps} steps, written in {time.perf_counter() - t0:.1f} s")
@@ -252,7 +284,7 @@ def main() -> None:
 
         with_history = window_cycles(halls, args.cycles)
         halls.db.dispose()
-        empty = service_for(f"sqlite:///{d}/empty.db", now)
+        empty = service_for(urls["empty"], now)
         without = window_cycles(empty, args.cycles)
         empty.db.dispose()
         print(f"issue + call-next + complete  with history {with_history * 1000:.2f} ms, empty {without * 1000:.2f} ms, "

@@ -159,3 +159,15 @@ def test_report_benchmark_smoke():
     for label in ("history ", "stats rebuild ", "month report + workbook ", "stats API (month) ", "issue + call-next + complete "):
         assert label in out, out
     assert re.search(rf"p99 {NUMBER} ms", out) and re.search(rf"ratio {NUMBER}", out), out
+
+
+def test_report_benchmark_smoke_on_postgresql(pg_url):
+    out = smoke("report.py", "--postgres", pg_url)  # the server of the test's database: it makes its own there
+    assert "PostgreSQL at " in out and re.search(rf"p99 {NUMBER} ms", out) and re.search(rf"ratio {NUMBER}", out), out
+
+
+def test_seed_month_smoke():
+    out = smoke("seed_month.py")
+    assert "hallq report agrees with the simulator on every figure" in out, out
+    # Two of November's 21 working days of the town scenario, nine in ten of those served rating.
+    assert re.search(r"working_days +21 +21", out) and re.search(r"reviews +(\d+) +\1", out), out

@@ -81,3 +81,27 @@ def test_a_policy_below_the_fluid_bound_is_explained_in_plain_words():
     assert "BELOW THE FLUID BOUND: pooled" in text
     after = text.split("BELOW THE FLUID BOUND: pooled", 1)[1]
     assert "lower than the least any order of calling can give" in after and "--days" in after
+
+
+def test_kept_days_are_the_engines_own_record_for_the_halls_figures(tmp_path):
+    from sqlmodel import func, select
+
+    from hallq.core.models import Ticket
+    from hallq.db import Database
+
+    kept = tmp_path / "town.db"
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(simulate, ["--scenario", "town", "--policy", "hallq", "--days", "2", "--keep", str(kept), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hallq report --hall town --month 2026-11" in result.output  # says how to read them
+    figures = json.loads(out.read_text(encoding="utf-8"))["policies"]["hallq"]
+    db = Database.from_url(f"sqlite:///{kept}")
+    with db.read() as session:
+        days = dict(session.exec(select(Ticket.business_date, func.count()).group_by(Ticket.business_date)).all())
+    db.dispose()
+    # The scenario's first two working days (Mon 23 and Tue 24 Nov 2026), every ticket the simulator took.
+    assert sorted(str(d) for d in days) == ["2026-11-23", "2026-11-24"]
+    assert sum(days.values()) == figures["tickets"]
+
+    result = CliRunner().invoke(simulate, ["--scenario", "town", "--days", "1", "--keep", str(tmp_path / "two.db")])
+    assert result.exit_code != 0 and "keep_one_policy" in result.output  # every policy by default: which one to keep?

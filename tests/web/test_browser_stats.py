@@ -19,6 +19,11 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     for _ in range(2):
         assert kiosk_issue(kiosk, "SI")["number"]
     kiosk_context.close()
+    staff_context, staff = browser_sign_in(browser, server, "staff01")  # calls one of them: window 1 and staff01 have a row
+    staff.click("#open-1")
+    staff.click("#call-next:not([disabled])")
+    staff.wait_for_selector("#ticket-number:has-text('A0')", timeout=WAIT_MS)
+    staff_context.close()
 
     context, page = browser_sign_in(browser, server, "mgr", accept_downloads=True)
     page.goto("/manager/district")
@@ -31,6 +36,13 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     for chart in ("hours", "months", "heat"):
         assert page.locator(f"#chart-{chart} canvas").count() == 1, chart
     assert page.inner_text("#table-services tbody tr th") and "个工作日" in page.inner_text("#stats-period")
+    head, row = (page.locator(f"#table-services {part}").first.bounding_box() for part in ("thead th", "tbody tr th"))
+    assert abs(head["x"] - row["x"]) < 1 and row["y"] > head["y"]  # each row under the header, not beside it
+    for key in ("services", "windows", "staff"):  # as many cells a row as the header has columns (no tickets per window)
+        columns = page.locator(f"#table-{key} thead th").count()
+        assert page.locator(f"#table-{key} tbody tr").count() >= 1, key
+        assert all(page.locator(f"#table-{key} tbody tr >> nth={i}").locator("th, td").count() == columns
+                   for i in range(page.locator(f"#table-{key} tbody tr").count())), key
 
     year, month = map(int, this_month.split("-"))
     earlier = f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"

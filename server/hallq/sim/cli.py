@@ -26,8 +26,10 @@ from .scenario import load_scenario, scenario_descriptions, shipped_scenarios
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random visitors (same seed, same days).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Days simulated in parallel processes.")
 @click.option("--predict-every", type=click.IntRange(1, 1000), default=1, show_default=True, help="Predict the wait of every n-th ticket.")
+@click.option("--keep", "keep_path", type=click.Path(dir_okay=False, writable=True),
+              help="Keep the simulated days in this SQLite file (one policy), for `hallq report` to read.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the figures to this JSON file.")
-def simulate(scenario_ref, policies, days, seed, jobs, predict_every, json_path):
+def simulate(scenario_ref, policies, days, seed, jobs, predict_every, json_path, keep_path):
     """Run whole hall days through the engine under several policies and print a table."""
     if not scenario_ref:
         click.echo(scenarios_list())
@@ -46,13 +48,19 @@ def simulate(scenario_ref, policies, days, seed, jobs, predict_every, json_path)
             bar.update(1)
 
         try:
-            figures = run_simulation(scenario, chosen, days=days, seed=seed, jobs=jobs, predict_every=predict_every, progress=progress)
+            figures = run_simulation(scenario, chosen, days=days, seed=seed, jobs=jobs, predict_every=predict_every, progress=progress,
+                                     keep=f"sqlite:///{Path(keep_path).resolve()}" if keep_path else None)
         except HallError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo(table(scenario, figures["policies"], figures["bounds"]))
     if json_path:
         Path(json_path).write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"figures written to {json_path}")
+    if keep_path:
+        first, last = scenario.day(0), scenario.day(days - 1)
+        click.echo(f"the days {first} to {last} are kept in {keep_path}; the hall's own figures:\n"
+                   f"  HALLQ_DATABASE_URL=sqlite:///{Path(keep_path).resolve()} hallq report --hall {scenario.hall.hall.slug} "
+                   f"--month {first:%Y-%m} --xlsx report.xlsx")
 
 
 def scenarios_list() -> str:

@@ -36,6 +36,7 @@ class Window:
     visitor: Visitor | None = None
     ticket: str | None = None
     since: datetime | None = None
+    started: datetime | None = None  # when "start" was pressed for the visitor at the window (before closing)
     break_due: float | None = None
     line: list = field(default_factory=list)  # assign-at-issue: this window's own waiting line
     busy: float = 0.0
@@ -57,11 +58,15 @@ class DayResult:
     moves: int
     empty_calls: int
     seconds: float
+    handling: list[float] = field(default_factory=list)  # minutes from the call to completion, each visitor served
+    ticket_waits: list[float] = field(default_factory=list)  # minutes from issue to first call, each ticket called (no-shows too)
+    reviews: dict[int, int] = field(default_factory=dict)  # score → reviews given on the review boxes
 
 
 class DayRun:
     def __init__(
-        self, scenario: Scenario, layout: Layout, visitors: list[Visitor], day: int, *, predict: bool | None = None, predict_every: int = 1
+        self, scenario: Scenario, layout: Layout, visitors: list[Visitor], day: int, *, predict: bool | None = None, predict_every: int = 1,
+        db_url: str | None = None,
     ):
         self.scenario = scenario
         self.layout = layout
@@ -71,7 +76,7 @@ class DayRun:
         self.opening, self.closing = scenario.open_minutes()
         self.spans = scenario.spans()
         layout_services = window_services(layout, scenario)
-        self.engine = EngineHall(scenario.hall_with(layout_services), self.moment(self.opening - 1))
+        self.engine = EngineHall(scenario.hall_with(layout_services), self.moment(self.opening - 1), db_url=db_url)
         self.engine.service.policy = engine_policy(layout, scenario, self.engine)
         self.balancer = make_balancer(layout, scenario, layout_services)
         self.interval = float(scenario.balancer.get("interval_minutes", 2.0))
@@ -90,6 +95,9 @@ class DayRun:
         self.refused = self.moves = self.empty_calls = 0
         self.closed = False
         self.backlog = {c: [] for c in scenario.services}
+        self.handling: list[float] = []
+        self.first_calls: dict[int, float] = {}  # visitor index → minute of the first call (no-shows too)
+        self.reviews: dict[int, int] = {}
 
     # -- time ---------------------------------------------------------------
 
@@ -166,6 +174,12 @@ class DayRun:
             self.engine.complete(number)
         except HallError:
             pass  # the hall closed meanwhile and the engine already let the ticket go
+        else:
+            # The hall's handling runs from "start" when it was pressed, else from the call (docs/figures.md).
+            self.handling.append((self.now - (w.started or w.since)).total_seconds() / 60.0)
+            if w.visitor.score is not None:
+                self.engine.review(number, w.ticket, w.visitor.score)
+                self.reviews[w.visitor.score] = self.reviews.get(w.visitor.score, 0) + 1
         self._free(w)
 
     def on_skip(self, number: int) -> None:
@@ -231,6 +245,7 @@ class DayRun:
         for w in self.windows.values():
             if w.state == "busy" and w.visitor is not None and not w.visitor.no_show:
                 self.engine.action(w.plan.number, "start")
+                w.started = self.now
 
     def on_close(self, _) -> None:
         self.engine.sweep()
@@ -282,6 +297,7 @@ class DayRun:
         self.waiting[v.service] -= 1
         self.callable[v.service] -= 1
         w.state, w.visitor, w.ticket, w.since = "busy", v, number, self.now
+        self.first_calls.setdefault(v.index, self.minute(self.now))
         if v.no_show:
             self.at(self.now + timedelta(minutes=self.scenario.spec.no_show_minutes), SKIP, w.plan.number)
             return
@@ -291,7 +307,7 @@ class DayRun:
 
     def _free(self, w: Window) -> None:
         w.busy += self._clipped(w.since, self.now)
-        w.state, w.visitor, w.ticket, w.since = "idle", None, None, self.now
+        w.state, w.visitor, w.ticket, w.since, w.started = "idle", None, None, self.now, None
         if w.break_due is not None:
             minutes, w.break_due = w.break_due, None
             self._pause(w, minutes)
@@ -345,6 +361,9 @@ class DayRun:
             moves=self.moves,
             empty_calls=self.empty_calls,
             seconds=seconds,
+            handling=self.handling,
+            ticket_waits=[max(at - v.arrival, 0.0) for v in self.visitors if (at := self.first_calls.get(v.index)) is not None],
+            reviews=self.reviews,
         )
 
 

@@ -76,9 +76,20 @@ class PolicyFigures:
     clears: list[float] = field(default_factory=list)
     day_means: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    issued: int = 0
+    no_shows: int = 0
+    handling: list[float] = field(default_factory=list)
+    ticket_waits: list[float] = field(default_factory=list)
+    reviews: dict[int, int] = field(default_factory=dict)
 
     def add(self, r: DayResult, scenario: Scenario) -> None:
         self.days += 1
+        self.issued += len(r.waits) + r.no_shows
+        self.no_shows += r.no_shows
+        self.handling.extend(r.handling)
+        self.ticket_waits.extend(r.ticket_waits)
+        for score, n in r.reviews.items():
+            self.reviews[score] = self.reviews.get(score, 0) + n
         self.waits.extend(r.waits)
         self.busy += r.busy_minutes
         self.duty += r.duty_minutes
@@ -127,7 +138,19 @@ class PolicyFigures:
             "balancer_moves": self.moves,
             "empty_calls": self.empty_calls,
             "seconds": self.seconds,
+            # As the hall's own figures count them (docs/figures.md): tickets issued, cases
+            # completed, the wait of every ticket called (no-shows too), handling, reviews.
+            "tickets": self.issued,
+            "cases": len(self.handling),
+            "no_shows": self.no_shows,
+            "mean_ticket_wait": _mean(self.ticket_waits),
+            "mean_handling": _mean(self.handling),
         }
+        reviews = sum(self.reviews.values())
+        if reviews:
+            out["reviews"] = {"count": reviews, "by_score": dict(sorted(self.reviews.items())),
+                              "five_star_rate": self.reviews.get(5, 0) / reviews,
+                              "rating_rate": reviews / len(self.handling) if self.handling else None}
         if self.predictions:
             out["prediction"] = {
                 "count": len(self.predictions),

@@ -23,10 +23,10 @@ def check_policies(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def run_one(scenario: Scenario, policy: str, day: int, seed: int, predict_every: int = 1) -> DayResult:
-    """One day of one policy."""
+def run_one(scenario: Scenario, policy: str, day: int, seed: int, predict_every: int = 1, db_url: str | None = None) -> DayResult:
+    """One day of one policy (on `db_url`'s database, which keeps it, or on one of its own)."""
     visitors = day_visitors(scenario, seed, day)
-    return DayRun(scenario, LAYOUTS[policy], visitors, day, predict_every=predict_every).run()
+    return DayRun(scenario, LAYOUTS[policy], visitors, day, predict_every=predict_every, db_url=db_url).run()
 
 
 _worker_scenario: Scenario | None = None
@@ -55,11 +55,17 @@ def simulate(
     jobs: int = 1,
     predict_every: int = 1,
     progress: Callable[[DayResult], None] | None = None,
+    keep: str | None = None,
 ) -> dict:
-    """Run `days` days of each policy on identical visitors; the figures as a JSON-ready dict."""
+    """Run `days` days of each policy on identical visitors; the figures as a JSON-ready dict.
+
+    With `keep` (a database URL) the days of the one policy are kept there, one after another on
+    the hall's working days, for the hall's own figures (`hallq report`) to be read from."""
     policies = check_policies(policies)
     if days < 1:
         raise Invalid("bad_days", "simulate at least one day")
+    if keep and (len(policies) != 1 or jobs > 1):
+        raise Invalid("keep_one_policy", "keeping the days in a database needs one policy and one job")
     tasks = [(p, d, seed, predict_every) for d in range(days) for p in policies]
     figures = {p: PolicyFigures(p) for p in policies}
     if jobs > 1:
@@ -70,7 +76,7 @@ def simulate(
                     progress(r)
     else:
         for p, d, s, every in tasks:
-            r = run_one(scenario, p, d, s, every)
+            r = run_one(scenario, p, d, s, every, db_url=keep)
             figures[p].add(r, scenario)
             if progress:
                 progress(r)

@@ -28,12 +28,25 @@ class ScenarioSpec(_Strict):
     no_show_minutes: float = Field(default=1.5, ge=0, le=30)  # a window's time lost calling one
     green: float = Field(default=0.02, ge=0, le=0.5)
     appointment: float = Field(default=0.1, ge=0, le=0.9)
+    # 好差评: the share of visitors served who rate it on the window's review box, and how they
+    # rate (score 5 非常满意 … 1 非常不满意 → relative weight).
+    rated: float = Field(default=0.0, ge=0, le=1)
+    scores: dict[int, float] = {5: 1.0}
     # What windows serve when the day begins: the hall file's services, only
     # their main ones, or everything their staff is qualified for.
     start: Literal["hall", "main", "qualified"] = "hall"
     target_minutes: float = Field(default=20, gt=0, le=480)
     patience: float = Field(default=3.0, ge=0, le=100)  # HallQ policy: see core/calling/accumulating.py
     first_day: date = date(2026, 11, 23)
+
+    @field_validator("scores")
+    @classmethod
+    def _scores(cls, v):
+        if not set(v) <= {1, 2, 3, 4, 5}:
+            raise ValueError("scores are 1 (非常不满意) to 5 (非常满意)")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("scores are weights: none below 0, and some above")
+        return v
 
 
 class WindowGroup(_Strict):

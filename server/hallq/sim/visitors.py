@@ -26,6 +26,7 @@ class Visitor:
     priority: Priority
     no_show: bool  # takes a ticket, then is gone when called
     minutes: float  # handling time at a window working at full speed
+    score: int | None = None  # what the visitor presses on the review box once served (None: does not rate)
 
 
 def handling_minutes(kind: str, mean: float, cv: float, u: float) -> float:
@@ -59,6 +60,9 @@ def day_visitors(scenario: Scenario, seed: int, day: int) -> list[Visitor]:
                 arrivals.append((t, code))
                 t += rng.expovariate(rate)
     arrivals.sort()
+    # Drawn apart, so that rating changes none of the day's other draws.
+    ratings = random.Random(f"hallq-sim-reviews:{seed}:{day}")
+    scores, weights = zip(*sorted(spec.scores.items()))
     visitors = []
     for i, (t, code) in enumerate(arrivals):
         r = rng.random()
@@ -70,5 +74,6 @@ def day_visitors(scenario: Scenario, seed: int, day: int) -> list[Visitor]:
             priority = Priority.NORMAL
         no_show = rng.random() < spec.no_show
         minutes = handling_minutes(spec.handling, scenario.handling[code], spec.handling_cv, rng.random())
-        visitors.append(Visitor(i, t, code, priority, no_show, minutes))
+        score = ratings.choices(scores, weights)[0] if spec.rated and ratings.random() < spec.rated else None
+        visitors.append(Visitor(i, t, code, priority, no_show, minutes, score))
     return visitors

@@ -11,6 +11,7 @@ pictures are the same whatever the date or hour."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import secrets
@@ -18,10 +19,13 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy import delete, update
+
 from ..assembly import build
+from ..core.devices.models import Device, Review
 from ..core.office import OfficeService
 from ..ports import PortTaken, check_port, free_port
 
@@ -34,6 +38,25 @@ HALL_TIME = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shangh
 PAGE_TIME = HALL_TIME + timedelta(minutes=4)  # what the pages' own clocks read: the calls are 4 minutes old
 # libfaketime's variables: a browser started under a faked clock misbehaves, so it gets the real one.
 FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAKE_MONOTONIC", "FAKETIME_DONT_RESET")
+
+
+def history(url: str) -> None:
+    """The example hall's last week before HALL_TIME (16-20 Nov 2026), simulated through the engine
+    into the database at `url`, for the statistics page to show days of a month."""
+    from ..sim.runner import simulate
+    from ..sim.scenario import load_scenario
+
+    scenario = load_scenario("district")
+    spec = scenario.spec.model_copy(update={"first_day": date(2026, 11, 16), "rated": 0.9, "scores": {5: 92, 4: 5, 3: 2, 1: 1}})
+    simulate(dataclasses.replace(scenario, spec=spec), ["hallq+balancer"], days=5, keep=url,
+             progress=lambda r: print(f"  simulated {r.day + 1}/5 days of history", flush=True))
+
+
+def forget_simulated_devices(session) -> None:
+    """The simulator's review boxes are not the example hall's devices (the admin page lists
+    those): its reviews keep their ticket, window and staff."""
+    session.execute(update(Review).values(device_id=None))
+    session.execute(delete(Device))
 
 
 def populate(service, password: str) -> str:
@@ -122,6 +145,12 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
         page.goto("/admin/district")
         _shoot(page, out / "admin.png")
 
+        page = context(1440, 900, "manager")
+        page.goto("/manager/district/stats")
+        page.wait_for_selector(".stats-head[data-loaded='2026-11']")
+        time.sleep(1)  # the charts' entry animation
+        _shoot(page, out / "manager-stats.png", full_page=True)
+
         page = context(1280, 900, "kiosk")
         page.wait_for_function("document.querySelector('[data-waiting=SI]').textContent !== ''")
         _shoot(page, out / "kiosk.png")
@@ -173,8 +202,10 @@ def main(argv=None) -> None:
     db = Database.from_url(url)
     db.create_all()
     password = secrets.token_urlsafe(12)
+    history(url)
     # Nothing the real clock does (a day ending mid-run, a weekend) changes the pictures.
     service = HallService(db, clock_=FixedClock(HALL_TIME))
+    service.work.change(forget_simulated_devices)
     ticket_id = populate(service, password)
 
     settings = load_settings(database_url=url, instance_path=tmp / "instance", log_level="WARNING")

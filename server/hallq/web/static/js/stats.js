@@ -44,7 +44,8 @@
   function table(key, rows, label) {
     const body = document.querySelector(`#table-${key} tbody`);
     body.replaceChildren(...rows.map((r) => H.el("tr", {}, H.el("th", {}, label(r)),
-      ...["tickets", "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews"]
+      ...[...(key === "services" ? ["tickets"] : []),  // issued for services, not at windows or by staff
+        "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews"]
         .map((k) => H.el("td", {}, shown(k, r[k]))))));
   }
 
