@@ -146,3 +146,26 @@ def test_a_tracker_join_with_a_malformed_ticket_is_answered_with_an_error(app):
     c = socketio.test_client(app)
     assert c.emit("join", {"hall": "district", "ticket": 42}, callback=True)["error"]["code"] == "bad_request"
     assert c.emit("join", {"hall": "district", "ticket": "x" * 65}, callback=True)["error"]["code"] == "bad_request"
+
+
+def test_a_screen_gone_while_its_join_is_read_is_let_go_quietly(app, monkeypatch):
+    # The page was closed (or reloaded) while the server read its snapshot: its session is gone
+    # before the server puts it in the hall's rooms. Nothing to join and no one to answer; the
+    # handler must not fail on it (it did: KeyError from python-socketio's room map).
+    import flask_socketio
+
+    from hallq.core.service import HallService
+
+    queue = HallService.queue
+
+    def queue_then_leave(self, slug):
+        flask_socketio.disconnect()
+        return queue(self, slug)
+
+    monkeypatch.setattr(HallService, "queue", queue_then_leave)
+    c = socketio.test_client(app)
+    c.emit("join", {"hall": "district"}, callback=True)
+    assert not c.is_connected()
+    monkeypatch.setattr(HallService, "queue", queue)
+    again = socketio.test_client(app)
+    assert again.emit("join", {"hall": "district"}, callback=True) == {"ok": True}

@@ -63,13 +63,14 @@ def on_join(data):
                 return error("manager_only", f"only a manager of hall {hall} may join its manager room")
     except HallError as exc:
         return {"ok": False, "error": exc.as_dict()}
-    join_room(hall_room(hall))
-    if window is not None:
-        join_room(window_room(hall, window))
-    if ticket is not None:
-        join_room(ticket_room(hall, ticket))
-    if join.manager:
-        join_room(manager_room(hall))
+    rooms = [hall_room(hall), *([window_room(hall, window)] if window is not None else []),
+             *([ticket_room(hall, ticket)] if ticket is not None else []), *([manager_room(hall)] if join.manager else [])]
+    try:
+        for room in rooms:
+            join_room(room)
+    except (KeyError, ValueError):  # python-socketio's words for "that session is gone"
+        # The page was closed or reloaded while its snapshot was read: nothing to join, no one to answer.
+        return None
     emit("snapshot", snapshot if join.manager else public(snapshot), to=request.sid)
     return {"ok": True}
 
