@@ -270,7 +270,9 @@ def main() -> None:
         office = OfficeService(halls)
         office.add_user(name="bench-manager", role="manager", password="bench-manager-password", hall="district")
         headers = {"Authorization": "Bearer " + office.create_token("bench-manager")}
-        app = create_app(hallq=build(load_settings(instance_path=Path(d) / "instance", secret_key="bench"), halls=halls))
+        # No background balancer: it would outlive the databases (dropped first on PostgreSQL).
+        settings = load_settings(instance_path=Path(d) / "instance", secret_key="bench", balancer_interval_seconds=0)
+        app = create_app(hallq=build(settings, halls=halls))
         client = app.test_client()
         calls = []
         for _ in range(3 if args.smoke else 10):

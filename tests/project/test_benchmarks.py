@@ -27,6 +27,7 @@ def smoke(script: str, *args: str, timeout: float = 180) -> str:
     proc = subprocess.run([sys.executable, str(BENCHMARKS / script), "--smoke", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert "Traceback" not in proc.stderr, f"{script} exited 0 but printed\n{proc.stderr[-3000:]}"
     return proc.stdout
 
 
