@@ -28,8 +28,9 @@ def test_every_page_photographed_from_the_port_given(tmp_path):
             pytest.fail(f"Chromium not found at {CHROMIUM} (CI=true: browser tests must run)")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     port = free_port()
-    proc = screenshots("--out", str(tmp_path), "--port", str(port))
+    proc = screenshots("--out", str(tmp_path), "--port", str(port), "--history-days", "1")  # one simulated day: quicker
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "simulated 1/1 days of history" in proc.stdout
     assert f"serving the example hall on http://127.0.0.1:{port}" in proc.stdout
     assert {p.stem for p in tmp_path.glob("*.png")} == PICTURES
     assert all(p.stat().st_size > 5000 for p in tmp_path.glob("*.png"))

@@ -40,16 +40,17 @@ PAGE_TIME = HALL_TIME + timedelta(minutes=4)  # what the pages' own clocks read:
 FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAKE_MONOTONIC", "FAKETIME_DONT_RESET")
 
 
-def history(url: str) -> None:
-    """The example hall's last week before HALL_TIME (16-20 Nov 2026), simulated through the engine
-    into the database at `url`, for the statistics page to show days of a month."""
+def history(url: str, days: int = 5) -> None:
+    """The example hall's last `days` working days before HALL_TIME (16-20 Nov 2026 for 5),
+    simulated through the engine into the database at `url`, for the statistics page to show
+    days of a month."""
     from ..sim.runner import simulate
     from ..sim.scenario import load_scenario
 
     scenario = load_scenario("district")
-    spec = scenario.spec.model_copy(update={"first_day": date(2026, 11, 16), "rated": 0.9, "scores": {5: 92, 4: 5, 3: 2, 1: 1}})
-    simulate(dataclasses.replace(scenario, spec=spec), ["hallq+balancer"], days=5, keep=url,
-             progress=lambda r: print(f"  simulated {r.day + 1}/5 days of history", flush=True))
+    spec = scenario.spec.model_copy(update={"first_day": date(2026, 11, 21) - timedelta(days=days), "rated": 0.9, "scores": {5: 92, 4: 5, 3: 2, 1: 1}})
+    simulate(dataclasses.replace(scenario, spec=spec), ["hallq+balancer"], days=days, keep=url,
+             progress=lambda r: print(f"  simulated {r.day + 1}/{days} days of history", flush=True))
 
 
 def forget_simulated_devices(session) -> None:
@@ -184,6 +185,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="folder for the PNG files")
     parser.add_argument("--port", type=int, default=0, help="port to serve the pages on (default: one found free)")
+    parser.add_argument("--history-days", type=int, choices=range(1, 6), default=5,
+                        help="working days of simulated history before the pictures' Monday (1-5, default 5)")
     args = parser.parse_args(argv)
     if args.port:
         try:
@@ -202,7 +205,7 @@ def main(argv=None) -> None:
     db = Database.from_url(url)
     db.create_all()
     password = secrets.token_urlsafe(12)
-    history(url)
+    history(url, args.history_days)
     # Nothing the real clock does (a day ending mid-run, a weekend) changes the pictures.
     service = HallService(db, clock_=FixedClock(HALL_TIME))
     service.work.change(forget_simulated_devices)
