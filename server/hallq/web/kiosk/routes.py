@@ -45,7 +45,11 @@ def _check_printer(hall: str, printer) -> str:
 
 
 def _refusal(exc: HallError):
-    return {"code": exc.code, "message": error_text(exc.code, exc.message)}, STATUS.get(exc.kind, 409)
+    """The refusal in the page's language, with its details (a closed service's hours today, say)."""
+    body = {"code": exc.code, "message": error_text(exc.code, exc.message)}
+    if exc.details:
+        body["details"] = exc.details
+    return body, STATUS.get(exc.kind, 409)
 
 
 @bp.get("/<hall>")

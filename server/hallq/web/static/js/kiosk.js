@@ -43,13 +43,19 @@
   for (const kind of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(kind, touched, { passive: true, capture: true });
   touched();
 
+  // A refusal in words; a service closed now says when it issues tickets today.
+  function refusal(error) {
+    const hours = error && error.code === "service_closed" && error.details && error.details.hours;
+    return H.errorText(error) + (hours && hours.length ? " " + H.format(T.kiosk.hours_today, { hours: hours.join(", ") }) : "");
+  }
+
   async function issue(code) {
     if (busy) return;
     busy = true;
     $("message").textContent = "";
     const r = await H.api("POST", page.issue, { service: code, green, printer: page.printer || undefined });
     busy = false;
-    if (!r.ok) { $("message").textContent = H.errorText(r.data.error); return; }
+    if (!r.ok) { $("message").textContent = refusal(r.data.error); return; }
     const t = r.data;
     $("ticket-number").textContent = t.number;
     $("ticket-service").textContent = H.localName({ name: t.service_name, name_en: t.service_name_en });
