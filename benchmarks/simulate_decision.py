@@ -33,7 +33,7 @@ from hallq.core.txn import Actor, Txn, find_hall
 from hallq.core.windows import actions as windows
 from hallq.db import Database
 from hallq.sim.layouts import LAYOUTS, window_services
-from hallq.sim.prediction import WaitPredictor
+from hallq.core.waits.predictor import WaitPredictor
 from hallq.sim.scenario import load_scenario
 
 

@@ -140,7 +140,9 @@ def manager(office):
 @pytest.fixture
 def app(hall, tmp_path):
     """The Flask app around the `hall` service (SQLite, example hall, fixed clock)."""
-    app = make_app(hall, instance_path=tmp_path / "instance", secret_key="test-secret")
+    # wait_prediction_seconds=0: every read after a change plays the hall again, so what a test
+    # reads never depends on how fast the machine ran it.
+    app = make_app(hall, instance_path=tmp_path / "instance", secret_key="test-secret", wait_prediction_seconds=0)
     app.config["TESTING"] = True
     return app
 

@@ -19,6 +19,7 @@ from .core.devices.service import DeviceService
 from .core.events import FanOutPublisher, Publisher
 from .core.office import OfficeService
 from .core.service import HallService
+from .core.waits.live import LiveWaits
 from .core.stats.service import StatsService
 from .db import Database
 
@@ -96,6 +97,8 @@ def build(settings: Settings, *, halls: HallService | None = None, publisher: Pu
     """HallQ for these settings: on the configured database, or around `halls` (a hall engine already
     made, as the tests and the simulator make theirs); `publisher` hears every event besides the transports."""
     halls = halls or hall_service(settings, migrate=migrate)
+    if settings.wait_prediction and halls.waits is None:
+        halls.use_waits(LiveWaits(min_seconds=settings.wait_prediction_seconds))
     if publisher is not None:
         halls.publisher.add(publisher)
     return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls), stats=StatsService(halls))

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         30.0, ge=0, le=3600,
         description="How often the live balancer looks at each hall (it also looks about a second after each change); 0 turns the background balancer off.",
     )
+    wait_prediction: bool = Field(
+        True, description="Tell visitors (tickets, tracker, screens) the wait predictor's waits; off: the simple estimate (people ahead × handling ÷ windows). See docs/balancing.md.")
+    wait_prediction_seconds: float = Field(
+        2.0, ge=0, le=600,
+        description="A hall is played forward again after a change at most this often (each play reads every waiting ticket and window of the hall).")
     kiosk_idle_seconds: float = Field(
         60.0, ge=10, le=3600,
         description="A touch kiosk left this long without a touch goes back to its start: Chinese, no ticket shown, green channel off.",

@@ -264,7 +264,9 @@ class Figures(TypedDict):
     """Of the tickets (or legs) that ended"""
     walked_away_rate: float | None
     wait_promise_error: float | None
-    """Mean absolute error of the wait promised at issue against the wait measured (per ticket: hall and hour)"""
+    """Mean absolute error of the wait promised at issue (the wait predictor's) against the wait measured (per ticket: hall and hour)"""
+    wait_simple_error: float | None
+    """The same for the simple estimate (people ahead × handling ÷ windows) made at issue beside the promise"""
     transfers: int
     reviews: int
     """好差评 of these tickets"""

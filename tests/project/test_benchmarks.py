@@ -57,6 +57,13 @@ def test_call_next_decision():
     assert re.search(rf"call-next txn p50 / p99 +{NUMBER} ms / {NUMBER} ms", out), out
 
 
+def test_wait_play():
+    out = smoke("wait_play.py")
+    assert re.search(rf"one play: p50 {NUMBER} ms, p99 {NUMBER} ms, max {NUMBER} ms; it placed 30 waiting tickets and 15 probes", out), out
+    for label in ("simple estimate", "predictor"):
+        assert re.search(rf"issue, {label}.*: mean {NUMBER} ms", out), out
+
+
 def test_simulate_decision():
     out = smoke("simulate_decision.py")
     for figure in ("decision p50 / p99", "policy choice p50 / p99", "call-next txn p50 / p99"):

@@ -10,9 +10,11 @@ import pytest
 from sqlmodel import select
 
 from hallq.core.models import Service, Window
-from hallq.sim.prediction import PredictionLog, WaitPredictor, case_minutes
+from hallq.core.waits.predictor import WaitPredictor, case_minutes
+from hallq.sim.prediction import PredictionLog
 from hallq.sim.runner import run_one
 from hallq.sim.scenario import load_scenario
+from support.halls import both_windows_busy_with_mi
 
 
 def issue(hall, boss, service: str, priority: str = "normal") -> dict:
@@ -34,13 +36,7 @@ def test_it_sees_what_the_simple_estimate_misses(hall, clock, boss):
     """Windows 1 and 2 serve SI and MI. Ten MI visitors have waited 30 minutes
     when an SI ticket is issued: nobody is ahead of it in SI, so the simple
     estimate says 0; but both windows are busy and the older MI tickets come first."""
-    for number in (1, 2):
-        hall.window_action("district", number, "open", actor=boss)
-    for _ in range(12):
-        issue(hall, boss, "MI")
-    for number in (1, 2):
-        hall.window_action("district", number, "call-next", actor=boss)
-    clock.advance(minutes=30)
+    both_windows_busy_with_mi(hall, boss, clock)
     si = issue(hall, boss, "SI")
     assert si["estimated_wait_minutes"] == 0
     predictions = WaitPredictor().predict(hall, "district")

@@ -65,6 +65,18 @@ def person(hall, name: str, role: str = "staff", slug: str | None = "district") 
         return accounts.actor_for(user)
 
 
+def both_windows_busy_with_mi(hall, boss: Actor, clock) -> None:
+    """Windows 1 and 2 (they serve SI and MI) open, each serving an MI case, ten more MI visitors
+    waiting for 30 minutes: nobody is ahead of an SI ticket issued now, yet it will wait."""
+    for number in (1, 2):
+        hall.window_action("district", number, "open", actor=boss)
+    for _ in range(12):
+        hall.issue_ticket("district", service="MI", actor=boss)
+    for number in (1, 2):
+        hall.window_action("district", number, "call-next", actor=boss)
+    clock.advance(minutes=30)
+
+
 class Desk:
     """One window as its staff member works it."""
 

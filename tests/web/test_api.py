@@ -2,6 +2,8 @@
 
 import pytest
 
+from support.halls import both_windows_busy_with_mi
+
 H = "/api/v1/halls/district"
 
 
@@ -29,6 +31,26 @@ def test_issue_ticket_returns_201_with_number_and_estimate(client, kiosk):
     assert r2["number"] == "A002" and r2["ahead"] == 1 and r2["estimated_wait_minutes"] > 0
     got = client.get(f"{H}/tickets/{body['id']}")
     assert got.status_code == 200 and got.get_json()["number"] == "A001"
+
+
+def test_the_wait_told_is_the_predictors(client, kiosk, hall, boss, clock):
+    """Nobody ahead in SI (the simple estimate: 0), but both SI windows are busy and the older MI
+    tickets go first: the answer, the ticket and the queue all tell the predictor's wait."""
+    both_windows_busy_with_mi(hall, boss, clock)
+    body = client.post(f"{H}/tickets", json={"service": "SI"}, headers=kiosk).get_json()
+    assert body["ahead"] == 0 and body["estimated_wait_minutes"] > 10
+    assert client.get(f"{H}/tickets/{body['id']}").get_json()["estimated_wait_minutes"] == body["estimated_wait_minutes"]
+    queue = {row["service"]: row for row in client.get(f"{H}/queue").get_json()["services"]}
+    assert queue["SI"]["estimated_wait_minutes"] > 10
+
+
+def test_with_prediction_off_the_simple_estimate_is_told(hall, boss, clock, tmp_path, users):
+    from support.halls import make_app
+
+    app = make_app(hall, instance_path=tmp_path / "off", secret_key="test-secret", wait_prediction=False)
+    both_windows_busy_with_mi(hall, boss, clock)
+    body = app.test_client().post(f"{H}/tickets", json={"service": "SI"}, headers=users.token("kiosk2", "device")).get_json()
+    assert body["ahead"] == 0 and body["estimated_wait_minutes"] == 0
 
 
 def test_issuing_needs_credentials(client):

@@ -114,7 +114,8 @@ class Ticket(SQLModel, table=True):
     transfers: int = 0
     close_reason: str | None = None
     channel: str = "api"  # api, kiosk, dispenser, phone, appointment
-    estimated_wait_minutes: float | None = None  # promised at issue
+    estimated_wait_minutes: float | None = None  # promised at issue (the predictor's, where the server runs one)
+    simple_wait_minutes: float | None = None  # the simple estimate at issue, kept to compare (waits/estimate.py)
 
 
 class TicketStep(SQLModel, table=True):

@@ -8,7 +8,9 @@ through here, so they share one behaviour.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from functools import partial
 
 from sqlmodel import select
 
@@ -24,9 +26,13 @@ from hallq.core.models import Hall, Ticket, Window
 from hallq.core.tickets import issue as tickets
 from hallq.core.tickets import journey
 from hallq.core.tickets.group_commit import GroupCommit, Item
+from hallq.core.waits import live as live_waits
+from hallq.core.waits.live import LiveWaits
 from hallq.core.txn import SYSTEM, Actor, Txn, find_hall
 from hallq.core.windows import actions as windows
 from hallq.core.work import UnitOfWork
+
+log = logging.getLogger("hallq")
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,8 @@ def _deliver(item: Item, outcome) -> None:
 
 
 class HallService:
-    def __init__(self, db, *, publisher: Publisher | None = None, clock_=None, policy: CallingPolicy | None = None):
+    def __init__(self, db, *, publisher: Publisher | None = None, clock_=None, policy: CallingPolicy | None = None,
+                 waits: LiveWaits | None = None):
         self.db = db
         self.clock = clock_ or clock.SystemClock()
         self.work = UnitOfWork(db, self.clock, publisher)
@@ -64,6 +71,9 @@ class HallService:
         self._window_actions = GroupCommit(self._window_batch)
         # Derived state, computed once after commit for every transport (see derived).
         self.summaries = QueueSummaries(self.work.publisher, self.queue, self.clock.now)
+        self.waits: LiveWaits | None = None
+        if waits is not None:
+            self.use_waits(waits)
 
     # -- plumbing ---------------------------------------------------------
 
@@ -84,6 +94,27 @@ class HallService:
     def unsubscribe(self, transport: Publisher) -> None:
         self.summaries.remove(transport)
         self.publisher.remove(transport)
+
+    def use_waits(self, waits: LiveWaits) -> None:
+        """Tell visitors the predictor's waits (see waits/live.py) rather than the simple estimate's."""
+        self.waits = waits
+        self.publisher.add(waits)
+
+    def _play(self, slug: str):
+        """The hall's latest play of the predictor, brought up to date if it is due; None without one.
+        A prediction is advice: when it fails, the simple estimate answers and the hall goes on."""
+        if self.waits is None:
+            return None
+        try:
+            return self.waits.current(self, slug)
+        except HallError:
+            return None  # no such hall: the operation itself says so
+        except Exception:
+            log.exception("wait prediction failed for hall %s", slug)
+            return self.waits.last(slug)
+
+    def _last_play(self, slug: str):
+        return None if self.waits is None else self.waits.last(slug)
 
     def sweep(self, slug: str) -> None:
         """Close what the clock left open (also done by every write)."""
@@ -108,6 +139,7 @@ class HallService:
         transaction (see group_commit): each gets its own number, answer or
         refusal, exactly as if issued alone one after another.
         """
+        self._play(slug)  # brought up to date before, never inside, the write transaction
         return self._issues.submit(_IssueRequest(slug, service, priority, actor, channel))
 
     def issue_ticket_in(self, tx: Txn, *, service: str, priority=None, actor: Actor | None, channel: str) -> dict:
@@ -153,7 +185,9 @@ class HallService:
                 outcomes[i] = exc
             else:
                 allowed.append(i)
-        issued = tickets.issue_tickets(tx, [(requests[i].service, requests[i].priority, requests[i].channel) for i in allowed], boost=self.boost)
+        play = self._last_play(tx.hall.slug)
+        issued = tickets.issue_tickets(tx, [(requests[i].service, requests[i].priority, requests[i].channel) for i in allowed], boost=self.boost,
+                                       promise=None if play is None else partial(live_waits.promise, play))
         audit = []
         for i, result in zip(allowed, issued):
             if isinstance(result, HallError):
@@ -172,8 +206,10 @@ class HallService:
         """A ticket's view, by public id (or number within today). Its tracking id only for its
         holder (who named it) and for those `accounts.sees_tracking_ids` allows."""
 
+        play = self._play(slug)
+
         def read(tx: Txn) -> dict:
-            view = shapes.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost)
+            view = shapes.ticket_view(tx.session, tx.hall, tickets.find_ticket(tx, ref), tx.services, tx.now, boost=self.boost, play=play)
             if view["id"] != ref and not accounts.sees_tracking_ids(viewer, tx.hall):
                 del view["id"]
             return view
@@ -203,7 +239,7 @@ class HallService:
             if number is not None and number.strip().upper() != ticket.number:
                 raise Conflict("ticket_mismatch", f"ticket {ref} is {ticket.number}, not {number}")
             ticket = tickets.move_ticket(tx, ticket, service)
-            return shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+            return shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost, play=self._last_play(tx.hall.slug))
 
         return self.work.write(slug, op, actor=actor)
 
@@ -278,7 +314,7 @@ class HallService:
             ticket = fn(tx, window)
         view = shapes.window_view(tx.session, window, tx.services, tx.now, tx.window_services(window))
         if isinstance(ticket, Ticket):
-            view["last_ticket"] = shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost)
+            view["last_ticket"] = shapes.ticket_view(tx.session, tx.hall, ticket, tx.services, tx.now, boost=self.boost, play=self._last_play(tx.hall.slug))
         self._attach_window_view(tx, window.number, view)
         return view
 
@@ -334,8 +370,9 @@ class HallService:
                 "closed_days": hall.closed_days, "extra_working_days": hall.extra_working_days}
 
     def queue(self, slug: str) -> list[dict]:
+        play = self._play(slug)
         return self.work.read(
-            slug, lambda tx: shapes.queue_view(tx.session, tx.hall, tx.services, tx.now, clock.business_date(tx.now, tx.hall.timezone))
+            slug, lambda tx: shapes.queue_view(tx.session, tx.hall, tx.services, tx.now, clock.business_date(tx.now, tx.hall.timezone), play=play)
         )
 
     def windows(self, slug: str, *, viewer: Actor | None = SYSTEM) -> list[dict]:

@@ -9,11 +9,13 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
-from hallq.core.enums import TicketStatus
+from hallq.core import clock
+from hallq.core.enums import Priority, TicketStatus
 from hallq.core.models import Hall, Service, Ticket, User, Window, Zone
 from hallq.core.sql import run_prepared
 from hallq.core.txn import WINDOW_SERVICES
-from hallq.core.waits import estimate
+from hallq.core.waits import estimate, live
+from hallq.core.waits.predictor import Play
 from hallq_protocol import shapes as protocol
 
 
@@ -35,8 +37,10 @@ def ticket_view(
     boost: dict,
     capacity: dict | None = None,
     known: tuple[int, float | None] | None = None,
+    play: Play | None = None,
 ) -> protocol.Ticket:
-    """A ticket as the visitor, the staff and the displays see it (`known`: ahead and wait, when already computed)."""
+    """A ticket as the visitor, the staff and the displays see it (`known`: ahead and wait, when already
+    computed; `play`: the wait predictor's latest play of the hall, whose wait is shown when it has one)."""
     service = services[ticket.service_id]
     view = {
         "id": ticket.public_id,
@@ -74,12 +78,15 @@ def ticket_view(
             ticket_id=ticket.id,
             boost=boost,
         )
-        if capacity is None:
-            capacity = estimate.service_capacity(session, hall.id)
         view["ahead"] = ahead
-        view["estimated_wait_minutes"] = estimate.estimate_minutes(
-            ahead, service.handling_minutes, capacity.get(ticket.service_id)
-        )
+        wait = live.ticket_wait(play, ticket.id, now)
+        if wait is None and play is not None and clock.as_utc(ticket.issued_at) >= play.at and ticket.estimated_wait_minutes is not None:
+            wait = live.since_promised(ticket.estimated_wait_minutes, clock.as_utc(ticket.issued_at), now)  # issued since the play
+        if wait is None:
+            if capacity is None:
+                capacity = estimate.service_capacity(session, hall.id)
+            wait = estimate.estimate_minutes(ahead, service.handling_minutes, capacity.get(ticket.service_id))
+        view["estimated_wait_minutes"] = wait
     return view
 
 
@@ -137,8 +144,10 @@ def window_view(session: Session, window: Window, services: dict[int, Service], 
     }
 
 
-def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: datetime, day) -> list[protocol.QueueEntry]:
-    """Per service: waiting count, oldest wait, and the estimate for a ticket taken now."""
+def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: datetime, day, *,
+               play: Play | None = None) -> list[protocol.QueueEntry]:
+    """Per service: waiting count, oldest wait, and the wait a (normal) ticket taken now would be
+    promised: the predictor's (`play`) when it has one, else the simple estimate."""
     rows = session.exec(
         select(Ticket.service_id, func.count(), func.min(Ticket.queued_at))
         .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING, Ticket.business_date == day)
@@ -152,6 +161,7 @@ def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: 
             continue
         count, oldest = waiting.get(service.id, (0, None))
         cap = capacity.get(service.id)
+        wait = live.promise(play, service.id, Priority.NORMAL, count, estimate.estimate_minutes(1, service.handling_minutes, cap))
         out.append(
             {
                 "service": service.code,
@@ -160,7 +170,7 @@ def queue_view(session: Session, hall: Hall, services: dict[int, Service], now: 
                 "prefix": service.prefix,
                 "waiting": count,
                 "oldest_wait_minutes": minutes_between(oldest, now),
-                "estimated_wait_minutes": estimate.estimate_minutes(count, service.handling_minutes, cap),
+                "estimated_wait_minutes": estimate.estimate_minutes(count, service.handling_minutes, cap) if wait is None else wait,
                 "open_windows": round(cap[0], 2) if cap else 0.0,
             }
         )

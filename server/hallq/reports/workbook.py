@@ -21,6 +21,7 @@ FIGURES = [
     ("tickets", "取号数"), ("cases", "办件数"), ("wait_mean", "平均等候(分钟)"), ("wait_median", "等候中位数(分钟)"),
     ("wait_p90", "等候P90(分钟)"), ("handling_mean", "平均办理(分钟)"), ("handling_p90", "办理P90(分钟)"),
     ("no_show_rate", "过号率"), ("walked_away_rate", "未叫离开率"), ("wait_promise_error", "等候预测误差(分钟)"),
+    ("wait_simple_error", "简单估算误差(分钟)"),
     ("transfers", "转办数"), ("reviews", "评价数"),
     ("active_rating_rate", "主动评价率"), ("five_star_rate", "非常满意率"), ("satisfaction_rate", "满意率"),
     ("bad_reviews", "差评数"), ("mean_score", "平均分"),

@@ -16,7 +16,7 @@ import time as timer
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hallq.sim.prediction import WaitPredictor
+from hallq.core.waits.predictor import WaitPredictor
 
 from ..core.errors import HallError
 from .engine import EngineHall

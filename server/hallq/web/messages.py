@@ -125,7 +125,7 @@ def stats_strings() -> dict:
             "tickets": _("Tickets"), "cases": _("Cases"), "cases_per_working_day": _("Cases per working day"),
             "wait_mean": _("Mean wait"), "wait_median": _("Median wait"), "wait_p90": _("Wait p90"),
             "handling_mean": _("Mean handling"), "handling_p90": _("Handling p90"), "no_show_rate": _("No-show rate"),
-            "wait_promise_error": _("Wait promise error"),
+            "wait_promise_error": _("Wait promise error"), "wait_simple_error": _("Simple estimate's error"),
             "active_rating_rate": _("Active rating rate"), "five_star_rate": _("Five-star rate"),
             "satisfaction_rate": _("Satisfaction rate"), "bad_reviews": _("Bad reviews"),
         },

@@ -36,6 +36,8 @@ class DayFigure(SQLModel, table=True):
     handling_hist: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     promise_n: int = 0  # tickets with a wait promised at issue and a wait measured
     promise_error_sum: float = 0.0  # |promised − measured| summed, minutes
+    simple_n: int = 0  # tickets with the simple estimate made at issue (beside the promise) and a wait measured
+    simple_error_sum: float = 0.0  # |simple estimate − measured| summed, minutes
     reviews: int = 0  # 好差评 of the day's tickets
     reviews_5: int = 0  # 非常满意
     reviews_satisfied: int = 0  # 满意 or better (4–5)

@@ -56,6 +56,8 @@ class Cell:
     handling_hist: dict = field(default_factory=dict)
     promise_n: int = 0
     promise_error_sum: float = 0.0
+    simple_n: int = 0
+    simple_error_sum: float = 0.0
     reviews: int = 0
     reviews_5: int = 0
     reviews_satisfied: int = 0
@@ -74,11 +76,16 @@ class Cell:
             self.handling_sum += minutes
             _count(self.handling_hist, minutes)
 
-    def add_promise(self, promised: float | None, waited: float | None) -> None:
-        """A wait promised at issue against the wait measured."""
-        if promised is not None and waited is not None:
+    def add_promise(self, promised: float | None, simple: float | None, waited: float | None) -> None:
+        """The wait promised at issue, and the simple estimate made beside it, against the wait measured."""
+        if waited is None:
+            return
+        if promised is not None:
             self.promise_n += 1
             self.promise_error_sum += abs(promised - waited)
+        if simple is not None:
+            self.simple_n += 1
+            self.simple_error_sum += abs(simple - waited)
 
     def end(self, ended: str, was_called: bool) -> None:
         """Count how a leg ended (a transfer or move included)."""
@@ -129,10 +136,10 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
         day_tickets = day_tickets.where(Ticket.id.in_(
             select(TicketStep.ticket_id).where(TicketStep.hall_id == hall.id, TicketStep.at >= clock.day_start_moment(day, hall.timezone),
                                                TicketStep.staff_id == staff)))
-    tickets = session.exec(select(Ticket.id, Ticket.issued_at, Ticket.estimated_wait_minutes)
+    tickets = session.exec(select(Ticket.id, Ticket.issued_at, Ticket.estimated_wait_minutes, Ticket.simple_wait_minutes)
                            .where(Ticket.id.in_(day_tickets))).all()
-    issued = {ticket_id: at for ticket_id, at, _ in tickets}
-    promised = {ticket_id: minutes for ticket_id, _, minutes in tickets}
+    issued = {ticket_id: at for ticket_id, at, _, _ in tickets}
+    promised = {ticket_id: (promise, simple) for ticket_id, _, promise, simple in tickets}
     steps = session.exec(select(TicketStep).where(TicketStep.ticket_id.in_(day_tickets)).order_by(TicketStep.ticket_id, TicketStep.id)).all()
     last_service: dict[int, int] = {}
     for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
@@ -145,7 +152,7 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
             cell.transferred += m.transfers
             cell.add_wait(m.wait_minutes)
             cell.add_handling(m.handling_minutes)
-            cell.add_promise(promised[ticket_id], m.wait_minutes)
+            cell.add_promise(*promised[ticket_id], m.wait_minutes)
         for leg in m.legs:
             called = leg.wait_minutes is not None
             where = [("service", leg.service_id)] if leg.service_id is not None else []

@@ -40,6 +40,7 @@ def derive(cell: Cell) -> dict:
         "no_show_rate": share(cell.no_show, ended),
         "walked_away_rate": share(cell.walked_away, ended),
         "wait_promise_error": minutes(cell.promise_error_sum / cell.promise_n if cell.promise_n else None),
+        "wait_simple_error": minutes(cell.simple_error_sum / cell.simple_n if cell.simple_n else None),
         "transfers": cell.transferred,
         "reviews": cell.reviews,
         "active_rating_rate": share(cell.reviews, cell.completed),

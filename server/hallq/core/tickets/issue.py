@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from types import SimpleNamespace
+from typing import Callable
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,7 +90,7 @@ def issue_ticket(tx: Txn, *, service_code: str, priority=None, channel: str = "a
     return outcome
 
 
-def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) -> list:
+def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None, promise: Callable | None = None) -> list:
     """Issue several tickets in this transaction, in order, each as if issued alone.
 
     `requests` are (service code, priority, channel). Each outcome is
@@ -98,6 +99,10 @@ def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) 
     server, so a batch costs one counter update per prefix, one count of the
     people ahead per service and class, and one INSERT for all its tickets,
     all prepared Core statements rather than the ORM's unit of work.
+
+    The wait promised is `promise(service id, priority, people ahead, minutes per
+    person)` (the predictor's, waits/live.py) when it has one, else the simple
+    estimate; the simple estimate is kept beside it, so its error can be compared.
     """
     boost = boost or {}
     day = clock.business_date(tx.now, tx.hall.timezone)
@@ -136,7 +141,10 @@ def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) 
             1 for s_id, q in placed if s_id == service.id and boost.get(q, 0.0) >= boost.get(prio, 0.0)
         )
         placed.append((service.id, prio))
-        wait = estimate.estimate_minutes(ahead, service.handling_minutes, tx.capacity.get(service.id))
+        capacity = tx.capacity.get(service.id)
+        simple = estimate.estimate_minutes(ahead, service.handling_minutes, capacity)
+        promised = None if promise is None else promise(service.id, str(prio), ahead, estimate.estimate_minutes(1, service.handling_minutes, capacity))
+        wait = simple if promised is None else promised
         rows.append((i, ahead, wait, dict(
             public_id=secrets.token_urlsafe(12),
             hall_id=tx.hall.id,
@@ -150,6 +158,7 @@ def issue_tickets(tx: Txn, requests: list[tuple], *, boost: dict | None = None) 
             available_at=tx.now,
             channel=channel,
             estimated_wait_minutes=wait,
+            simple_wait_minutes=simple,
             recalls=0,
             requeues=0,
             transfers=0,

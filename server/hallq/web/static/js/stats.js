@@ -10,7 +10,7 @@
   const picker = document.getElementById("stats-month");
   const api = `/api/v1/halls/${encodeURIComponent(hall)}/stats`;
   const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate"]);
-  const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90", "wait_promise_error"]);
+  const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90", "wait_promise_error", "wait_simple_error"]);
   const charts = {};
 
   function shown(key, value) {

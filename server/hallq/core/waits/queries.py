@@ -1,6 +1,6 @@
 """What the wait predictor reads, as statements built once and run with parameters.
 
-The predictor looks at the whole hall for every ticket it predicts; building
+The predictor looks at the whole hall each time it plays it forward; building
 these statements anew each time cost more than running them.
 """
 
