@@ -138,7 +138,7 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
                                     called_at=None if outcome == "walked_away" else called,
                                     started_at=started if outcome == "completed" else None,
                                     finished_at=finished if outcome == "completed" else called,
-                                    recalls=0, requeues=0, transfers=0, channel="kiosk", estimated_wait_minutes=11.0,
+                                    recalls=0, requeues=0, transfers=0, channel="kiosk", estimated_wait_minutes=11.0, simple_wait_minutes=9.0,
                                     close_reason="day_end" if outcome == "walked_away" else None))
             outcomes.append((outcome, service.id, window_id, issued, called, started, finished))
         def write_day(session) -> None:

@@ -55,9 +55,10 @@ class Dispenser:
         self._sync_state = threading.Lock()
         self._syncing = False  # a sync runs (in one thread at a time)
         self._sync_wanted = False  # asked for meanwhile: it runs once more
-        self.light: str | None = None  # what the LED shows: ready, offline or paper_out
+        self.light: str | None = None  # what the LED shows: ready, offline, paper_out, error (flashing) or off (closed)
         self._led_lock = threading.RLock()  # gpiozero LEDs are driven from several threads here
         self._flashing = False
+        self._closed = False
         self._flash: threading.Thread | None = None
         self._commands: queue.Queue = queue.Queue()
         self._notices: dict[tuple, object] = {}  # (code, service) → when its slip was last printed
@@ -312,7 +313,7 @@ class Dispenser:
         else:
             light, args = "ready", None
         with self._led_lock:
-            if light == self.light or self._flashing:
+            if light == self.light or self._flashing or self._closed:
                 return
             self.light = light
             self.led.on() if args is None else self.led.blink(*args)
@@ -322,6 +323,8 @@ class Dispenser:
 
         def flash() -> None:
             with self._led_lock:
+                if self._closed:
+                    return
                 self._flashing = True
                 self.light = "error"
             self.led.blink(on_time=0.1, off_time=0.1, n=5, background=False)
@@ -332,7 +335,11 @@ class Dispenser:
         self._flash = threading.Thread(target=flash, daemon=True)
         self._flash.start()
 
-    def settle(self, timeout: float = 5.0) -> None:
-        """Wait for the LED's last flashes to end (before its pins are closed)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop: the last flashes end and the LED is left off, so no blink thread outlives its pins."""
         if self._flash is not None:
             self._flash.join(timeout)
+        with self._led_lock:
+            self._closed = True
+            self.led.off()  # also ends a background blink (offline, no paper)
+            self.light = "off"

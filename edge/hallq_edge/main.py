@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         host, _, port = str(s.get("listen", "127.0.0.1:8080")).rpartition(":")
         threading.Thread(target=hub.run, args=(host or "127.0.0.1", int(port)), daemon=True).start()
     stop.wait()
+    if hasattr(device, "close"):
+        device.close()  # a review box's pending timers
     link.stop()
     return 0
 

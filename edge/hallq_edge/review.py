@@ -44,6 +44,7 @@ class ReviewBox:
         self._last_sent = float("-inf")
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._closed = False
         # gpiozero's LEDs are not safe to drive from two threads at once (a blink
         # started on the MQTT thread and stopped by a press fails to join).
         self._lights = threading.RLock()
@@ -87,19 +88,31 @@ class ReviewBox:
 
     # -- lights -----------------------------------------------------------
 
+    def close(self) -> None:
+        """Stop: no timer left to light or darken the LEDs after they are closed."""
+        with self._lights:
+            self._closed = True
+            self._cancel_timer()
+
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
 
+    def _later(self, seconds: float, then) -> None:
+        """Run `then` after `seconds`, instead of what was due (called holding the lights' lock)."""
+        self._cancel_timer()
+        self._timer = threading.Timer(seconds, then)
+        self._timer.daemon = True
+        self._timer.start()
+
     def _prompt(self) -> None:
         with self._lights:
+            if self._closed:
+                return
             for led in self.leds:
                 led.blink(on_time=0.5, off_time=0.5)
             self.light = "prompt"
-        self._cancel_timer()
-        self._timer = threading.Timer(self.prompt_seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+            self._later(self.prompt_seconds, self._expire)
 
     def _expire(self) -> None:
         with self._lock:
@@ -109,15 +122,17 @@ class ReviewBox:
     def _thank(self, index: int) -> None:
         self._cancel_timer()
         with self._lights:
+            if self._closed:
+                return
             for i, led in enumerate(self.leds):
                 led.on() if i == index else led.off()
             self.light = "thanks"
-        self._timer = threading.Timer(self.thanks_seconds, self._dark)
-        self._timer.daemon = True
-        self._timer.start()
+            self._later(self.thanks_seconds, self._dark)
 
     def _dark(self) -> None:
         with self._lights:
+            if self._closed:
+                return
             for led in self.leds:
                 led.off()
             self.light = "dark"

@@ -47,4 +47,5 @@ def dispenser(device, mock_factory, tmp_path, hall):
     wait_for(lambda: d.config is not None, what="the device config")
     wait_for(lambda: d.blocks.remaining("SI", dispenser_today(d)) > 0 and d.blocks.remaining("MI", dispenser_today(d)) > 0,
              what="blocks reserved")
-    return d
+    yield d
+    d.close()

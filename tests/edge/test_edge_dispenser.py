@@ -139,6 +139,7 @@ def test_tickets_carry_the_tracker_qr_code_without_public_base_url(app, hall, mo
         out = d.printer.printer.output
         assert qr_image(f"http://127.0.0.1:5123/t/district/{ticket['id']}") in out
         assert "扫码查看排队进度".encode("gb18030") in out
+        d.close()
     finally:
         if link is not None:
             link.stop()
@@ -156,6 +157,7 @@ def test_restarted_without_the_server_it_prints_the_names_from_the_last_config(d
     try:
         ticket = again.press("SI")
     finally:
+        again.close()
         pins.close_devices()
 
     out = again.printer.printer.output

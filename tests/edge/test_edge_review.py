@@ -26,7 +26,8 @@ def box(device, mock_factory, hall):
                   buttons=[hardware.button(p, mock_factory) for p in BUTTONS], leds=[hardware.led(p, mock_factory) for p in LEDS],
                   prompt_seconds=120, thanks_seconds=600, min_interval=0, now=hall.clock.now)
     b.staff = staff
-    return b
+    yield b
+    b.close()
 
 
 def serve_one(hall, staff) -> str:
@@ -115,3 +116,4 @@ def test_the_prompt_is_judged_by_the_injected_clock_not_the_machines(memory_link
     b._on_completed({"ticket": "t-old", "number": "A002", "at": completed_at})
     assert b.pending == "t-fresh"
     b._expire()
+    b.close()

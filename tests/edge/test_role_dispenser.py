@@ -83,7 +83,7 @@ def rig(memory_link, mock_factory, tmp_path, clock):
     day = dispenser_today(d)
     wait_for(lambda: d.blocks.remaining("SI", day) == 20 and d.blocks.remaining("MI", day) == 20, what="blocks reserved")
     yield SimpleNamespace(d=d, link=link, server=server, pins=mock_factory)
-    d.settle()  # a refusal's flashes end before the pins are closed
+    d.close()  # a refusal's flashes end before the pins are closed
 
 
 def sent(link, action: str) -> list[dict]:

@@ -38,7 +38,8 @@ def box(memory_link, mock_factory, clock):
                   min_interval=0, now=clock.now)
     link.start()
     b.pins = mock_factory
-    return b
+    yield b
+    b.close()
 
 
 def reviews(link) -> list[tuple]:
@@ -105,3 +106,16 @@ def test_a_refused_review_is_kept_as_the_answer(memory_link, mock_factory, clock
 
     wait_for(lambda: b.answers, what="the refusal")
     assert b.answers[0]["status"] == "error" and b.answers[0]["error"]["code"] == "other_window"
+    b.close()
+
+
+def test_a_closed_box_leaves_no_timer_to_touch_its_leds(box, clock):
+    """After close (the node stopping), the prompt's and the thanks' timers do nothing: the LEDs
+    closed after it are never driven from a leftover timer thread."""
+    box.link.deliver(COMPLETED, completed(clock, "t-c001", "C001"))
+    assert box.light == "prompt"
+    box.close()
+    box._expire()  # what the prompt's timer would run
+    box._thank(2)
+    assert box.light == "prompt"  # neither darkened nor thanked
+    assert box._timer.finished.is_set()  # the prompt's timer was cancelled
