@@ -265,6 +265,7 @@ def main() -> None:
         from hallq.assembly import build
         from hallq.config import load_settings
         from hallq.core.office import OfficeService
+        from hallq.core.waits.live import LiveWaits
         from hallq.web import create_app
 
         office = OfficeService(halls)
@@ -287,6 +288,8 @@ def main() -> None:
         with_history = window_cycles(halls, args.cycles)
         halls.db.dispose()
         empty = service_for(urls["empty"], now)
+        if halls.waits is not None:  # the app told visitors the predictor's waits: so does the empty hall
+            empty.use_waits(LiveWaits())
         without = window_cycles(empty, args.cycles)
         empty.db.dispose()
         print(f"issue + call-next + complete  with history {with_history * 1000:.2f} ms, empty {without * 1000:.2f} ms, "

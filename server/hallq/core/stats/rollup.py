@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import groupby
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from hallq.core import clock
@@ -111,13 +111,17 @@ class Cell:
     def merge(self, other: "Cell | DayFigure") -> None:
         for name in _ADDITIVE:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("wait_hist", "handling_hist"):
-            mine = getattr(self, name)
-            for minute, n in (getattr(other, name) or {}).items():
-                mine[minute] = mine.get(minute, 0) + n
+        _merge_hist(self.wait_hist, other.wait_hist)
+        _merge_hist(self.handling_hist, other.handling_hist)
 
 
 _ADDITIVE = [f.name for f in fields(Cell) if not f.name.endswith("_hist")]
+_SUMS = [func.sum(getattr(DayFigure, name)) for name in _ADDITIVE]
+
+
+def _merge_hist(mine: dict, other: dict | None) -> None:
+    for minute, n in (other or {}).items():
+        mine[minute] = mine.get(minute, 0) + n
 
 
 def _count(hist: dict, minutes: float) -> None:
@@ -215,15 +219,28 @@ def figures_for(session: Session, hall: Hall, since: date, until: date, today: d
                 staff: int | None = None) -> dict[tuple[str, int], Cell]:
     """The figures of the days [since, until], summed per (dimension, key): stored rows for the
     finished days that have them, and the others (today, or a day not rolled up) summarised live.
-    With `staff`, only that staff member's cell (see summarise)."""
+    With `staff`, only that staff member's cell (see summarise).
+
+    The stored days are summed by the database (one GROUP BY for the counts and sums); only the
+    histograms are merged here. A day's rows are written together, its hall row always among
+    them, so the days before today with a hall row are exactly the days with stored rows."""
     total: dict[tuple[str, int], Cell] = defaultdict(Cell)
-    wanted = ("hall", "staff") if staff is not None else DIMENSIONS
-    stored = session.exec(select(DayFigure).where(DayFigure.hall_id == hall.id, DayFigure.day >= since,
-                                                  DayFigure.day <= until, DayFigure.dimension.in_(wanted))).all()
-    covered = {row.day for row in stored if row.dimension == "hall" and row.day < today}
-    for row in stored:
-        if row.day in covered and (staff is None or (row.dimension, row.key) == ("staff", staff)):
-            total[(row.dimension, row.key)].merge(row)
+    last = min(until, today - timedelta(days=1))
+    covered: set[date] = set()
+    if since <= last:
+        where = [DayFigure.hall_id == hall.id, DayFigure.day >= since, DayFigure.day <= last]
+        covered = set(session.exec(select(DayFigure.day).where(*where, DayFigure.dimension == "hall")).all())
+        where += [DayFigure.dimension == "staff", DayFigure.key == staff] if staff is not None else []
+        dims = (DayFigure.dimension, DayFigure.key)
+        for row in session.execute(select(*dims, *_SUMS).where(*where).group_by(*dims)).all():
+            cell = total[(row[0], row[1])]
+            for name, value in zip(_ADDITIVE, row[2:]):
+                setattr(cell, name, value or 0)
+        for dimension, key, waits, handling in session.execute(
+                select(*dims, DayFigure.wait_hist, DayFigure.handling_hist).where(*where)).all():
+            cell = total[(dimension, key)]
+            _merge_hist(cell.wait_hist, waits)
+            _merge_hist(cell.handling_hist, handling)
     for day in days_with_tickets(session, hall, since, until):
         if day not in covered:
             for key, cell in summarise(session, hall, day, staff=staff).items():
