@@ -24,12 +24,13 @@ class Coalescer:
         self._lock = threading.Lock()
         self._closed = False
 
-    def request(self, key: Hashable) -> None:
+    def request(self, key: Hashable, after: float | None = None) -> None:
+        """Run fn(key) `interval` seconds from now (or `after`), unless a run of it is already due."""
         with self._lock:
             if key in self._pending or self._closed:
                 return
             self._pending.add(key)
-            timer = threading.Timer(self.interval, self._run, args=(key,))
+            timer = threading.Timer(self.interval if after is None else after, self._run, args=(key,))
             timer.daemon = True
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()

@@ -186,3 +186,29 @@ def test_the_days_figures_hold_both_against_the_waits_that_came(hall, live, boss
     assert day["wait_promise_error"] == round((p1 + p2 + abs(si["estimated_wait_minutes"] - 20)) / 3, 1)
     assert day["wait_simple_error"] == round((s1 + s2 + 20) / 3, 1)
     assert day["wait_promise_error"] < day["wait_simple_error"]
+
+
+def test_a_summary_made_before_the_hall_could_be_played_again_is_made_again(hall, boss, clock):
+    """The screens' queue summary follows a change 0.05 s later, but the hall may be played only
+    every 0.5 s: that first summary tells the last play's waits, and a second one, made once the
+    hall may be played, tells the new play's."""
+    from hallq.core.derived import QueueSummaries
+    from hallq.core.events import RecordingPublisher
+    from support.waiting import wait_for
+
+    live = LiveWaits(min_seconds=0.5)
+    hall.use_waits(live)
+    both_windows_busy_with_mi(hall, boss, clock)
+    summaries = QueueSummaries(hall.publisher, hall.queue, clock.now, interval=0.05, behind=live.behind)
+    screens = RecordingPublisher()
+    summaries.add(screens)
+    try:
+        hall.queue("district")  # played now
+        first = live.last("district")
+        issue(hall, boss, "SI")  # a change within the pace
+        # Nothing but the summaries reads the hall: only a summary made again can play it.
+        wait_for(lambda: live.last("district") is not first and live.behind("district") is None, what="the summary made again")
+        wait_for(lambda: screens.events, what="a summary")
+        assert next(s for s in screens.events[-1].data["services"] if s["service"] == "SI")["waiting"] == 1
+    finally:
+        summaries.close()

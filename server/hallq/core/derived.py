@@ -34,10 +34,14 @@ class QueueSummaries:
     It listens to the hall engine's events only while someone listens to it: the simulator and the
     engine's own tests, with no transport, compute no summaries."""
 
-    def __init__(self, events: FanOutPublisher, queue: Callable[[str], list[dict]], now: Callable, *, interval: float = 0.3):
+    def __init__(self, events: FanOutPublisher, queue: Callable[[str], list[dict]], now: Callable, *, interval: float = 0.3,
+                 behind: Callable[[str], float | None] = lambda hall: None):
         self.events = events  # the engine's committed events
         self.queue = queue  # HallService.queue
         self.now = now
+        # Seconds until the hall's predicted waits can catch up with a change the summary could
+        # not show yet (LiveWaits.behind), or None: then the summary is made again at that time.
+        self.behind = behind
         self.listeners = FanOutPublisher(on_error=_failed)
         self._soon = Coalescer(self.summarise, interval)
         self._lock = threading.Lock()
@@ -62,6 +66,9 @@ class QueueSummaries:
         """Compute hall's queue summary now and hand it to every listener."""
         if self.listeners.publishers:
             self.listeners.publish(DomainEvent(kind=QUEUE_SUMMARY, hall=hall, at=self.now(), data={"services": self.queue(hall)}))
+            later = self.behind(hall)
+            if later is not None:  # its waits were the last play's: summarise again once the hall may be played
+                self._soon.request(hall, after=max(later, 0.1))
 
     def close(self) -> None:
         """Compute no more (the process is stopping)."""

@@ -70,7 +70,8 @@ class HallService:
         self._issues = GroupCommit(self._issue_batch)
         self._window_actions = GroupCommit(self._window_batch)
         # Derived state, computed once after commit for every transport (see derived).
-        self.summaries = QueueSummaries(self.work.publisher, self.queue, self.clock.now)
+        self.summaries = QueueSummaries(self.work.publisher, self.queue, self.clock.now,
+                                        behind=lambda slug: None if self.waits is None else self.waits.behind(slug))
         self.waits: LiveWaits | None = None
         if waits is not None:
             self.use_waits(waits)

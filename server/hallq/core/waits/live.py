@@ -91,6 +91,14 @@ class LiveWaits:
             hall.busy.release()
         return hall.play
 
+    def behind(self, slug: str) -> float | None:
+        """Seconds until the hall, changed since its latest play, may be played again; None when
+        its play has seen every change (or it has none)."""
+        hall = self._halls.get(slug)
+        if hall is None or hall.play is None or not hall.changed:
+            return None
+        return max(self.min_seconds - (self.monotonic() - hall.made), 0.0)
+
     def _stale(self, hall: "_Hall", now: datetime) -> bool:
         if hall.play is None:
             return True
