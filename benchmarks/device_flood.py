@@ -15,7 +15,7 @@ requests went unanswered and whether the server's link was renewed (must be neit
 With --mosquitto the devices and the server go through a Mosquitto started on the
 configuration `hallq broker-config` writes (two listeners, no TLS, no persistence) instead.
 
-Usage:  python benchmarks/device_flood.py [--quiet 300] [--quiet-rate 20] [--mqtt-port P] [--mosquitto] [--smoke]
+Usage:  python benchmarks/device_flood.py [--quiet 300] [--quiet-rate 5] [--mqtt-port P] [--mosquitto] [--smoke]
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def main() -> None:
     ap.add_argument("--quiet", type=int, default=300, help="the quiet dispenser's requests in each phase")
     ap.add_argument("--flood", type=int, default=5000,
                     help="the flooding dispenser's requests (default 5,000, as in the campaign); 0: it floods for as long as the quiet one asks")
-    ap.add_argument("--quiet-rate", type=float, default=20.0, help="the quiet dispenser's requests a second at most (default 20)")
+    ap.add_argument("--quiet-rate", type=float, default=5.0, help="the quiet dispenser's requests a second at most (default 5, half a device's default rate)")
     ap.add_argument("--mqtt-port", type=int, default=0, help="the embedded broker's port (default: one found free)")
     ap.add_argument("--device-rate", type=float, default=None, help="mqtt_device_rate (default: the setting's default)")
     ap.add_argument("--device-burst", type=int, default=None, help="mqtt_device_burst (default: the setting's default)")

@@ -102,10 +102,10 @@ class Settings(BaseSettings):
         description="Largest MQTT message the embedded broker accepts (larger ones are dropped unread); broker-config writes it as Mosquitto's message_size_limit.",
     )
     mqtt_device_rate: float = Field(
-        50.0, gt=0, le=10000,
+        10.0, gt=0, le=10000,
         description="Requests a second each device may make on average; past it (and its burst) a request is answered at once with rate_limited and retry_after. The embedded broker drops whatever a device publishes past twice this rate (at least 100 a second).",
     )
-    mqtt_device_burst: int = Field(100, ge=1, le=100000, description="Requests a device may make at once before mqtt_device_rate applies (the embedded broker allows twice this, at least 200).")
+    mqtt_device_burst: int = Field(50, ge=1, le=100000, description="Requests a device may make at once before mqtt_device_rate applies (the embedded broker allows twice this, at least 200).")
     mqtt_device_queue: int = Field(100, ge=1, le=100000, description="Requests of one device waiting to be handled at most; devices are served in turn, so one device's backlog never delays another's.")
     mqtt_recheck_seconds: float = Field(
         2.0, ge=0, le=3600,

@@ -420,13 +420,14 @@ def test_the_embedded_broker_drops_what_a_device_publishes_past_its_rate(hall, c
 
 def test_a_flooding_device_does_not_silence_another_on_the_embedded_broker(mqtt, device):
     """Issue 12, item 2, on the embedded broker: 1,500 requests at once from one dispenser; the
-    other is answered. The broker lets at least the flooder's burst through (200), dropping what
-    comes faster than 100 a second (how much depends on how fast the flooder's client sends);
-    the server answers all it lets through, served or rate_limited."""
+    other is answered. The broker lets at least 200 through, dropping what comes faster than 100
+    a second (how much depends on how fast the flooder's client sends); the server serves the
+    device's burst (50 by default) and refuses with rate_limited at least as many more (its
+    refusals have a burst of their own), leaving the rest unanswered."""
     from support.mqtt import SERVED_OR_REFUSED, flood_while_another_asks
 
     loud, quiet = device("dispenser", "disp-loud"), device("dispenser", "disp-quiet")
     answer, flood = flood_while_another_asks(loud, quiet, 1500)
     assert answer is not None and answer["status"] == "ok", answer
     assert set(flood) <= SERVED_OR_REFUSED and flood.get("rate_limited", 0) > 0, flood
-    assert 200 <= sum(flood.values()) <= 1500, flood
+    assert flood.get("ok", 0) >= 50 and flood["rate_limited"] >= 50 and sum(flood.values()) <= 1500, flood

@@ -33,7 +33,7 @@ class MqttRuntime:
     def __init__(self, halls: HallService, *, devices: DeviceService | None = None, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = REQUEST_MAX_AGE, block_size: int = BLOCK_SIZE, public_base_url: str = "", client_id: str = "",
                  certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
-                 probe_seconds: float = 10.0, device_rate: float = 50.0, device_burst: int = 100, device_queue: int = 100,
+                 probe_seconds: float = 10.0, device_rate: float = 10.0, device_burst: int = 50, device_queue: int = 100,
                  now: Callable[[], datetime] = utcnow):
         self.halls = halls
         self.devices = devices or DeviceService(halls)
