@@ -286,11 +286,13 @@ def main() -> None:
               f"p99 {quantile(calls, 0.99) * 1000:.1f} ms  (goal: p99 at most 200 ms)")
 
         with_history = window_cycles(halls, args.cycles)
+        halls.close()  # its queue summaries come after the cycles: they must not outlive the database
         halls.db.dispose()
         empty = service_for(urls["empty"], now)
         if halls.waits is not None:  # the app told visitors the predictor's waits: so does the empty hall
             empty.use_waits(LiveWaits())
         without = window_cycles(empty, args.cycles)
+        empty.close()
         empty.db.dispose()
         print(f"issue + call-next + complete  with history {with_history * 1000:.2f} ms, empty {without * 1000:.2f} ms, "
               f"ratio {with_history / without:.2f}  (goal: about 1)")

@@ -319,14 +319,16 @@ class Dispenser:
             self.led.on() if args is None else self.led.blink(*args)
 
     def _flash_error(self) -> None:
-        """Five quick flashes, then the LED shows the dispenser's state again."""
+        """Five quick flashes, then the LED shows the dispenser's state again. An error while the
+        LED is flashing already adds none: two threads must never drive one LED (gpiozero's blink
+        is not safe to call from two at once)."""
+        with self._led_lock:
+            if self._closed or self._flashing:
+                return
+            self._flashing = True
+            self.light = "error"
 
         def flash() -> None:
-            with self._led_lock:
-                if self._closed:
-                    return
-                self._flashing = True
-                self.light = "error"
             self.led.blink(on_time=0.1, off_time=0.1, n=5, background=False)
             with self._led_lock:
                 self._flashing = False
@@ -337,9 +339,10 @@ class Dispenser:
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop: the last flashes end and the LED is left off, so no blink thread outlives its pins."""
+        with self._led_lock:
+            self._closed = True  # first: no flash starts and nothing is shown from now on
         if self._flash is not None:
             self._flash.join(timeout)
         with self._led_lock:
-            self._closed = True
             self.led.off()  # also ends a background blink (offline, no paper)
             self.light = "off"

@@ -89,10 +89,13 @@ class ReviewBox:
     # -- lights -----------------------------------------------------------
 
     def close(self) -> None:
-        """Stop: no timer left to light or darken the LEDs after they are closed."""
+        """Stop: the LEDs dark, and no timer left to light or darken them after they are closed."""
         with self._lights:
             self._closed = True
             self._cancel_timer()
+            for led in self.leds:
+                led.off()  # also ends a prompt's blinking
+            self.light = "dark"
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -35,12 +35,17 @@ class Coalescer:
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
 
-    def close(self) -> None:
-        """Run nothing more (the server is shutting down)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Run nothing more (the server is shutting down), and wait for a run under way to end,
+        so that nothing runs after the caller has closed what the runs use (its database)."""
         with self._lock:
             self._closed = True
-            for timer in self._timers:
+            timers, self._timers = self._timers, []
+            for timer in timers:
                 timer.cancel()
+        for timer in timers:
+            if timer is not threading.current_thread():
+                timer.join(timeout)
 
     def _run(self, key: Hashable) -> None:
         with self._lock:

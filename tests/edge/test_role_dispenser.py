@@ -155,6 +155,19 @@ def test_a_final_refusal_prints_why_once_a_minute_and_takes_no_number(rig, clock
     assert rig.d.press("SI") is None and rig.d.printer.printer.output.count("今日号源已取完".encode("gb18030")) == 2
 
 
+def test_refusals_in_quick_succession_flash_the_led_once_at_a_time(rig):
+    """gpiozero's blink is not safe from two threads at once: a refusal while the LED still flashes
+    for the one before adds no second flash thread, and the LED shows the state again after."""
+    rig.server.refusal = rig.link.refused("quota_reached", "今日号已发完")
+    assert rig.d.press("SI") is None
+    first = rig.d._flash
+    assert rig.d.light == "error" and first.is_alive()
+    assert rig.d.press("MI") is None  # within the first flash's second
+    assert rig.d._flash is first
+    first.join(5)
+    assert rig.d.light == "ready" and rig.d.led.is_lit
+
+
 @pytest.mark.parametrize(("code", "details", "lines"), [
     ("hall_closed_today", {"date": "2026-10-01", "reason": "National Day"}, ["今日（2026-10-01）国庆节", "大厅休息，不办理取号"]),
     ("hall_closed_today", {"date": "2026-11-29", "reason": "weekend"}, ["今日（2026-11-29）周末"]),

@@ -115,7 +115,8 @@ def test_a_closed_box_leaves_no_timer_to_touch_its_leds(box, clock):
     box.link.deliver(COMPLETED, completed(clock, "t-c001", "C001"))
     assert box.light == "prompt"
     box.close()
-    box._expire()  # what the prompt's timer would run
-    box._thank(2)
-    assert box.light == "prompt"  # neither darkened nor thanked
+    assert box.light == "dark" and not any(led.is_lit for led in box.leds)  # the prompt's blinking ended
+    box._prompt()  # what a late `completed` would start
+    box._thank(2)  # what the thanks' timer would run
+    assert box.light == "dark" and not any(led.is_lit for led in box.leds)  # neither prompted nor thanked
     assert box._timer.finished.is_set()  # the prompt's timer was cancelled

@@ -71,7 +71,7 @@ class QueueSummaries:
                 self._soon.request(hall, after=max(later, 0.1))
 
     def close(self) -> None:
-        """Compute no more (the process is stopping)."""
+        """Compute no more (the process is stopping); a summary under way ends first."""
         self._soon.close()
 
 

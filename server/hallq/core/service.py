@@ -101,6 +101,11 @@ class HallService:
         self.waits = waits
         self.publisher.add(waits)
 
+    def close(self) -> None:
+        """Start no more background work (queue summaries) and let the one under way end:
+        after this the database may be closed or dropped."""
+        self.summaries.close()
+
     def _play(self, slug: str):
         """The hall's latest play of the predictor, brought up to date if it is due; None without one.
         A prediction is advice: when it fails, the simple estimate answers and the hall goes on."""

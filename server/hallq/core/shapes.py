@@ -79,8 +79,8 @@ def ticket_view(
             boost=boost,
         )
         view["ahead"] = ahead
-        wait = live.ticket_wait(play, ticket.id, now)
-        if wait is None and play is not None and clock.as_utc(ticket.issued_at) >= play.at and ticket.estimated_wait_minutes is not None:
+        wait = live.ticket_wait(play, ticket.id, ticket.service_id, now)
+        if wait is None and play is not None and ticket.id > play.newest and ticket.estimated_wait_minutes is not None:
             wait = live.since_promised(ticket.estimated_wait_minutes, clock.as_utc(ticket.issued_at), now)  # issued since the play
         if wait is None:
             if capacity is None:

@@ -230,6 +230,10 @@ def figures_for(session: Session, hall: Hall, since: date, until: date, today: d
     if since <= last:
         where = [DayFigure.hall_id == hall.id, DayFigure.day >= since, DayFigure.day <= last]
         covered = set(session.exec(select(DayFigure.day).where(*where, DayFigure.dimension == "hall")).all())
+    if covered:
+        # Only the days just found: a day rolled up between these statements (by another
+        # transaction, under READ COMMITTED) is summarised live below, and counted once.
+        where = [DayFigure.hall_id == hall.id, DayFigure.day.in_(sorted(covered))]
         where += [DayFigure.dimension == "staff", DayFigure.key == staff] if staff is not None else []
         dims = (DayFigure.dimension, DayFigure.key)
         for row in session.execute(select(*dims, *_SUMS).where(*where).group_by(*dims)).all():

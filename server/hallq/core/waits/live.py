@@ -15,12 +15,20 @@ From a play:
 * a ticket being issued is promised the play's wait for a ticket of its service
   and class issued at the play's moment, moved by the people ahead it has now
   against those the play saw (each one more or fewer is the simple estimate's
-  minutes per person). Issuing never plays the hall itself: that would hold
-  the write transaction, so the ticket path stays as fast as without a predictor.
+  minutes per person). Issuing never plays the hall inside its transaction
+  (that would hold the writer): HallService.issue_ticket brings the play up
+  to date first when it is due; a device's request over MQTT, issued inside
+  the bridge's transaction, takes the last play as it is.
 
 Where the play has no answer (no window on duty serves the service, or no
 play yet) the simple estimate (estimate.py) answers, as it does wherever no
-LiveWaits is given to the engine (the engine's own tests, the simulator).
+LiveWaits is given to the engine (the engine's own tests, the simulator). A
+play that fails is logged by the engine and the last play, if any, answers;
+the hall stays out of date, so the next look (after the pace) plays it again.
+
+Each server process keeps its own plays and hears only its own changes: with
+several workers, another worker's changes reach a play when the hall's play is
+`max_age_seconds` old, or when this worker changes the hall itself.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import time
 from datetime import datetime
 from typing import Callable
 
+from hallq.core.errors import HallError
 from hallq.core.events import DomainEvent
 from hallq.core.txn import hall_row
 from hallq.core.waits.predictor import Play, WaitPredictor
@@ -62,7 +71,9 @@ class LiveWaits:
     def publish(self, event: DomainEvent) -> None:
         """A committed change (the engine's publisher calls this): the hall's play is out of date."""
         if event.kind.startswith(CHANGES):
-            self._hall(event.hall).changed = True
+            hall = self._hall(event.hall)
+            with self._lock:
+                hall.changes += 1
 
     # -- plays ----------------------------------------------------------------
 
@@ -79,12 +90,13 @@ class LiveWaits:
             return hall.play
         try:
             if self._stale(hall, now):
-                hall.changed = False  # a change from now on makes the next play
-                hall.made = self.monotonic()
+                changes = hall.changes  # read before the play reads the hall: a change after it makes the next
+                hall.made = self.monotonic()  # a play that fails is paced too
                 hall.play = self._make(hall.predictor, hall_service, slug, now)
-        except Exception:
+                hall.seen = changes
+        except HallError:
             if hall.play is None:
-                with self._lock:  # never played (no such hall, say): keep nothing for it
+                with self._lock:  # never played (no such hall): keep nothing for it
                     self._halls.pop(slug, None)
             raise
         finally:
@@ -92,19 +104,19 @@ class LiveWaits:
         return hall.play
 
     def behind(self, slug: str) -> float | None:
-        """Seconds until the hall, changed since its latest play, may be played again; None when
-        its play has seen every change (or it has none)."""
+        """Seconds until the hall, changed since the changes its latest play saw, may be played
+        again; None when that play has seen every change (or there is none)."""
         hall = self._halls.get(slug)
-        if hall is None or hall.play is None or not hall.changed:
+        if hall is None or hall.play is None or hall.seen >= hall.changes:
             return None
         return max(self.min_seconds - (self.monotonic() - hall.made), 0.0)
 
     def _stale(self, hall: "_Hall", now: datetime) -> bool:
-        if hall.play is None:
-            return True
+        if hall.made is None:
+            return True  # never played
         if self.monotonic() - hall.made < self.min_seconds:
             return False
-        return hall.changed or (now - hall.play.at).total_seconds() >= self.max_age_seconds
+        return hall.play is None or hall.seen < hall.changes or (now - hall.play.at).total_seconds() >= self.max_age_seconds
 
     @staticmethod
     def _make(predictor: WaitPredictor, hall_service, slug: str, now: datetime) -> Play:
@@ -115,19 +127,21 @@ class LiveWaits:
 
 
 class _Hall:
-    __slots__ = ("predictor", "play", "made", "changed", "busy")
+    __slots__ = ("predictor", "play", "made", "changes", "seen", "busy")
 
     def __init__(self, predictor: WaitPredictor):
         self.predictor = predictor
         self.play: Play | None = None
-        self.made = 0.0  # monotonic seconds when the play was made
-        self.changed = False
+        self.made: float | None = None  # monotonic seconds when the last play was begun
+        self.changes = 0  # changes heard
+        self.seen = 0  # of which the play had seen
         self.busy = threading.Lock()
 
 
-def ticket_wait(play: Play | None, ticket_id: int, now: datetime) -> float | None:
-    """A waiting ticket's wait from now, if the play placed it."""
-    if play is None or ticket_id not in play.tickets:
+def ticket_wait(play: Play | None, ticket_id: int, service_id: int, now: datetime) -> float | None:
+    """A waiting ticket's wait from now, if the play placed it in the service it is in now (a
+    manager may have moved it since)."""
+    if play is None or ticket_id not in play.tickets or play.service_of.get(ticket_id) != service_id:
         return None
     return round(max(play.tickets[ticket_id] - _minutes(play, now), 0.0), 1)
 

@@ -119,6 +119,8 @@ class Play:
     numbers: dict[str, float] = field(default_factory=dict)  # ticket number → minutes
     next: dict[tuple[int, str], float] = field(default_factory=dict)  # (service id, priority) → minutes
     ahead: dict[tuple[int, str], int] = field(default_factory=dict)  # (service id, priority) → people ahead of that ticket
+    service_of: dict[int, int] = field(default_factory=dict)  # ticket id → the service it was played in
+    newest: int = 0  # the highest id of the tickets waiting when the hall was read: a ticket above it came later
 
 
 class WaitPredictor:
@@ -225,7 +227,7 @@ class WaitPredictor:
         for r in rows:
             t = _Waiting(r[0], r[1], r[2], r[3], clock.as_utc(r[4]), clock.as_utc(r[5]))
             groups.setdefault((t.service_id, t.priority), deque()).append(t)
-        result = Play(at=now)
+        result = Play(at=now, newest=max((r[0] for r in rows), default=0))
         if not groups and not probe:
             return result
         windows = run(q.WINDOWS_ON_DUTY, {"hall_id": hall.id}).all()
@@ -335,6 +337,7 @@ class WaitPredictor:
             if ticket.number is not None:
                 left -= 1
                 result.tickets[ticket.id] = result.numbers[ticket.number] = round(at, 1)
+                result.service_of[ticket.id] = ticket.service_id
                 if only is not None and ticket.number == only:
                     break
             cases[window_id] = cases.get(window_id, 0) + 1
