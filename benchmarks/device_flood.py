@@ -15,7 +15,8 @@ requests went unanswered and whether the server's link was renewed (must be neit
 With --mosquitto the devices and the server go through a Mosquitto started on the
 configuration `hallq broker-config` writes (two listeners, no TLS, no persistence) instead.
 
-Usage:  python benchmarks/device_flood.py [--quiet 300] [--quiet-rate 5] [--mqtt-port P] [--mosquitto] [--smoke]
+Usage:  python benchmarks/device_flood.py [--quiet 300] [--quiet-rate 5] [--flood N] [--flood-nice 19]
+                                         [--mqtt-port P] [--mosquitto] [--smoke]
 """
 
 from __future__ import annotations
@@ -62,13 +63,17 @@ def quiet_device(port: int, creds: dict, count: int, rate: float, start, done, o
     out.put(took)
 
 
-def flooder(port: int, creds: dict, count: int, ready, start, done, out) -> None:
+def flooder(port: int, creds: dict, count: int, nice: int, ready, start, done, out) -> None:
     """`count` requests (0: as many as it can until `done`) published as fast as the broker takes
     them (at most 1,000 unacknowledged), never waiting for answers; how many were sent and what
-    came back, by status or error code."""
+    came back, by status or error code. `nice`: its process's niceness (a hall's flooding device
+    is another machine: here it would otherwise take its CPU from the server it floods)."""
+    import os
+
     from hallq_edge.link import DeviceLink
     from hallq_protocol import topics
 
+    os.nice(nice)
     link = DeviceLink(hall="district", device=creds["device"], username=creds["username"], password=creds["password"],
                       port=port, reconnect_delay=(1, 1))
     answers: dict[str, int] = {}
@@ -184,6 +189,8 @@ def main() -> None:
     ap.add_argument("--quiet", type=int, default=300, help="the quiet dispenser's requests in each phase")
     ap.add_argument("--flood", type=int, default=5000,
                     help="the flooding dispenser's requests (default 5,000, as in the campaign); 0: it floods for as long as the quiet one asks")
+    ap.add_argument("--flood-nice", type=int, default=0,
+                    help="the flooding device's niceness (default 0; 19: it takes only the CPU nobody else wants, as another machine would)")
     ap.add_argument("--quiet-rate", type=float, default=5.0, help="the quiet dispenser's requests a second at most (default 5, half a device's default rate)")
     ap.add_argument("--mqtt-port", type=int, default=0, help="the embedded broker's port (default: one found free)")
     ap.add_argument("--device-rate", type=float, default=None, help="mqtt_device_rate (default: the setting's default)")
@@ -224,7 +231,7 @@ def main() -> None:
                 out, start, ready, done = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Event()
                 procs = [ctx.Process(target=quiet_device, args=(port, quiet, args.quiet, args.quiet_rate, start, done, out))]
                 if flooding:
-                    procs.append(ctx.Process(target=flooder, args=(port, loud, args.flood, ready, start, done, out)))
+                    procs.append(ctx.Process(target=flooder, args=(port, loud, args.flood, args.flood_nice, ready, start, done, out)))
                 for p in procs:
                     p.start()
                 if flooding:
