@@ -94,6 +94,7 @@ def page_strings() -> dict:
             "waiting": _("%(n)s waiting"),
             "ahead": _("%(ahead)s people ahead of you · about %(minutes)s min"),
             "hours_today": _("Tickets for it today: %(hours)s."),
+            "no_hours_today": _("No tickets for it today."),
             "print": {
                 "printed": _("Please take your printed ticket."),
                 "none": _("Please remember your number or scan the code."),

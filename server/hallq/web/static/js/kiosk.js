@@ -43,10 +43,12 @@
   for (const kind of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(kind, touched, { passive: true, capture: true });
   touched();
 
-  // A refusal in words; a service closed now says when it issues tickets today.
+  // A refusal in words; a service closed now says when it issues tickets today (or that it
+  // issues none today: its hours and the day's never meet).
   function refusal(error) {
     const hours = error && error.code === "service_closed" && error.details && error.details.hours;
-    return H.errorText(error) + (hours && hours.length ? " " + H.format(T.kiosk.hours_today, { hours: hours.join(", ") }) : "");
+    if (!Array.isArray(hours)) return H.errorText(error);
+    return H.errorText(error) + " " + (hours.length ? H.format(T.kiosk.hours_today, { hours: hours.join(", ") }) : T.kiosk.no_hours_today);
   }
 
   async function issue(code) {
