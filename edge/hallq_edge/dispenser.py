@@ -322,20 +322,19 @@ class Dispenser:
         """Five quick flashes, then the LED shows the dispenser's state again. An error while the
         LED is flashing already adds none: two threads must never drive one LED (gpiozero's blink
         is not safe to call from two at once)."""
-        with self._led_lock:
-            if self._closed or self._flashing:
-                return
-            self._flashing = True
-            self.light = "error"
-
         def flash() -> None:
             self.led.blink(on_time=0.1, off_time=0.1, n=5, background=False)
             with self._led_lock:
                 self._flashing = False
             self._show()
 
-        self._flash = threading.Thread(target=flash, daemon=True)
-        self._flash.start()
+        with self._led_lock:  # started under the lock: close() joins every flash it did not forbid
+            if self._closed or self._flashing:
+                return
+            self._flashing = True
+            self.light = "error"
+            self._flash = threading.Thread(target=flash, daemon=True)
+            self._flash.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop: the last flashes end and the LED is left off, so no blink thread outlives its pins."""

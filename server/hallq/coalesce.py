@@ -33,7 +33,7 @@ class Coalescer:
             timer = threading.Timer(self.interval if after is None else after, self._run, args=(key,))
             timer.daemon = True
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        timer.start()
+            timer.start()  # under the lock: close() never meets a timer not yet started
 
     def close(self, timeout: float = 5.0) -> None:
         """Run nothing more (the server is shutting down), and wait for a run under way to end,
@@ -46,6 +46,8 @@ class Coalescer:
         for timer in timers:
             if timer is not threading.current_thread():
                 timer.join(timeout)
+                if timer.is_alive():
+                    log.warning("%r still running %.0f s after close: what it uses may be closed under it", self.fn, timeout)
 
     def _run(self, key: Hashable) -> None:
         with self._lock:

@@ -233,13 +233,35 @@ def test_a_failed_play_leaves_the_last_play_answering_and_is_tried_again_after_t
     monkeypatch.setattr(LiveWaits, "_make", staticmethod(boom))
     assert hall.ticket("district", si["id"])["estimated_wait_minutes"] == waited  # the last play answers
     assert "wait prediction failed" in caplog.text and live.last("district") is good
-    assert live.behind("district") == 2.0  # the hall is still out of date, and the failed play was paced
-    monkeypatch.undo()
+    assert live.behind("district") is None  # no loop of queue summaries retrying a broken predictor
+    caplog.clear()
     hall.ticket("district", si["id"])
-    assert live.last("district") is good  # within the pace: not tried again at once
+    assert "wait prediction failed" not in caplog.text  # within the pace: not tried again at once
+    # Still failing when the good play is 30 s old: its waits would never shrink again, so the
+    # simple estimate answers (nobody is ahead of the SI ticket: 0).
+    clock.advance(seconds=30)
     pace.seconds += 2
-    hall.ticket("district", si["id"])
+    assert hall.ticket("district", si["id"])["estimated_wait_minutes"] == 0.0 != waited
+    monkeypatch.undo()
+    pace.seconds += 2
+    assert hall.ticket("district", si["id"])["estimated_wait_minutes"] > 0  # played again
     assert live.last("district") is not good and live.behind("district") is None
+
+
+def test_a_ticket_back_in_the_queue_since_the_play_is_not_told_its_first_promise(hall, live, boss, clock, pace):
+    """A ticket issued after the play, then called and transferred: it waits again, in another
+    service, with an id above every ticket the play saw; its promise at issue is no answer."""
+    busy_with_mi(hall, boss, clock, pace)
+    si = issue(hall, boss, "SI")
+    hall.window_action("district", 1, "complete", actor=boss)
+    hall.window_action("district", 1, "call", actor=boss, ticket=si["number"])
+    pace.seconds += 2
+    hall.queue("district")  # played while the SI ticket was at window 1, not waiting
+    hall.window_action("district", 1, "transfer", actor=boss, service="MI")  # waiting again, last in MI
+    moved = hall.ticket("district", si["id"])
+    assert moved["service"] == "MI" and moved["ahead"] == 10
+    hall.waits = None  # what the hall says without a play: the simple estimate in MI
+    assert moved["estimated_wait_minutes"] == hall.ticket("district", si["id"])["estimated_wait_minutes"] > 0
 
 
 def test_a_moved_ticket_is_not_told_the_wait_of_the_service_it_left(hall, live, boss, clock, pace):

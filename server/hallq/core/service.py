@@ -108,7 +108,8 @@ class HallService:
 
     def _play(self, slug: str):
         """The hall's latest play of the predictor, brought up to date if it is due; None without one.
-        A prediction is advice: when it fails, the simple estimate answers and the hall goes on."""
+        A prediction is advice: when it fails, the last play answers while it is young enough (else
+        the simple estimate), and the hall goes on."""
         if self.waits is None:
             return None
         try:
@@ -117,10 +118,12 @@ class HallService:
             return None  # no such hall: the operation itself says so
         except Exception:
             log.exception("wait prediction failed for hall %s", slug)
-            return self.waits.last(slug)
+            return self.waits.fallback(slug, self.clock.now())
 
     def _last_play(self, slug: str):
-        return None if self.waits is None else self.waits.last(slug)
+        """The hall's play as it is (never made here: inside a transaction); none once a failing
+        predictor has left it too old."""
+        return None if self.waits is None else self.waits.fallback(slug, self.clock.now())
 
     def sweep(self, slug: str) -> None:
         """Close what the clock left open (also done by every write)."""

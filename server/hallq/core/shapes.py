@@ -80,8 +80,11 @@ def ticket_view(
         )
         view["ahead"] = ahead
         wait = live.ticket_wait(play, ticket.id, ticket.service_id, now)
-        if wait is None and play is not None and ticket.id > play.newest and ticket.estimated_wait_minutes is not None:
-            wait = live.since_promised(ticket.estimated_wait_minutes, clock.as_utc(ticket.issued_at), now)  # issued since the play
+        if (wait is None and play is not None and ticket.id > play.newest and not ticket.transfers and not ticket.requeues
+                and ticket.estimated_wait_minutes is not None):
+            # Issued since the play and waiting ever since (never called back to the queue, moved
+            # or transferred): its promise, less the time since.
+            wait = live.since_promised(ticket.estimated_wait_minutes, clock.as_utc(ticket.issued_at), now)
         if wait is None:
             if capacity is None:
                 capacity = estimate.service_capacity(session, hall.id)

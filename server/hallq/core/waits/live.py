@@ -23,8 +23,9 @@ From a play:
 Where the play has no answer (no window on duty serves the service, or no
 play yet) the simple estimate (estimate.py) answers, as it does wherever no
 LiveWaits is given to the engine (the engine's own tests, the simulator). A
-play that fails is logged by the engine and the last play, if any, answers;
-the hall stays out of date, so the next look (after the pace) plays it again.
+play that fails is logged by the engine and the last play answers while it is
+younger than `max_age_seconds` (then the simple estimate); the hall stays out of
+date, so the next look after the pace tries again (queue summaries do not).
 
 Each server process keeps its own plays and hears only its own changes: with
 several workers, another worker's changes reach a play when the hall's play is
@@ -87,27 +88,44 @@ class LiveWaits:
         hall = self._hall(slug)
         now = hall_service.clock.now()
         if not self._stale(hall, now) or not hall.busy.acquire(blocking=False):
-            return hall.play
+            return self._usable(hall, now)
         try:
             if self._stale(hall, now):
                 changes = hall.changes  # read before the play reads the hall: a change after it makes the next
                 hall.made = self.monotonic()  # a play that fails is paced too
                 hall.play = self._make(hall.predictor, hall_service, slug, now)
                 hall.seen = changes
+                hall.failed = False
         except HallError:
             if hall.play is None:
                 with self._lock:  # never played (no such hall): keep nothing for it
                     self._halls.pop(slug, None)
             raise
+        except Exception:
+            hall.failed = True
+            raise
         finally:
             hall.busy.release()
         return hall.play
 
+    def fallback(self, slug: str, now: datetime) -> Play | None:
+        """What answers when the hall's play failed: the last play while it is younger than
+        `max_age_seconds`, then none (the simple estimate answers)."""
+        hall = self._halls.get(slug)
+        return None if hall is None else self._usable(hall, now)
+
+    def _usable(self, hall: "_Hall", now: datetime) -> Play | None:
+        if hall.play is not None and hall.failed and (now - hall.play.at).total_seconds() >= self.max_age_seconds:
+            return None  # the predictor keeps failing: an old play would tell waits that never shrink
+        return hall.play
+
     def behind(self, slug: str) -> float | None:
         """Seconds until the hall, changed since the changes its latest play saw, may be played
-        again; None when that play has seen every change (or there is none)."""
+        again; None when that play has seen every change (or there is none), and when the last
+        try failed: a broken predictor is tried again by the next look after the pace, not in a
+        loop of queue summaries."""
         hall = self._halls.get(slug)
-        if hall is None or hall.play is None or hall.seen >= hall.changes:
+        if hall is None or hall.play is None or hall.failed or hall.seen >= hall.changes:
             return None
         return max(self.min_seconds - (self.monotonic() - hall.made), 0.0)
 
@@ -127,7 +145,7 @@ class LiveWaits:
 
 
 class _Hall:
-    __slots__ = ("predictor", "play", "made", "changes", "seen", "busy")
+    __slots__ = ("predictor", "play", "made", "changes", "seen", "failed", "busy")
 
     def __init__(self, predictor: WaitPredictor):
         self.predictor = predictor
@@ -135,6 +153,7 @@ class _Hall:
         self.made: float | None = None  # monotonic seconds when the last play was begun
         self.changes = 0  # changes heard
         self.seen = 0  # of which the play had seen
+        self.failed = False  # the last try to play it raised
         self.busy = threading.Lock()
 
 
