@@ -191,7 +191,9 @@ def main() -> None:
                     help="the flooding dispenser's requests (default 5,000, as in the campaign); 0: it floods for as long as the quiet one asks")
     ap.add_argument("--flood-nice", type=int, default=0,
                     help="the flooding device's niceness (default 0; 19: it takes only the CPU nobody else wants, as another machine would)")
-    ap.add_argument("--quiet-rate", type=float, default=5.0, help="the quiet dispenser's requests a second at most (default 5, half a device's default rate)")
+    ap.add_argument("--quiet-rate", type=float, default=None,
+                    help="the quiet dispenser's requests a second at most (default 5, half a device's default rate; "
+                         "with --smoke 20: its 60 requests fit in its burst)")
     ap.add_argument("--mqtt-port", type=int, default=0, help="the embedded broker's port (default: one found free)")
     ap.add_argument("--device-rate", type=float, default=None, help="mqtt_device_rate (default: the setting's default)")
     ap.add_argument("--device-burst", type=int, default=None, help="mqtt_device_burst (default: the setting's default)")
@@ -200,6 +202,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.smoke:
         args.quiet, args.flood = 30, 500
+    if args.quiet_rate is None:
+        args.quiet_rate = 20.0 if args.smoke else 5.0
 
     from hallq import heap
     from hallq.mqtt.runtime import MqttRuntime
