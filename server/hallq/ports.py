@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 
 
 class PortTaken(RuntimeError):
@@ -22,11 +23,25 @@ def check_port(host: str, port: int, *, what: str = "port", hint: str = "") -> N
             raise PortTaken(f"cannot listen on {host}:{port} ({what}): {exc.strerror}") from None
 
 
+_given: set[int] = set()
+_given_lock = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the system says is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port the system says is free now and that this process has not been given before.
+
+    Nothing holds the port once it is returned, so the system may hand the same one out again
+    before its taker binds it (seen: a server's HTTP port chosen twice, once for its broker).
+    Remembering what was given keeps two choices of one process apart."""
+    with _given_lock:
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+            if port not in _given:
+                _given.add(port)
+                return port
+    raise PortTaken(f"no free port on {host} that this process has not used already")
 
 
 def lan_address() -> str:
