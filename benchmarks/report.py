@@ -85,7 +85,7 @@ def generate(halls, first: date, last: date, per_day: int, seed: int) -> tuple[i
 
     from hallq.core import calendar, clock
     from hallq.core.accounts.users import create_user
-    from hallq.core.devices.models import Review
+    from hallq.core.reviews.models import Review
     from hallq.core.enums import Role
     from hallq.core.models import Hall, Service, Ticket, TicketStep, Window, WindowService
 

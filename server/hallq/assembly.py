@@ -18,6 +18,7 @@ from .core.calling import make_policy
 from .core.devices.service import DeviceService
 from .core.events import FanOutPublisher, Publisher
 from .core.office import OfficeService
+from .core.reviews.service import ReviewService
 from .core.service import HallService
 from .core.waits.live import LiveWaits
 from .core.stats.service import StatsService
@@ -45,6 +46,7 @@ class HallQ:
     office: OfficeService
     devices: DeviceService
     stats: StatsService
+    reviews: ReviewService
     # Started by the serving process (create_app, the MQTT side, the demo), None until then:
     mqtt: MqttRuntime | None = None
     balancers: HallBalancers | None = None
@@ -101,4 +103,5 @@ def build(settings: Settings, *, halls: HallService | None = None, publisher: Pu
         halls.use_waits(LiveWaits(min_seconds=settings.wait_prediction_seconds))
     if publisher is not None:
         halls.publisher.add(publisher)
-    return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls), stats=StatsService(halls))
+    return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls), stats=StatsService(halls),
+                 reviews=ReviewService(halls))

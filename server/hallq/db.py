@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
-from hallq.core.devices import models as devices  # noqa: F401  (the tables: device registry, requests, number blocks, reviews)
+from hallq.core.devices import models as devices  # noqa: F401  (the tables: device registry, requests, number blocks)
+from hallq.core.reviews import models as reviews  # noqa: F401  (好差评: ratings, rectification cases and their steps)
 
 from .core import models  # noqa: F401  (registers the tables)
 from .core.stats import models as stats  # noqa: F401  (the days' figures)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from hallq.core.devices.models import Review
+from hallq.core.reviews.models import Review
 from hallq.core.models import Ticket, User, Window
 from hallq_edge import hardware
 from hallq_edge.review import ReviewBox

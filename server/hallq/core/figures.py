@@ -50,7 +50,7 @@ def staff_today(session: Session, hall: Hall, user_id: int, now: datetime) -> di
 def _reviews_today(session: Session, hall: Hall, user_id: int, day) -> dict | None:
     """Today's reviews (好差评) of this staff member: count, mean score (1–5) and bad ones (≤ 2)."""
     try:
-        from hallq.core.devices.models import Review
+        from hallq.core.reviews.models import Review
     except ImportError:  # the review boxes' store is not installed
         return None
     start = clock.day_start_moment(day, hall.timezone)

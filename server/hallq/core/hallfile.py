@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from hallq.core import clock
 from hallq.core.balancer import store as balancer_store
 from hallq.core.balancer.balancer import BalancerSettings
+from hallq.core.reviews.settings import ReviewSettings
 from hallq.core.errors import Invalid
 from hallq.core.models import Hall, Service, Window, WindowService, Zone
 
@@ -134,6 +135,8 @@ class HallFile(_Strict):
     windows: list[WindowSpec] = []
     # The live balancer: who may serve what, targets, mode and auto-mode limits (docs/balancing.md).
     balancer: BalancerSettings = Field(default_factory=BalancerSettings)
+    # 好差评: deadlines of a bad rating's case, the reasons a visitor may pick (docs/reviews.md).
+    reviews: ReviewSettings = Field(default_factory=ReviewSettings)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -232,6 +235,7 @@ def load_hall(session: Session, spec: HallFile, now: datetime) -> Hall:
             "closed_days": sorted(d.isoformat() for d in h.closed_days),
             "extra_working_days": sorted(d.isoformat() for d in h.extra_working_days),
             "sweep_after": None,  # hours may have changed: recompute on the next operation
+            "review_settings": spec.reviews.model_dump(),
         },
     )
     zones = {}

@@ -30,6 +30,8 @@ class Hall(SQLModel, table=True):
     extra_working_days: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Next moment at which open tickets must be swept (closing time or day end).
     sweep_after: datetime | None = None
+    # 好差评: the hall file's [reviews] table (reviews/settings.py).
+    review_settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
 
 
 class Zone(SQLModel, table=True):

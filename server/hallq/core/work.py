@@ -41,6 +41,8 @@ KEEPS_HALL_CACHE = frozenset(
         "ticket.no_show",
         "ticket.transferred",
         "review.recorded",
+        "case.opened",
+        "case.changed",
         "device.paper",
         "device.status",
         "device.availability",

@@ -39,6 +39,16 @@ ERRORS = {
     "unknown_printer": _l("There is no such ticket dispenser in this hall: check the kiosk's printer setting."),
     "not_a_dispenser": _l("That device is not a ticket dispenser, so it has no printer."),
     "network": _l("The server cannot be reached. Check the network and try again."),
+    "already_reviewed": _l("This service has already been rated. Each service is rated once."),
+    "rating_closed": _l("The time to rate this service has passed."),
+    "not_served": _l("This service has not been completed yet, so it cannot be rated."),
+    "bad_reasons": _l("Choose the reasons from the list."),
+    "reasons_for_bad_only": _l("Reasons are given only with a dissatisfied rating."),
+    "comment_too_long": _l("The comment is too long (200 characters at most)."),
+    "case_state": _l("This step does not follow the case's current step. Reload the page."),
+    "note_required": _l("Write what was done or found."),
+    "unknown_case": _l("There is no such case."),
+    "score_or_declined": _l("Give the visitor's score, or say they declined, not both."),
 }
 
 
@@ -116,6 +126,47 @@ def page_strings() -> dict:
             "cancelled": _("This ticket was cancelled."),
             "alerts_on": _("Sound alerts are on"),
         },
+        "rating": rating_strings(),
+    }
+
+
+def case_strings() -> dict:
+    """Texts of the managers' case pages (差评整改)."""
+    return {
+        "state": {"open": _("Open"), "called_back": _("Called back"), "verified": _("Verified"), "rectified": _("Rectified"),
+                  "explained": _("Explained"), "followed_up": _("Followed up"), "closed": _("Closed")},
+        "filter": {"open": _("Open"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")},
+        "flag": {"callback_late": _("Callback late"), "overdue": _("Overdue"), "due_soon": _("Due soon"),
+                 "late": _("Settled late"), "on_time": _("On time")},
+        "step": {"opened": _("Opened by the rating"), "callback": _("Callback"), "verify": _("Verification"),
+                 "rectify": _("Rectified"), "explain": _("Explained"), "follow_up": _("Follow-up rating"),
+                 "close": _("Closed"), "note": _("Note")},
+        "action": {"callback": _("Record callback"), "verify": _("Record verification"), "rectify": _("Record rectification"),
+                   "explain": _("Record explanation"), "follow_up": _("Record follow-up"), "close": _("Close case"),
+                   "note": _("Add note")},
+        "channel": {"review_box": _("Review box"), "phone": _("Phone")},
+        "reached": _("Visitor reached"), "not_reached": _("Not reached"), "declined": _("Visitor declined to rate"),
+        "no_cases": _("No cases here."), "new_case": _("New bad rating: ticket %(number)s"),
+    }
+
+
+def rating_strings() -> dict:
+    """Texts of the tracker's rating form (好差评)."""
+    return {
+        "title": _("How was the service?"),
+        "leg": _("%(service)s at window %(window)s"),
+        "levels": {"5": _("Very satisfied"), "4": _("Satisfied"), "3": _("Basically satisfied"), "2": _("Dissatisfied"),
+                   "1": _("Very dissatisfied")},
+        "indicators": {"efficiency": _("Efficiency"), "attitude": _("Attitude"), "professionalism": _("Professionalism"),
+                       "guidance": _("Guidance")},
+        "indicators_hint": _("Optional: score each aspect"),
+        "reasons": _("What went wrong? (choose any)"),
+        "comment": _("Anything to add? (optional, 200 characters at most)"),
+        "submit": _("Submit rating"),
+        "thanks": _("Thank you. Your rating was recorded."),
+        "rated": _("Rated: %(level)s"),
+        "bad_followup": _("We are sorry. The hall will look into it and may call you back."),
+        "closed": _("The time to rate this service has passed."),
     }
 
 

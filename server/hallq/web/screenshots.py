@@ -25,7 +25,8 @@ from pathlib import Path
 from sqlalchemy import delete, update
 
 from ..assembly import build
-from ..core.devices.models import Device, Review
+from ..core.devices.models import Device
+from ..core.reviews.models import Review
 from ..core.office import OfficeService
 from ..ports import PortTaken, check_port, free_port
 

@@ -11,17 +11,17 @@ from sqlmodel import select
 
 from hallq.core import clock
 from hallq.core.devices import registry as devices
-from hallq.core.devices.models import Device, NumberBlock, Review
+from hallq.core.devices.models import Device, NumberBlock
+from hallq.core.reviews import ratings
+from hallq.core.reviews.ratings import last_completed  # noqa: F401  (DeviceService's)
 from hallq.core.enums import Role, Step, TicketStatus
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Hall, Ticket, Window
-from hallq.core.shapes import iso
 from hallq.core.tickets import issue as tickets
 from hallq.core.tickets import journey
 from hallq.core.txn import Actor, Txn
 
 MAX_BLOCK = 200
-SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
 def device_actor(hall: Hall, device: Device) -> Actor:
@@ -99,29 +99,14 @@ def _handed_in(ticket: Ticket) -> dict:
 
 
 def record_review(tx: Txn, device: Device, *, ticket_ref: str, score: int) -> dict:
-    """Store a visitor's rating of a ticket just served at the review box's window."""
-    if isinstance(score, bool) or score not in SCORES:
-        raise Invalid("bad_score", "a review's score is 1 (非常不满意) to 5 (非常满意)")
+    """Store a visitor's rating of the leg of a ticket just served at the review box's window."""
     ticket = tickets.find_ticket(tx, ticket_ref)
-    window = tx.session.get(Window, ticket.window_id) if ticket.window_id else None
-    if window is None or window.number != device.window_number:
+    window = tx.session.exec(select(Window).where(Window.hall_id == tx.hall.id, Window.number == device.window_number)).first()
+    if window is None:
         raise Conflict("other_window", f"ticket {ticket.number} was not served at window {device.window_number}")
-    if ticket.status != TicketStatus.DONE:
-        raise Conflict("not_served", f"ticket {ticket.number} is {ticket.status}, not served")
-    if tx.session.exec(select(Review).where(Review.ticket_id == ticket.id)).first():
-        raise Conflict("already_reviewed", f"ticket {ticket.number} has been reviewed")
-    review = Review(
-        hall_id=tx.hall.id, ticket_id=ticket.id, window_id=window.id, staff_id=ticket.staff_id,
-        score=score, at=tx.now, device_id=device.id,
-    )
-    tx.session.add(review)
-    tx.session.flush()
-    # What the window's review box shows next (usually this ticket, now reviewed): see derived.
-    last = last_completed(tx.session, tx.hall, window.number, tx.now)
-    tx.audit("review.record", ticket.number, window=window.number, score=score)
-    tx.emit("review.recorded", window=window.number, ticket=ticket.public_id, number=ticket.number, score=score, level=SCORES[score],
-            last_completed=last)
-    return {"ticket": ticket_ref, "score": score, "level": SCORES[score], "window": device.window_number}
+    review = ratings.rate(tx, ticket, channel="review_box", score=score, window=window, device_id=device.id)
+    ratings.emit_recorded(tx, review, ticket)
+    return {"ticket": ticket_ref, "score": review.score, "level": ratings.LEVELS[review.score], "window": device.window_number}
 
 
 def report_status(tx: Txn, device: Device, *, paper: str | None = None, detail: dict | None = None) -> dict:
@@ -132,18 +117,3 @@ def report_status(tx: Txn, device: Device, *, paper: str | None = None, detail: 
     # The whole device view rides along (its last_seen too), so a page updates without asking again.
     tx.emit("device.paper" if view["paper"] != before else "device.status", device=view)
     return view
-
-
-def last_completed(session, hall: Hall, window_number: int, now: datetime) -> dict | None:
-    """The ticket most recently completed at a window today, and whether it was reviewed."""
-    day = clock.business_date(now, hall.timezone)
-    row = session.exec(
-        select(Ticket)
-        .join(Window, Window.id == Ticket.window_id)
-        .where(Ticket.hall_id == hall.id, Ticket.business_date == day, Ticket.status == TicketStatus.DONE, Window.number == window_number)
-        .order_by(Ticket.finished_at.desc(), Ticket.id.desc())
-    ).first()
-    if row is None:
-        return None
-    reviewed = session.exec(select(Review.id).where(Review.ticket_id == row.id)).first() is not None
-    return {"ticket": row.public_id, "number": row.number, "window": window_number, "at": iso(row.finished_at), "reviewed": reviewed}

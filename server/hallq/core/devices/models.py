@@ -1,5 +1,5 @@
 """The devices' tables: the registry, the requests they sent, the number blocks
-dispensers hold for offline issuing, and the reviews (好差评) review boxes collected."""
+dispensers hold for offline issuing. The ratings review boxes collect are reviews/models.py's."""
 
 from __future__ import annotations
 
@@ -54,16 +54,3 @@ class NumberBlock(SQLModel, table=True):
     last: int
     reserved_at: datetime
 
-
-class Review(SQLModel, table=True):
-    """One visitor's rating (好差评) of one served ticket: 5 非常满意 … 1 非常不满意."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    hall_id: int = Field(foreign_key="hall.id", index=True)
-    ticket_id: int = Field(foreign_key="ticket.id", unique=True)  # one review per ticket (一次一评)
-    window_id: int = Field(foreign_key="window.id", index=True)
-    staff_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    score: int
-    at: datetime
-    channel: str = Field(default="review_box", max_length=16)
-    device_id: int | None = Field(default=None, foreign_key="device.id")

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from hallq.core import clock
-from hallq.core.devices.models import Review
+from hallq.core.reviews.models import Review
 from hallq.core.enums import Step
 from hallq.core.models import Hall, Ticket, TicketStep
 from hallq.core.stats.models import DayFigure

@@ -12,8 +12,13 @@ from ... import __version__
 from .schemas import (
     ACTION_BODIES,
     WINDOW_ACTIONS,
+    CASE_BODIES,
     BalancerChange,
+    CaseCallback,
+    CaseFollowUp,
+    CaseStepBody,
     Login,
+    RatingCreate,
     TicketCreate,
     TicketMove,
     WindowAction,
@@ -164,6 +169,7 @@ def openapi_document() -> dict:
         },
     }
     paths.update(_balancer_paths(HALL, SECURED, _errors, _body, _ok))
+    paths.update(_review_paths())
     schemas = {"Error": ERROR, "BalancerSettings": BALANCER_SETTINGS}
     # The public shapes are defined once, in hallq_protocol.shapes.
     for name, shape in (("Ticket", shapes.Ticket), ("Window", shapes.Window), ("Queue", shapes.Queue), ("Journey", shapes.Journey),
@@ -171,7 +177,8 @@ def openapi_document() -> dict:
         schema = TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    for model in (TicketCreate, WindowAction, WindowCall, WindowTransfer, WindowServices, TicketMove, Login, BalancerChange):
+    for model in (TicketCreate, WindowAction, WindowCall, WindowTransfer, WindowServices, TicketMove, Login, BalancerChange,
+                  RatingCreate, CaseStepBody, CaseCallback, CaseFollowUp):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -223,6 +230,60 @@ def _balancer_paths(hall_param: dict, secured: list, errors, body, ok) -> dict:
                 "security": secured,
                 "responses": {"200": {"description": "{windows: [the windows' new states]}"}, **errors(401, 403, 404, 409)},
             }
+        },
+    }
+
+
+def _review_paths() -> dict:
+    """好差评: the tracker's rating, the managers' rectification cases (routes in reviews.py)."""
+    ticket = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The ticket's tracking id (not its number)"}
+    case = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    case_doc = ("{id, state, opened_at, callback_due, due, called_back_on, settled_on, outcome, follow_up_score, closed_at, "
+                "flags: {callback_late, overdue, due_soon, on_time}, review: {number, leg, service, window, staff, score, level, "
+                "channel, reasons, indicators, comment}, actions, timeline: [{at, step, actor, role, note, detail}]}")
+    return {
+        "/api/v1/halls/{hall}/tickets/{ticket_id}/rating": {
+            "get": {
+                "summary": "Public (the ticket's tracker): the legs the visitor may rate, those rated, the levels and the hall's reasons",
+                "parameters": [HALL, ticket],
+                "responses": {"200": {"description": "{legs: [{leg, window, service, rated, may_rate}], open_until, levels, indicators, bad_reasons, max_comment}"},
+                              **_errors(404)},
+            },
+            "post": {
+                "summary": "Public (the ticket's tracker): rate a served leg (好差评); one rating per leg from any channel; a bad one opens a case",
+                "parameters": [HALL, ticket],
+                "requestBody": _body(RatingCreate),
+                "responses": {"201": {"description": "{ticket, number, leg, score, level, form}"}, **_errors(400, 404, 409, 422)},
+            },
+        },
+        "/api/v1/halls/{hall}/cases": {
+            "get": {
+                "summary": "Managers: the hall's rectification cases (差评整改), newest first; staff: their own",
+                "parameters": [HALL, {"name": "filter", "in": "query", "required": False,
+                                      "schema": {"type": "string", "enum": ["open", "due_soon", "overdue", "closed", "all"]}}],
+                "security": SECURED,
+                "responses": {"200": {"description": "{hall, filter, today, counts, cases: [case without actions and timeline]}"},
+                              **_errors(401, 403, 404, 422)},
+            }
+        },
+        "/api/v1/halls/{hall}/cases/{case_id}": {
+            "get": {"summary": "Managers (staff: their own): one case with its timeline", "parameters": [HALL, case],
+                    "security": SECURED, "responses": {"200": {"description": case_doc}, **_errors(401, 403, 404)}},
+        },
+        **{
+            f"/api/v1/halls/{{hall}}/cases/{{case_id}}/{action}": {
+                "post": {
+                    "summary": f"Manager: {summary} (audited; 409 case_state from a state it does not follow)",
+                    "parameters": [HALL, case],
+                    "security": SECURED,
+                    "requestBody": _body(CASE_BODIES[action]),
+                    "responses": {"200": {"description": case_doc}, **_errors(400, 401, 403, 404, 409, 422)},
+                }
+            }
+            for action, summary in (("callback", "record a callback (回访), reached or not"), ("verify", "record the verification (核实)"),
+                                    ("rectify", "record what was rectified (整改)"), ("explain", "record the explanation given (解释说明)"),
+                                    ("follow_up", "record the visitor's follow-up rating, or that they declined"),
+                                    ("close", "close the case"), ("note", "add a note to the timeline"))
         },
     }
 

@@ -92,3 +92,34 @@ class BalancerChange(Body):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
     mode: Literal["off", "suggest", "auto"] = optional(description="off, suggest (a manager applies) or auto (applied within the limits)")
     limits: BalancerLimits = optional()
+
+
+class RatingCreate(Body):
+    """A visitor's rating of a served leg of their ticket (好差评), from its tracker page."""
+
+    score: JsonInt = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    leg: JsonInt = optional(ge=1, le=50, description="The leg rated (default: the last leg served)")
+    indicators: dict[Literal["efficiency", "attitude", "professionalism", "guidance"], JsonInt] = optional(
+        description="Optional indicator scores 1–5: efficiency (办事效率), attitude (服务态度), professionalism (业务水平), guidance (告知指引)")
+    reasons: list[str] = optional(max_length=10, description="A bad rating's reasons, from the hall's list (GET the rating form)")
+    comment: str = optional(max_length=200, description="A short text; never shown on public screens")
+
+
+class CaseStepBody(Body):
+    """A step of a rectification case: what was done or found, in the note."""
+
+    note: str = Field("", max_length=500, description="What was done, found or said (needed for verify, rectify, explain and note)")
+
+
+class CaseCallback(CaseStepBody):
+    reached: bool = Field(description="Whether the visitor was reached (回访); a call that did not reach them leaves the case as it was")
+
+
+class CaseFollowUp(CaseStepBody):
+    score: JsonInt = optional(ge=1, le=5, description="The visitor's rating after the rectification")
+    declined: bool = Field(False, description="The visitor declined to rate again (then no score)")
+
+
+# The actions of a case and their bodies (core/reviews/cases.py: ACTIONS).
+CASE_BODIES = {"callback": CaseCallback, "verify": CaseStepBody, "rectify": CaseStepBody, "explain": CaseStepBody,
+               "follow_up": CaseFollowUp, "close": CaseStepBody, "note": CaseStepBody}

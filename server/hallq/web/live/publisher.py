@@ -2,7 +2,8 @@
 
 Window and ticket events go out as they happen, to the hall's room (and the
 window's). Device events (`device.*`: availability, paper, registered, revoked)
-and balancer events (`balancer.settings`: which manager changed its mode) go to
+and balancer events (`balancer.settings`: which manager changed its mode) and 好差评
+cases (`case.opened`, `case.changed`) go to
 the hall's manager room only: the public room feeds displays, kiosks and phone
 trackers, which have no business knowing the hall's devices or managers. The
 public rooms get events without tickets' tracking ids (rooms.public); a ticket's
@@ -34,7 +35,7 @@ class SocketIOPublisher:
             self.socketio.emit("queue", {"hall": event.hall, "services": event.data["services"]}, to=hall_room(event.hall))
             return
         payload = event.as_dict()
-        if event.kind.startswith(("device.", "balancer.")):
+        if event.kind.startswith(("device.", "balancer.", "case.")):
             self.socketio.emit("event", payload, to=manager_room(event.hall))
             return
         rooms = [hall_room(event.hall)]

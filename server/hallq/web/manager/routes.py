@@ -3,9 +3,10 @@ REST API from the page; these routes render the page and gather what it shows.""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from hallq.core import figures
+from hallq.core.errors import HallError
 
 from ..context import hall_service, office
 from ..pages import MANAGERS, hall_or_404, roles_required
@@ -71,3 +72,28 @@ def apply_suggestion(hall, suggestion_id):
     except HallError as exc:
         return jsonify({"error": {"code": exc.code, "message": error_text(exc.code, exc.message)}}), STATUS.get(exc.kind, 409)
     return jsonify({"windows": views})
+
+
+@bp.get("/<hall>/cases")
+@roles_required(*MANAGERS)
+def cases(hall):
+    """差评整改: the hall's rectification cases by filter, live (GET /api/v1/halls/{hall}/cases)."""
+    from ..messages import case_strings
+
+    return render_template("manager/cases.html", hall=hall_or_404(hall), strings=case_strings())
+
+
+@bp.get("/<hall>/cases/<int:case_id>")
+@roles_required(*MANAGERS)
+def case(hall, case_id):
+    """One case: the rating, its deadlines, its timeline and the next steps."""
+    from ..context import hallq
+    from ..messages import case_strings
+    from ..pages import signed_in_actor
+
+    info = hall_or_404(hall)
+    try:
+        view = hallq().reviews.case(hall, case_id, viewer=signed_in_actor())
+    except HallError:
+        abort(404)
+    return render_template("manager/case.html", hall=info, case=view, strings=case_strings())

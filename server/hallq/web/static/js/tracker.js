@@ -1,7 +1,7 @@
 /* The phone tracker: re-reads its ticket whenever the hall changes; alerts once when called. */
 (function () {
   "use strict";
-  const H = window.HallQ, T = H.T;
+  const H = window.HallQ, T = H.T, el = H.el;
   const page = JSON.parse(document.getElementById("page").textContent);
   const $ = (id) => document.getElementById(id);
   let ticket = page.ticket, alerted = false, soundOn = false, audio = null;
@@ -33,6 +33,81 @@
       beep();
     }
     if (t.status === "waiting") alerted = false;  // requeued after a skip: alert again next time
+    if (t.status === "done" && !ratingShown) { ratingShown = true; loadRating(); }
+  }
+
+  /* 好差评 on the phone: once a leg is served, rate it on the five levels; a bad rating asks why. */
+  let ratingShown = false;
+  async function loadRating() {
+    const r = await H.api("GET", page.rating_api);
+    if (!r.ok) return;
+    renderRating(r.data);
+  }
+
+  function renderRating(form, justRated) {
+    const R = T.tracker.rating;
+    $("rating-title").textContent = R.title;
+    const blocks = form.legs.map((leg) => {
+      const name = H.localName({ name: leg.service_name, name_en: leg.service_name_en });
+      const head = el("p", { class: "label", text: H.format(R.leg, { service: name, window: leg.window }) });
+      if (leg.rated) {
+        const done = [head, el("p", { class: "rated", "data-leg": leg.leg, text: H.format(R.rated, { level: R.levels[leg.rated.score] }) })];
+        if (justRated === leg.leg) {
+          done.push(el("p", { class: "message ok", role: "status", text: R.thanks }));
+          if (leg.rated.score <= 2) done.push(el("p", { class: "hint", text: R.bad_followup }));
+        }
+        return el("div", { class: "rating-leg" }, ...done);
+      }
+      if (!leg.may_rate) return el("div", { class: "rating-leg" }, head, el("p", { class: "hint", text: R.closed }));
+      return ratingForm(form, leg, head);
+    });
+    $("rating-legs").replaceChildren(...blocks);
+    $("rating").hidden = blocks.length === 0;
+  }
+
+  function ratingForm(form, leg, head) {
+    const R = T.tracker.rating;
+    let score = null;
+    const levels = el("div", { class: "levels", role: "radiogroup" }, ...form.levels.map((l) =>
+      el("button", { type: "button", class: "level level-" + l.score, "data-score": l.score, role: "radio", "aria-checked": "false",
+                     text: R.levels[l.score], onclick: (ev) => pick(l.score, ev.currentTarget) })));
+    const indicators = el("fieldset", { class: "indicators" }, el("legend", { text: R.indicators_hint }),
+      ...form.indicators.map((name) => el("label", {}, R.indicators[name] + " ",
+        el("select", { name }, el("option", { value: "", text: "—" }),
+          ...[5, 4, 3, 2, 1].map((s) => el("option", { value: s, text: String(s) }))))));
+    const reasons = el("fieldset", { class: "reasons", hidden: true }, el("legend", { text: R.reasons }),
+      ...form.bad_reasons.map((reason) => el("label", {}, el("input", { type: "checkbox", value: reason }), " " + reason)));
+    const comment = el("textarea", { name: "comment", maxlength: form.max_comment, rows: 3, placeholder: R.comment, "aria-label": R.comment });
+    const submit = el("button", { type: "submit", class: "primary", disabled: true, text: R.submit });
+    function pick(s, button) {
+      score = s;
+      for (const b of levels.children) b.setAttribute("aria-checked", b === button ? "true" : "false");
+      reasons.hidden = s > 2;
+      submit.disabled = false;
+    }
+    const node = el("form", { class: "rating-leg", "data-leg": leg.leg }, head, levels, indicators, reasons, comment, submit);
+    node.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (score === null) return;
+      const body = { score, leg: leg.leg };
+      const scored = {};
+      for (const sel of indicators.querySelectorAll("select")) if (sel.value) scored[sel.name] = Number(sel.value);
+      if (Object.keys(scored).length) body.indicators = scored;
+      const picked = [...reasons.querySelectorAll("input:checked")].map((i) => i.value);
+      if (score <= 2 && picked.length) body.reasons = picked;
+      if (comment.value.trim()) body.comment = comment.value.trim();
+      submit.disabled = true;
+      const r = await H.api("POST", page.rating_api, body);
+      if (!r.ok) {
+        submit.disabled = false;
+        $("rating-error").textContent = H.errorText(r.data.error);
+        if (r.status === 409) loadRating();
+        return;
+      }
+      $("rating-error").textContent = "";
+      renderRating(r.data.form, leg.leg);
+    });
+    return node;
   }
 
   async function reload() {

@@ -1,0 +1,151 @@
+"""Rectification cases (差评整改): every bad rating opens one, and it goes
+
+    open ─callback (reached)→ called_back ─verify→ verified ─rectify→ rectified ─follow_up→ followed_up ─close→ closed
+      └──────────verify (visitor not reached)──────┘          └─explain→ explained ─┘
+
+A callback that does not reach the visitor is recorded and leaves the case where it was; a note
+may be added at any step before closing. Deadlines count working days after the rating's
+business day, by the hall's calendar (`WorkingCalendar.add_working_days`, never weekday
+arithmetic): the callback (回访) within `callback_working_days`, rectified or explained within
+`rectify_working_days` (reviews/settings.py). Every step is a row of the case's timeline and a
+line of the audit log, and a `case.opened` or `case.changed` event for the managers' page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import select
+
+from hallq.core import calendar, clock
+from hallq.core.errors import Conflict, Invalid, NotFound
+from hallq.core.reviews.models import CaseStep, Review, ReviewCase
+from hallq.core.reviews.settings import ReviewSettings
+from hallq.core.reviews.settings import of_hall as settings_of
+from hallq.core.txn import Txn
+
+OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED = (
+    "open", "called_back", "verified", "rectified", "explained", "followed_up", "closed")
+STATES = (OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED)
+SETTLED = (RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED)  # rectified or explained, and after
+# action → (the states it may start from, the state it leads to; None: stays where it was)
+ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "callback": ((OPEN, CALLED_BACK), CALLED_BACK),  # not reached: stays
+    "verify": ((OPEN, CALLED_BACK), VERIFIED),
+    "rectify": ((VERIFIED,), RECTIFIED),
+    "explain": ((VERIFIED,), EXPLAINED),
+    "follow_up": ((RECTIFIED, EXPLAINED), FOLLOWED_UP),
+    "close": ((FOLLOWED_UP,), CLOSED),
+    "note": ((OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP), None),
+}
+MAX_NOTE = 500
+# What a manager's list filters by (flags() says which a case has).
+FILTERS = ("open", "due_soon", "overdue", "closed", "all")
+
+
+def open_case(tx: Txn, review: Review, ticket) -> ReviewCase:
+    """The case of a bad rating, opened in the rating's own transaction."""
+    day = clock.business_date(tx.now, tx.hall.timezone)
+    settings = settings_of(tx.hall)
+    cal = calendar.of_hall(tx.hall)
+    case = ReviewCase(
+        hall_id=tx.hall.id, review_id=review.id, state=OPEN, opened_at=tx.now, opened_on=day,
+        callback_due=cal.add_working_days(day, settings.callback_working_days),
+        due=cal.add_working_days(day, settings.rectify_working_days), updated_at=tx.now,
+    )
+    tx.session.add(case)
+    tx.session.flush()
+    _step(tx, case, "opened", "", score=review.score, channel=review.channel)
+    tx.audit("case.open", f"case {case.id}", ticket=ticket.number, score=review.score, due=case.due.isoformat())
+    tx.emit("case.opened", case=case.id, number=ticket.number, state=case.state, due=case.due.isoformat())
+    return case
+
+
+def find_case(tx: Txn, case_id: Any) -> ReviewCase:
+    case = tx.session.get(ReviewCase, case_id) if isinstance(case_id, int) and not isinstance(case_id, bool) else None
+    if case is None or case.hall_id != tx.hall.id:
+        raise NotFound("unknown_case", f"no case {case_id!r} in hall {tx.hall.slug}")
+    return case
+
+
+def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any = None, score: Any = None,
+        declined: Any = False) -> ReviewCase:
+    """One step of a case by the transaction's actor: refused (`case_state`) from a state it does not follow."""
+    if action not in ACTIONS:
+        raise NotFound("unknown_action", f"no case action {action!r}; known: {', '.join(ACTIONS)}")
+    starts, leads = ACTIONS[action]
+    if case.state not in starts:
+        raise Conflict("case_state", f"case {case.id} is {case.state}: {action} follows {' or '.join(starts)}",
+                       state=case.state, action=action)
+    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
+        raise Invalid("bad_note", f"a note is text of at most {MAX_NOTE} characters")
+    note = note.strip()
+    if action in ("rectify", "explain", "note", "verify") and not note:
+        raise Invalid("note_required", f"say what was {'done' if action == 'rectify' else 'found or said'}: {action} needs a note")
+    detail: dict = {}
+    today = clock.business_date(tx.now, tx.hall.timezone)
+    if action == "callback":
+        if not isinstance(reached, bool):
+            raise Invalid("bad_reached", "a callback says whether the visitor was reached (reached: true or false)")
+        detail["reached"] = reached
+        if not reached:
+            leads = None
+        elif case.called_back_on is None:
+            case.called_back_on = today
+    if action == "follow_up":
+        if not isinstance(declined, bool):
+            raise Invalid("bad_declined", "declined is true or false")
+        if declined:
+            if score is not None:
+                raise Invalid("score_or_declined", "a follow-up has the visitor's score or says they declined, not both")
+        elif isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise Invalid("bad_score", "the visitor's follow-up score is 1 (非常不满意) to 5 (非常满意), or declined: true")
+        case.follow_up_score = None if declined else score
+        detail.update(score=case.follow_up_score, declined=declined)
+    if action in ("rectify", "explain"):
+        case.outcome = leads
+        case.settled_on = today
+        detail["on_time"] = today <= case.due
+    if leads is not None:
+        case.state = leads
+    if action == "close":
+        case.closed_at = tx.now
+    case.updated_at = tx.now
+    tx.session.add(case)
+    _step(tx, case, action, note, **detail)
+    tx.audit(f"case.{action}", f"case {case.id}", state=case.state, **detail)
+    tx.emit("case.changed", case=case.id, state=case.state, action=action)
+    return case
+
+
+def _step(tx: Txn, case: ReviewCase, step: str, note: str, **detail) -> None:
+    tx.session.add(CaseStep(case_id=case.id, at=tx.now, step=step, actor=tx.actor.name[:64], actor_role=str(tx.actor.role)[:16],
+                            note=note, detail=detail))
+
+
+def steps_of(tx: Txn, case: ReviewCase) -> list[CaseStep]:
+    return list(tx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.id)))
+
+
+def flags(case: ReviewCase, today: date, cal: calendar.WorkingCalendar, settings: ReviewSettings) -> dict:
+    """What the manager's page flags: the callback late, the deadline passed (overdue) or near
+    (due_soon: at most `due_soon_working_days` working days left), settled late or on time."""
+    settled = case.state in SETTLED
+    out = {
+        "callback_late": case.called_back_on is None and case.state == OPEN and today > case.callback_due,
+        "overdue": not settled and today > case.due,
+        "due_soon": not settled and today <= case.due and cal.working_days(today, case.due) - 1 <= settings.due_soon_working_days,
+        "on_time": None if case.settled_on is None else case.settled_on <= case.due,
+    }
+    return out
+
+
+def matches(filter_: str, case: ReviewCase, flag: dict) -> bool:
+    if filter_ == "all":
+        return True
+    if filter_ == "closed":
+        return case.state == CLOSED
+    if case.state == CLOSED:
+        return False
+    return filter_ == "open" or bool(flag.get(filter_))

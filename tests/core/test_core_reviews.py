@@ -1,0 +1,255 @@
+"""好差评 (issue 14): one rating per service leg from the review box or the phone, a case for every
+bad rating with deadlines in working days, and the case's steps. The hall's clock starts on
+Thursday 12 February 2026, 10:00 in Shanghai: the Spring Festival holiday runs from Sunday the
+15th to Monday the 23rd, with Saturdays the 14th and 28th worked instead (调休)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from hallq.core.clock import FixedClock
+from hallq.core.devices.service import DeviceService
+from hallq.core.errors import Conflict, Forbidden, Invalid, NotFound
+from hallq.core.hallfile import HallFile
+from hallq.core.models import AuditEntry
+from hallq.core.reviews.service import ReviewService
+from support.halls import EXAMPLE, Desk, person
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def at(month: int, day: int, hh: int = 10, mm: int = 0) -> datetime:
+    return datetime(2026, month, day, hh, mm, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(at(2, 12))
+
+
+@pytest.fixture
+def reviews(hall):
+    return ReviewService(hall)
+
+
+def with_reviews(hall, **settings) -> None:
+    """The example hall loaded again with its [reviews] table set."""
+    data = copy.deepcopy(EXAMPLE)
+    data["reviews"] = settings
+    hall.load_hall(HallFile.model_validate(data))
+
+
+def served(hall, desk: Desk, service: str = "SI") -> dict:
+    """A ticket issued, called and completed at the desk's window: the visitor's view of it."""
+    ticket = hall.issue_ticket("district", service=service, actor=desk.actor)
+    desk("call", ticket=ticket["number"])
+    desk("complete")
+    return ticket
+
+
+@pytest.fixture
+def desk(hall):
+    return Desk.opened(hall, 1, "s1")
+
+
+@pytest.fixture
+def boss(hall):
+    return person(hall, "boss", "manager")
+
+
+def test_a_bad_rating_on_the_phone_opens_a_case_due_in_working_days_across_the_spring_festival(hall, reviews, desk, boss, publisher):
+    ticket = served(hall, desk)
+    answer = reviews.rate("district", ticket["id"], score=2, reasons=["效率低"], comment="等了很久", indicators={"attitude": 4})
+    assert (answer["score"], answer["level"], answer["leg"]) == (2, "不满意", 1)
+
+    listed = reviews.cases("district", viewer=boss)
+    assert listed["counts"]["open"] == 1
+    case = listed["cases"][0]
+    # Thursday the 12th + 5 working days: Fri 13, Sat 14 (调休), then after the holiday Tue 24, Wed 25, Thu 26.
+    # Weekday arithmetic would say Thursday the 19th, in the middle of the holiday.
+    assert (case["due"], case["callback_due"], case["state"]) == ("2026-02-26", "2026-02-13", "open")
+    assert case["review"] | {"rated_at": None} == case["review"] | {
+        "number": ticket["number"], "score": 2, "level": "不满意", "channel": "phone", "window": 1, "staff": "s1",
+        "reasons": ["效率低"], "comment": "等了很久", "indicators": {"attitude": 4}, "service": "SI", "rated_at": None}
+    opened = [e for e in publisher.events if e.kind == "case.opened"]
+    assert [(e.data["case"], e.data["due"]) for e in opened] == [(case["id"], "2026-02-26")]
+    assert [e.data["channel"] for e in publisher.events if e.kind == "review.recorded"] == ["phone"]
+
+
+def test_the_regions_seven_days_end_on_a_worked_saturday_and_a_callback_falls_on_the_other(hall, reviews, boss, clock):
+    with_reviews(hall, rectify_working_days=7, callback_working_days=1)
+    desk = Desk.opened(hall, 1, "s1")
+    reviews.rate("district", served(hall, desk)["id"], score=1)  # Thursday the 12th
+    clock.set(at(2, 13))  # Friday the 13th: yesterday's sign-ins ended with its day
+    desk("open")
+    reviews.rate("district", served(hall, desk)["id"], score=2)
+    thursday, friday = reversed(reviews.cases("district", viewer=boss)["cases"])
+    # Thu 12 + 7 working days: Fri 13, Sat 14 (调休), Tue 24 … Fri 27, Sat 28 (调休).
+    assert (thursday["callback_due"], thursday["due"]) == ("2026-02-13", "2026-02-28")
+    # Fri 13 + 1 working day: Saturday the 14th is worked.
+    assert (friday["callback_due"], friday["due"]) == ("2026-02-14", "2026-03-02")
+
+
+def test_a_good_rating_opens_no_case(hall, reviews, desk, boss):
+    for score in (3, 4, 5):
+        reviews.rate("district", served(hall, desk)["id"], score=score)
+    assert reviews.cases("district", viewer=boss, filter="all")["cases"] == []
+
+
+def test_one_rating_per_leg_whichever_channel_came_first(hall, reviews, desk):
+    devices = DeviceService(hall)
+    devices.add(hall="district", name="review-1", role="review", window=1)
+    ticket = served(hall, desk)
+    devices.review("district", "review-1", ticket=ticket["id"], score=5)
+    with pytest.raises(Conflict) as refused:
+        reviews.rate("district", ticket["id"], score=1)
+    assert (refused.value.code, refused.value.details["channel"]) == ("already_reviewed", "review_box")
+
+    other = served(hall, desk)
+    reviews.rate("district", other["id"], score=4)
+    with pytest.raises(Conflict) as refused:
+        devices.review("district", "review-1", ticket=other["id"], score=5)
+    assert (refused.value.code, refused.value.details["channel"]) == ("already_reviewed", "phone")
+    assert devices.last_completed("district", 1)["reviewed"] is True
+
+
+def test_each_leg_of_a_transferred_ticket_is_rated_apart(hall, reviews, desk):
+    second = Desk.opened(hall, 6, "s6")  # window 6 serves HR
+    ticket = hall.issue_ticket("district", service="SI", actor=desk.actor)
+    desk("call-next")
+    desk("transfer", service="HR")
+    form = reviews.rating_form("district", ticket["id"])
+    assert [(leg["leg"], leg["window"], leg["service"], leg["may_rate"]) for leg in form["legs"]] == [(1, 1, "SI", True)]
+    second("call-next")
+    second("complete")
+    reviews.rate("district", ticket["id"], score=5)  # the last leg served: HR at window 6
+    reviews.rate("district", ticket["id"], score=2, leg=1, reasons=["多次跑腿"])
+    form = reviews.rating_form("district", ticket["id"])
+    assert [(leg["leg"], leg["window"], leg["service"], leg["rated"]["score"], leg["may_rate"]) for leg in form["legs"]] == [
+        (1, 1, "SI", 2, False), (2, 6, "HR", 5, False)]
+    with pytest.raises(Conflict, match="has been rated"):
+        reviews.rate("district", ticket["id"], score=3, leg=2)
+
+
+@pytest.mark.parametrize("rating, code", [
+    ({"score": "5"}, "bad_score"),
+    ({"score": True}, "bad_score"),
+    ({"score": 6}, "bad_score"),
+    ({"score": 5, "reasons": ["效率低"]}, "reasons_for_bad_only"),
+    ({"score": 1, "reasons": ["天气不好"]}, "bad_reasons"),
+    ({"score": 1, "reasons": "效率低"}, "bad_reasons"),
+    ({"score": 1, "comment": "很" * 201}, "comment_too_long"),
+    ({"score": 4, "indicators": {"speed": 5}}, "bad_indicators"),
+    ({"score": 4, "indicators": {"attitude": 0}}, "bad_score"),
+    ({"score": 4, "leg": "1"}, "bad_leg"),
+])
+def test_a_bad_rating_request_is_refused_and_records_nothing(hall, reviews, desk, boss, rating, code):
+    ticket = served(hall, desk)
+    with pytest.raises(Invalid) as refused:
+        reviews.rate("district", ticket["id"], **rating)
+    assert refused.value.code == code
+    assert all(leg["rated"] is None for leg in reviews.rating_form("district", ticket["id"])["legs"])
+
+
+def test_only_a_served_ticket_is_rated_and_only_by_its_tracking_id(hall, reviews, desk):
+    waiting = hall.issue_ticket("district", service="SI", actor=desk.actor)
+    with pytest.raises(Conflict, match="not served"):
+        reviews.rate("district", waiting["id"], score=5)
+    with pytest.raises(NotFound):
+        reviews.rate("district", waiting["number"], score=5)  # a number is not the visitor's tracking id
+
+
+def test_the_phone_rates_until_the_hall_s_working_days_have_passed(hall, reviews, desk, clock):
+    ticket = served(hall, desk)  # Thursday the 12th; 5 working days after: Thursday the 26th
+    assert reviews.rating_form("district", ticket["id"])["open_until"] == "2026-02-26"
+    clock.set(at(2, 27))
+    assert reviews.rating_form("district", ticket["id"])["legs"][0]["may_rate"] is False
+    with pytest.raises(Conflict) as refused:
+        reviews.rate("district", ticket["id"], score=5)
+    assert refused.value.code == "rating_closed"
+
+
+def bad_case(hall, reviews, desk, boss) -> int:
+    reviews.rate("district", served(hall, desk)["id"], score=1, reasons=["态度不好"])
+    return reviews.cases("district", viewer=boss)["cases"][0]["id"]
+
+
+def test_a_case_goes_from_callback_to_closed_each_step_on_its_timeline_and_in_the_audit(hall, reviews, desk, boss, clock):
+    case_id = bad_case(hall, reviews, desk, boss)
+    act = lambda action, **p: reviews.case_action("district", case_id, action, actor=boss, **p)  # noqa: E731
+
+    assert act("callback", reached=False, note="无人接听")["state"] == "open"
+    with pytest.raises(Conflict) as refused:
+        act("rectify", note="too early")
+    assert refused.value.code == "case_state"
+    clock.advance(hours=2)
+    called = act("callback", reached=True, note="已联系群众")
+    assert (called["state"], called["called_back_on"]) == ("called_back", "2026-02-12")
+    with pytest.raises(Invalid, match="needs a note"):
+        act("verify")
+    act("verify", note="核实：窗口人员态度生硬")
+    clock.set(at(2, 24))
+    done = act("rectify", note="约谈工作人员，开展服务礼仪培训")
+    assert (done["state"], done["outcome"], done["settled_on"], done["flags"]["on_time"]) == ("rectified", "rectified", "2026-02-24", True)
+    with pytest.raises(Invalid):
+        act("follow_up", score=6)
+    act("follow_up", score=4, note="群众表示满意")
+    closed = act("close")
+    assert (closed["state"], closed["follow_up_score"], closed["actions"]) == ("closed", 4, [])
+    assert [(s["step"], s["actor"], s["note"]) for s in closed["timeline"]] == [
+        ("opened", "visitor", ""), ("callback", "boss", "无人接听"), ("callback", "boss", "已联系群众"),
+        ("verify", "boss", "核实：窗口人员态度生硬"), ("rectify", "boss", "约谈工作人员，开展服务礼仪培训"),
+        ("follow_up", "boss", "群众表示满意"), ("close", "boss", "")]
+    with pytest.raises(Conflict):
+        act("note", note="after closing")
+    with hall.db.read() as session:
+        audit = [(a.actor, a.action) for a in session.exec(select(AuditEntry).where(AuditEntry.action.like("case.%")).order_by(AuditEntry.id))]
+    assert audit == [("visitor", "case.open"), ("boss", "case.callback"), ("boss", "case.callback"), ("boss", "case.verify"),
+                     ("boss", "case.rectify"), ("boss", "case.follow_up"), ("boss", "case.close")]
+
+
+def test_an_explained_case_and_a_declined_follow_up(hall, reviews, desk, boss):
+    case_id = bad_case(hall, reviews, desk, boss)
+    for action, params in (("verify", {"note": "visitor not reached twice; records checked"}),
+                           ("explain", {"note": "材料要求依法规定，已解释说明"}), ("follow_up", {"declined": True}), ("close", {})):
+        view = reviews.case_action("district", case_id, action, actor=boss, **params)
+    assert (view["state"], view["outcome"], view["follow_up_score"]) == ("closed", "explained", None)
+    with pytest.raises(Invalid):
+        reviews.case_action("district", bad_case(hall, reviews, desk, boss), "callback", actor=boss, reached="yes")
+
+
+def test_the_managers_list_flags_due_soon_overdue_and_a_late_callback(hall, reviews, desk, boss, clock):
+    case_id = bad_case(hall, reviews, desk, boss)  # due Thursday the 26th, callback by Friday the 13th
+    flags = lambda: reviews.case("district", case_id, viewer=boss)["flags"]  # noqa: E731
+    assert flags() == {"callback_late": False, "overdue": False, "due_soon": False, "on_time": None}
+    clock.set(at(2, 14))  # Saturday, worked
+    assert flags()["callback_late"] is True
+    clock.set(at(2, 25))  # one working day left
+    assert flags()["due_soon"] is True
+    assert [c["id"] for c in reviews.cases("district", viewer=boss, filter="due_soon")["cases"]] == [case_id]
+    clock.set(at(2, 27))
+    assert flags()["overdue"] is True and flags()["due_soon"] is False
+    listed = reviews.cases("district", viewer=boss, filter="overdue")
+    assert ([c["id"] for c in listed["cases"]], listed["counts"]["overdue"]) == ([case_id], 1)
+    for action, params in (("verify", {"note": "checked"}), ("rectify", {"note": "fixed, late"})):
+        view = reviews.case_action("district", case_id, action, actor=boss, **params)
+    assert (view["flags"]["overdue"], view["flags"]["on_time"]) == (False, False)
+
+
+def test_staff_read_their_own_cases_and_only_managers_act(hall, reviews, desk, boss):
+    case_id = bad_case(hall, reviews, desk, boss)
+    other = person(hall, "s2")
+    assert [c["id"] for c in reviews.cases("district", viewer=desk.actor)["cases"]] == [case_id]
+    assert reviews.cases("district", viewer=other)["cases"] == []
+    with pytest.raises(NotFound):
+        reviews.case("district", case_id, viewer=other)
+    with pytest.raises(Forbidden):
+        reviews.case_action("district", case_id, "callback", actor=desk.actor, reached=True)
+    with pytest.raises(Forbidden):
+        reviews.cases("district", viewer=person(hall, "kiosk", "device"))
+    with pytest.raises(Invalid):
+        reviews.cases("district", viewer=boss, filter="everything")

@@ -1,0 +1,90 @@
+"""好差评 over HTTP (issue 14): the tracker rates without signing in, by the ticket's tracking id;
+managers list and work cases (CSRF for a browser session), staff read their own; the pages
+render in Chinese and English."""
+
+from __future__ import annotations
+
+from support.halls import Desk, person
+from support.web import client_sign_in, csrf_token
+
+from hallq.core.office import OfficeService
+
+
+def served(hall) -> dict:
+    desk = Desk(hall, 1, person(hall, "s1"))
+    desk("open")
+    ticket = hall.issue_ticket("district", service="SI", actor=desk.actor)
+    desk("call-next")
+    desk("complete")
+    return ticket
+
+
+def manager_client(app, hall):
+    OfficeService(hall).add_user(name="mgr", role="manager", password="password-mgr", hall="district")
+    client = app.test_client()
+    client_sign_in(client, "mgr", "password-mgr")
+    return client, {"X-CSRFToken": csrf_token(client, "/?stay=1")}
+
+
+def test_the_tracker_rates_a_served_ticket_once_and_a_bad_rating_opens_a_case(client, hall, users):
+    ticket = served(hall)
+    url = f"/api/v1/halls/district/tickets/{ticket['id']}/rating"
+    form = client.get(url).get_json()
+    assert [(leg["leg"], leg["window"], leg["may_rate"]) for leg in form["legs"]] == [(1, 1, True)]
+    assert form["bad_reasons"][:2] == ["态度不好", "效率低"]
+    r = client.post(url, json={"score": 1, "reasons": ["效率低"], "comment": "等了一个小时", "indicators": {"efficiency": 1}})
+    assert r.status_code == 201 and r.get_json()["level"] == "非常不满意"
+    again = client.post(url, json={"score": 5})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_reviewed"
+
+    manager = users.token("boss", "manager")
+    listed = client.get("/api/v1/halls/district/cases", headers=manager).get_json()
+    assert [(c["review"]["number"], c["review"]["comment"], c["state"]) for c in listed["cases"]] == [(ticket["number"], "等了一个小时", "open")]
+    case_id = listed["cases"][0]["id"]
+    r = client.post(f"/api/v1/halls/district/cases/{case_id}/callback", json={"reached": True, "note": "已回访"}, headers=manager)
+    assert r.status_code == 200 and r.get_json()["state"] == "called_back"
+    r = client.post(f"/api/v1/halls/district/cases/{case_id}/rectify", json={"note": "x"}, headers=manager)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "case_state"
+
+
+def test_bad_rating_bodies_are_refused_with_a_structured_error(client, hall):
+    url = f"/api/v1/halls/district/tickets/{served(hall)['id']}/rating"
+    for body in ({"score": "5"}, {"score": 5, "extra": 1}, {"score": 5, "indicators": {"speed": 3}}, {"score": 1, "comment": "长" * 201}, {}):
+        r = client.post(url, json=body)
+        assert r.status_code in (400, 422) and "code" in r.get_json()["error"], body
+    assert client.post(url, data="{", content_type="application/json").status_code == 400
+    assert all(leg["rated"] is None for leg in client.get(url).get_json()["legs"])
+    # A number is not a tracking id: nobody rates another visitor's ticket by guessing it.
+    assert client.post("/api/v1/halls/district/tickets/A001/rating", json={"score": 1}).status_code == 404
+
+
+def test_cases_are_for_the_halls_managers_and_their_staff(client, hall, users):
+    ticket = served(hall)
+    client.post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating", json={"score": 2})
+    assert client.get("/api/v1/halls/district/cases").status_code == 401
+    kiosk = users.token("kiosk", "device")
+    assert client.get("/api/v1/halls/district/cases", headers=kiosk).status_code == 403
+    staff = users.token("s2", "staff")
+    assert client.get("/api/v1/halls/district/cases", headers=staff).get_json()["cases"] == []
+    case_id = client.get("/api/v1/halls/district/cases", headers=users.token("boss", "manager")).get_json()["cases"][0]["id"]
+    assert client.post(f"/api/v1/halls/district/cases/{case_id}/verify", json={"note": "x"}, headers=staff).status_code == 403
+    assert client.post(f"/api/v1/halls/district/cases/{case_id}/dance", json={}, headers=staff).status_code == 404
+    assert client.get("/api/v1/halls/district/cases?filter=nonsense", headers=users.token("boss2", "manager")).status_code == 422
+
+
+def test_the_case_pages_need_a_manager_and_a_session_needs_its_csrf_token(app, hall):
+    ticket = served(hall)
+    app.test_client().post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating", json={"score": 1, "comment": "<script>x</script>"})
+    assert app.test_client().get("/manager/district/cases").status_code in (302, 401)
+    client, headers = manager_client(app, hall)
+    page = client.get("/manager/district/cases")
+    assert page.status_code == 200 and "差评整改" in page.get_data(as_text=True)
+    case_id = client.get("/api/v1/halls/district/cases").get_json()["cases"][0]["id"]
+    detail = client.get(f"/manager/district/cases/{case_id}").get_data(as_text=True)
+    assert ticket["number"] in detail and "&lt;script&gt;x&lt;/script&gt;" in detail and "<script>x</script>" not in detail
+    assert client.get("/manager/district/cases/999").status_code == 404
+    assert client.post(f"/api/v1/halls/district/cases/{case_id}/callback", json={"reached": False}).status_code == 403  # no CSRF token
+    r = client.post(f"/api/v1/halls/district/cases/{case_id}/callback", json={"reached": False}, headers=headers)
+    assert r.status_code == 200 and [s["step"] for s in r.get_json()["timeline"]] == ["opened", "callback"]
+    english = client.get(f"/manager/district/cases/{case_id}?lang=en").get_data(as_text=True)
+    assert "Bad-review cases" in english and "Very dissatisfied" in english
