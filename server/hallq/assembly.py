@@ -18,6 +18,7 @@ from .core.calling import make_policy
 from .core.devices.service import DeviceService
 from .core.events import FanOutPublisher, Publisher
 from .core.office import OfficeService
+from .core.reviews.contacts import ContactVault
 from .core.reviews.service import ReviewService
 from .core.service import HallService
 from .core.waits.live import LiveWaits
@@ -104,4 +105,4 @@ def build(settings: Settings, *, halls: HallService | None = None, publisher: Pu
     if publisher is not None:
         halls.publisher.add(publisher)
     return HallQ(settings=settings, halls=halls, office=OfficeService(halls), devices=DeviceService(halls), stats=StatsService(halls),
-                 reviews=ReviewService(halls))
+                 reviews=ReviewService(halls, vault=ContactVault(settings.effective_contact_key())))

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     sqlite_synchronous: str = Field("NORMAL", description="SQLite PRAGMA synchronous (NORMAL or FULL); see hallq/db.py for why NORMAL.")
     secret_key: str = Field("", description="Signs sessions and CSRF tokens; empty means generated once and kept in INSTANCE/secret_key.")
+    contact_key: str = Field("", description="Encrypts visitors' contacts (好差评 callbacks) at rest: a Fernet key; empty means generated "
+                             "once and kept in INSTANCE/contact_key. Every server of a hall needs the same key, and a lost key "
+                             "loses the contacts kept with it.")
     redis_url: str = Field(
         "",
         validation_alias=AliasChoices("HALLQ_REDIS_URL", "REDIS_URL", "redis_url"),
@@ -165,14 +168,25 @@ class Settings(BaseSettings):
 
     def effective_secret_key(self) -> str:
         """The configured key, or one generated on first use and kept in the instance folder."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.instance_path / "secret_key"
+        return self.secret_key or self._instance_secret("secret_key", lambda: secrets.token_hex(32))
+
+    def effective_contact_key(self) -> str:
+        """The key of visitors' contacts: configured, or generated on first use and kept in the instance folder."""
+        from .core.reviews.contacts import new_key
+
+        return self.contact_key or self._instance_secret("contact_key", new_key)
+
+    def _instance_secret(self, name: str, make) -> str:
+        """INSTANCE/name, written once (mode 0600) by the first process that needs it."""
+        path = self.instance_path / name
         if not path.exists():
             self.instance_path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another worker wrote it first
+                return path.read_text().strip()
             with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
+                f.write(make())
         return path.read_text().strip()
 
 

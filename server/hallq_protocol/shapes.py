@@ -269,15 +269,35 @@ class Figures(TypedDict):
     """The same for the simple estimate (people ahead × handling ÷ windows) made at issue beside the promise"""
     transfers: int
     reviews: int
-    """好差评 of these tickets"""
+    """好差评 of these tickets (one per service leg), without those an approved appeal removed"""
+    reviews_phone: int
+    """Of the reviews, rated on the phone (the ticket's tracker)"""
+    reviews_box: int
+    """Of the reviews, rated at the window's review box"""
+    reviews_default: int
+    """Of the reviews, unrated services counted as the hall's default level (not active ratings)"""
+    reviews_by_level: dict[str, int]
+    """Reviews per level, "5" (非常满意) to "1" (非常不满意)"""
     active_rating_rate: float | None
-    """Reviews ÷ cases"""
+    """Reviews the visitors gave (not the hall's default) ÷ cases"""
     five_star_rate: float | None
     satisfaction_rate: float | None
     """Rated 4 or 5, of the reviews"""
     bad_reviews: int
     """Rated 1 or 2"""
     mean_score: float | None
+    appealed_removed: int
+    """Bad ratings an approved appeal (申诉) took out of the rates"""
+    bad_cases: int
+    """Rectification cases opened (差评整改), one per bad rating, appealed ones included"""
+    rectified: int
+    """Cases closed after rectification or explanation"""
+    rectified_on_time: int
+    """Of those, rectified or explained by the deadline (working days)"""
+    rectification_rate: float | None
+    """差评整改率: rectified ÷ bad reviews"""
+    on_time_rectification_rate: float | None
+    """Rectified on time ÷ bad reviews"""
 
 
 class FigureTotals(Figures):

@@ -17,6 +17,7 @@ from hallq.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hallq.core.hallfile import HallFile
 from hallq.core.models import AuditEntry
 from hallq.core.reviews.service import ReviewService
+from hallq.core.stats.models import DayFigure
 from support.halls import EXAMPLE, Desk, person
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -253,3 +254,136 @@ def test_staff_read_their_own_cases_and_only_managers_act(hall, reviews, desk, b
         reviews.cases("district", viewer=person(hall, "kiosk", "device"))
     with pytest.raises(Invalid):
         reviews.cases("district", viewer=boss, filter="everything")
+
+
+def test_an_approved_appeal_takes_the_rating_out_of_the_rates_and_a_rejected_one_leaves_it(hall, reviews, desk, boss):
+    from datetime import date
+
+    from hallq.core.stats.service import StatsService
+
+    admin = person(hall, "province", "admin", slug=None)
+    reviews.rate("district", served(hall, desk)["id"], score=5)
+    first, second = bad_case(hall, reviews, desk, boss), None
+    reviews.rate("district", served(hall, desk)["id"], score=2)
+    second = max(c["id"] for c in reviews.cases("district", viewer=boss)["cases"])
+    for case_id in (first, second):
+        view = reviews.case_action("district", case_id, "appeal", actor=boss, kind="malicious", note="同一人连续恶意差评",
+                                   evidence="监控录像 10:05–10:20")
+        assert view["appeal"] == {"state": "pending", "kind": "malicious"} and "approve_appeal" not in view["actions"]
+    with pytest.raises(Conflict):
+        reviews.case_action("district", first, "appeal", actor=boss, kind="mistaken", note="again")
+    assert sorted(c["id"] for c in reviews.cases("district", viewer=boss, filter="appealed")["cases"]) == [first, second]
+    with pytest.raises(Forbidden) as refused:
+        reviews.case_action("district", first, "approve_appeal", actor=boss, note="mine")
+    assert refused.value.code == "admin_only"
+    assert {"approve_appeal", "reject_appeal"} <= set(reviews.case("district", first, viewer=admin)["actions"])
+
+    approved = reviews.case_action("district", first, "approve_appeal", actor=admin, note="录像证实为恶意评价")
+    rejected = reviews.case_action("district", second, "reject_appeal", actor=admin, note="证据不足")
+    assert (approved["state"], approved["outcome"], approved["appeal"]["state"], approved["review"]["excluded"]) == (
+        "closed", "appealed", "approved", True)
+    assert (rejected["state"], rejected["appeal"]["state"], rejected["review"]["excluded"]) == ("open", "rejected", False)
+    assert "appeal" not in rejected["actions"]  # one appeal per case
+    assert [s["step"] for s in approved["timeline"]][-2:] == ["appeal", "approve_appeal"]
+    assert approved["timeline"][-2]["detail"] == {"kind": "malicious", "evidence": "监控录像 10:05–10:20"}
+
+    day = date(2026, 2, 12)
+    hall_figures = StatsService(hall).figures("district", day, day)[("hall", 0)]
+    assert {k: hall_figures[k] for k in ("reviews", "bad_reviews", "appealed_removed", "bad_cases", "satisfaction_rate")} == {
+        "reviews": 2, "bad_reviews": 1, "appealed_removed": 1, "bad_cases": 2, "satisfaction_rate": 0.5}
+    assert hall_figures["reviews_by_level"] == {"5": 1, "4": 0, "3": 0, "2": 1, "1": 0}
+
+
+def test_a_finished_day_counts_its_ratings_and_cases_as_they_come_on_later_days(hall, reviews, desk, boss, clock):
+    from datetime import date
+
+    from hallq.core.stats.service import StatsService
+
+    stats, day = StatsService(hall), date(2026, 2, 12)
+    bad = served(hall, desk)
+    later = served(hall, desk)
+    reviews.rate("district", bad["id"], score=1, reasons=["态度不好"])  # Thursday
+    clock.set(at(2, 13))  # Friday: Thursday is swept and rolled up
+    hall.sweep("district")
+    with hall.db.read() as session:
+        assert session.exec(select(DayFigure.reviews).where(DayFigure.day == day, DayFigure.dimension == "hall")).one() == 1
+    figures = lambda: stats.figures("district", day, day)[("hall", 0)]  # noqa: E731
+    assert (figures()["reviews"], figures()["rectified"], figures()["rectification_rate"]) == (1, 0, 0.0)
+
+    reviews.rate("district", later["id"], score=4)  # on the phone, the day after
+    assert (figures()["reviews"], figures()["reviews_phone"], figures()["active_rating_rate"]) == (2, 2, 1.0)
+    case_id = reviews.cases("district", viewer=boss)["cases"][0]["id"]
+    for action, params in (("callback", {"reached": True}), ("verify", {"note": "核实"}), ("rectify", {"note": "整改"}),
+                           ("follow_up", {"score": 4}), ("close", {})):
+        reviews.case_action("district", case_id, action, actor=boss, **params)
+    assert (figures()["rectified"], figures()["rectified_on_time"], figures()["rectification_rate"]) == (1, 1, 1.0)
+    staff = [v for (dim, _), v in stats.figures("district", day, day).items() if dim == "staff"]
+    assert [(s["bad_reviews"], s["rectified"]) for s in staff] == [(1, 1)]
+
+
+@pytest.fixture
+def vaulted(hall):
+    from hallq.core.reviews.contacts import ContactVault, new_key
+
+    return ReviewService(hall, vault=ContactVault(new_key()))
+
+
+def test_a_contact_is_kept_encrypted_shown_masked_and_revealed_to_the_handler_only(hall, vaulted, desk, boss):
+    from hallq.core.reviews.models import ReviewCase
+
+    ticket = served(hall, desk)
+    answer = vaulted.rate("district", ticket["id"], score=1, phone="+86 138-0013-1234", consent=True)
+    assert answer["contact"] == "138****1234"
+    with hall.db.read() as session:
+        stored = session.exec(select(ReviewCase)).one()
+        sealed, masked, case_id = stored.contact_sealed, stored.contact_masked, stored.id
+        audit = " ".join(str(a.detail) for a in session.exec(select(AuditEntry)))
+    assert "13800131234" not in sealed and masked == "138****1234"
+    assert "13800131234" not in audit
+    assert vaulted.case("district", case_id, viewer=boss)["contact"] == {"masked": "138****1234", "erased": False, "may_reveal": True}
+    assert "contact" not in vaulted.case("district", case_id, viewer=desk.actor)  # staff: their case, not the visitor's number
+    assert "contact" not in vaulted.cases("district", viewer=desk.actor)["cases"][0]
+
+    assert vaulted.reveal_contact("district", case_id, actor=boss)["phone"] == "13800131234"
+    other = person(hall, "boss2", "manager")
+    assert vaulted.case("district", case_id, viewer=other)["contact"]["may_reveal"] is False
+    with pytest.raises(Forbidden) as refused:
+        vaulted.reveal_contact("district", case_id, actor=other)
+    assert refused.value.code == "not_handler"
+    with hall.db.read() as session:
+        reveals = [(a.actor, a.detail) for a in session.exec(select(AuditEntry).where(AuditEntry.action == "case.contact_reveal"))]
+    assert reveals == [("boss", {"masked": "138****1234"})]
+
+
+@pytest.mark.parametrize("rating, code", [
+    ({"score": 1, "phone": "13800131234"}, "consent_required"),
+    ({"score": 1, "phone": "13800131234", "consent": False}, "consent_required"),
+    ({"score": 1, "phone": "12345", "consent": True}, "bad_phone"),
+    ({"score": 5, "phone": "13800131234", "consent": True}, "contact_for_bad_only"),
+])
+def test_a_contact_needs_consent_a_mobile_number_and_a_bad_rating(hall, vaulted, desk, boss, rating, code):
+    ticket = served(hall, desk)
+    with pytest.raises(Invalid) as refused:
+        vaulted.rate("district", ticket["id"], **rating)
+    assert refused.value.code == code
+    assert vaulted.cases("district", viewer=boss, filter="all")["cases"] == []  # the rating went with it: nothing half-kept
+
+
+def test_a_contact_is_erased_after_its_closed_case_s_retention(hall, vaulted, desk, boss, clock):
+    with_reviews(hall, contact_retention_days=30)
+    desk("open")
+    vaulted.rate("district", served(hall, desk)["id"], score=2, phone="13912345678", consent=True)
+    case_id = vaulted.cases("district", viewer=boss)["cases"][0]["id"]
+    for action, params in (("verify", {"note": "checked"}), ("explain", {"note": "explained"}), ("follow_up", {"declined": True}),
+                           ("close", {})):
+        vaulted.case_action("district", case_id, action, actor=boss, **params)
+    clock.set(at(3, 13))  # 29 days after: kept
+    hall.sweep("district")
+    assert vaulted.case("district", case_id, viewer=boss)["contact"]["erased"] is False
+    clock.set(at(3, 14))  # 30 days after the 12th: the day's sweep erases it
+    hall.sweep("district")
+    view = vaulted.case("district", case_id, viewer=boss)
+    assert view["contact"] == {"masked": "139****5678", "erased": True, "may_reveal": False}
+    with pytest.raises(Conflict) as refused:
+        vaulted.reveal_contact("district", case_id, actor=boss)
+    assert (refused.value.code, refused.value.details) == ("no_contact", {"erased": True})

@@ -88,3 +88,17 @@ def test_the_case_pages_need_a_manager_and_a_session_needs_its_csrf_token(app, h
     assert r.status_code == 200 and [s["step"] for s in r.get_json()["timeline"]] == ["opened", "callback"]
     english = client.get(f"/manager/district/cases/{case_id}?lang=en").get_data(as_text=True)
     assert "Bad-review cases" in english and "Very dissatisfied" in english
+
+
+def test_a_contact_left_on_the_tracker_is_masked_on_the_page_and_revealed_once_asked(app, hall, caplog):
+    ticket = served(hall)
+    r = app.test_client().post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating",
+                               json={"score": 2, "phone": "13800138000", "consent": True})
+    assert r.status_code == 201 and r.get_json()["contact"] == "138****8000" and "13800138000" not in r.get_data(as_text=True)
+    client, headers = manager_client(app, hall)
+    case_id = client.get("/api/v1/halls/district/cases").get_json()["cases"][0]["id"]
+    page = client.get(f"/manager/district/cases/{case_id}").get_data(as_text=True)
+    assert "138****8000" in page and "13800138000" not in page
+    revealed = client.post(f"/api/v1/halls/district/cases/{case_id}/contact", headers=headers)
+    assert revealed.status_code == 200 and revealed.get_json()["phone"] == "13800138000"
+    assert "13800138000" not in caplog.text

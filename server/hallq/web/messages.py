@@ -49,6 +49,13 @@ ERRORS = {
     "note_required": _l("Write what was done or found."),
     "unknown_case": _l("There is no such case."),
     "score_or_declined": _l("Give the visitor's score, or say they declined, not both."),
+    "admin_only": _l("Only an administrator decides an appeal."),
+    "no_appeal": _l("This case has no appeal awaiting a decision."),
+    "consent_required": _l("Tick the consent line to leave your number, or leave the number empty."),
+    "bad_phone": _l("Enter a mobile number of 11 digits."),
+    "contact_for_bad_only": _l("A number is left only with a dissatisfied rating, for the callback."),
+    "not_handler": _l("Only the manager handling this case sees the visitor's number."),
+    "no_contact": _l("There is no number for this case (none was left, or it has been erased)."),
 }
 
 
@@ -135,16 +142,23 @@ def case_strings() -> dict:
     return {
         "state": {"open": _("Open"), "called_back": _("Called back"), "verified": _("Verified"), "rectified": _("Rectified"),
                   "explained": _("Explained"), "followed_up": _("Followed up"), "closed": _("Closed")},
-        "filter": {"open": _("Open"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")},
+        "filter": {"open": _("Open"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "appealed": _("Appealed"),
+                   "closed": _("Closed"), "all": _("All")},
+        "appeal": {"pending": _("Appeal pending"), "approved": _("Appeal approved: removed from the rates"),
+                   "rejected": _("Appeal rejected")},
+        "appeal_kind": {"malicious": _("Malicious rating"), "mistaken": _("Mistaken rating")},
         "flag": {"callback_late": _("Callback late"), "overdue": _("Overdue"), "due_soon": _("Due soon"),
                  "late": _("Settled late"), "on_time": _("On time")},
         "step": {"opened": _("Opened by the rating"), "callback": _("Callback"), "verify": _("Verification"),
                  "rectify": _("Rectified"), "explain": _("Explained"), "follow_up": _("Follow-up rating"),
-                 "close": _("Closed"), "note": _("Note")},
+                 "close": _("Closed"), "note": _("Note"), "appeal": _("Appeal filed"),
+                 "approve_appeal": _("Appeal approved"), "reject_appeal": _("Appeal rejected")},
         "action": {"callback": _("Record callback"), "verify": _("Record verification"), "rectify": _("Record rectification"),
                    "explain": _("Record explanation"), "follow_up": _("Record follow-up"), "close": _("Close case"),
-                   "note": _("Add note")},
+                   "note": _("Add note"), "appeal": _("Appeal the rating"), "approve_appeal": _("Approve the appeal"),
+                   "reject_appeal": _("Reject the appeal")},
         "channel": {"review_box": _("Review box"), "phone": _("Phone")},
+        "reveal": _("Show the number"), "erased": _("erased"),
         "reached": _("Visitor reached"), "not_reached": _("Not reached"), "declined": _("Visitor declined to rate"),
         "no_cases": _("No cases here."), "new_case": _("New bad rating: ticket %(number)s"),
     }
@@ -167,6 +181,11 @@ def rating_strings() -> dict:
         "rated": _("Rated: %(level)s"),
         "bad_followup": _("We are sorry. The hall will look into it and may call you back."),
         "closed": _("The time to rate this service has passed."),
+        "phone_title": _("May we call you back? (optional)"),
+        "phone": _("Mobile number"),
+        "consent": _("I agree that the hall keeps this number to call me back about this rating. It is stored encrypted, "
+                     "shown only to the manager handling it, and erased after the case is closed."),
+        "consent_needed": _("Tick the consent line to leave your number, or leave the number empty."),
     }
 
 

@@ -4,7 +4,13 @@
       └──────────verify (visitor not reached)──────┘          └─explain→ explained ─┘
 
 A callback that does not reach the visitor is recorded and leaves the case where it was; a note
-may be added at any step before closing. Deadlines count working days after the rating's
+may be added at any step before closing.
+
+A manager may appeal (申诉) the rating as malicious or mistaken, once per case, at any step
+before closing, with the reason and evidence notes; an administrator (the level above the hall)
+approves or rejects it. Approved: the rating leaves the rates (it is kept, marked excluded, and
+counted as removed) and the case closes with the outcome "appealed". Rejected: the case goes on
+where it was. Deadlines count working days after the rating's
 business day, by the hall's calendar (`WorkingCalendar.add_working_days`, never weekday
 arithmetic): the callback (回访) within `callback_working_days`, rectified or explained within
 `rectify_working_days` (reviews/settings.py). Every step is a row of the case's timeline and a
@@ -20,9 +26,11 @@ from sqlmodel import select
 
 from hallq.core import calendar, clock
 from hallq.core.errors import Conflict, Invalid, NotFound
+from hallq.core.models import Ticket
 from hallq.core.reviews.models import CaseStep, Review, ReviewCase
 from hallq.core.reviews.settings import ReviewSettings
 from hallq.core.reviews.settings import of_hall as settings_of
+from hallq.core.stats import rollup
 from hallq.core.txn import Txn
 
 OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED = (
@@ -39,9 +47,12 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "close": ((FOLLOWED_UP,), CLOSED),
     "note": ((OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP), None),
 }
+APPEAL_ACTIONS = ("appeal", "approve_appeal", "reject_appeal")
+APPEAL_KINDS = ("malicious", "mistaken")  # 恶意评价, 误评
 MAX_NOTE = 500
-# What a manager's list filters by (flags() says which a case has).
-FILTERS = ("open", "due_soon", "overdue", "closed", "all")
+MAX_EVIDENCE = 1000
+# What a manager's list filters by (flags() says which a case has; appealed: an appeal awaits its decision).
+FILTERS = ("open", "due_soon", "overdue", "appealed", "closed", "all")
 
 
 def open_case(tx: Txn, review: Review, ticket) -> ReviewCase:
@@ -70,19 +81,18 @@ def find_case(tx: Txn, case_id: Any) -> ReviewCase:
 
 
 def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any = None, score: Any = None,
-        declined: Any = False) -> ReviewCase:
+        declined: Any = False, kind: Any = None, evidence: Any = None) -> ReviewCase:
     """One step of a case by the transaction's actor: refused (`case_state`) from a state it does not follow."""
+    if action in APPEAL_ACTIONS:
+        return _appeal(tx, case, action, note=note, kind=kind, evidence=evidence)
     if action not in ACTIONS:
         raise NotFound("unknown_action", f"no case action {action!r}; known: {', '.join(ACTIONS)}")
     starts, leads = ACTIONS[action]
     if case.state not in starts:
         raise Conflict("case_state", f"case {case.id} is {case.state}: {action} follows {' or '.join(starts)}",
                        state=case.state, action=action)
-    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
-        raise Invalid("bad_note", f"a note is text of at most {MAX_NOTE} characters")
-    note = note.strip()
-    if action in ("rectify", "explain", "note", "verify") and not note:
-        raise Invalid("note_required", f"say what was {'done' if action == 'rectify' else 'found or said'}: {action} needs a note")
+    needs = action in ("rectify", "explain", "note", "verify")
+    note = _note(note, f"say what was {'done' if action == 'rectify' else 'found or said'}: {action} needs a note" if needs else "")
     detail: dict = {}
     today = clock.business_date(tx.now, tx.hall.timezone)
     if action == "callback":
@@ -114,9 +124,71 @@ def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any 
     case.updated_at = tx.now
     tx.session.add(case)
     _step(tx, case, action, note, **detail)
+    if action == "close":
+        refresh_figures(tx, case)
     tx.audit(f"case.{action}", f"case {case.id}", state=case.state, **detail)
     tx.emit("case.changed", case=case.id, state=case.state, action=action)
     return case
+
+
+def _note(note: Any, required: str = "") -> str:
+    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
+        raise Invalid("bad_note", f"a note is text of at most {MAX_NOTE} characters")
+    if required and not note.strip():
+        raise Invalid("note_required", required)
+    return note.strip()
+
+
+def _appeal(tx: Txn, case: ReviewCase, action: str, *, note: Any, kind: Any, evidence: Any) -> ReviewCase:
+    """An appeal filed (a manager) or decided (an administrator: see ReviewService.case_action)."""
+    detail: dict = {}
+    if action == "appeal":
+        if case.state == CLOSED or case.appeal_state:
+            raise Conflict("case_state", f"case {case.id} cannot be appealed: "
+                           + ("it is closed" if case.state == CLOSED else f"its appeal is {case.appeal_state}"),
+                           state=case.state, action=action)
+        if kind not in APPEAL_KINDS:
+            raise Invalid("bad_appeal_kind", f"an appeal says the rating was {' or '.join(APPEAL_KINDS)}")
+        note = _note(note, "an appeal gives its reason in the note")
+        evidence = "" if evidence is None else evidence
+        if not isinstance(evidence, str) or len(evidence.strip()) > MAX_EVIDENCE:
+            raise Invalid("bad_evidence", f"evidence notes are text of at most {MAX_EVIDENCE} characters")
+        case.appeal_state, case.appeal_kind = "pending", kind
+        detail = {"kind": kind, "evidence": evidence.strip()}
+    else:
+        if case.appeal_state != "pending":
+            raise Conflict("no_appeal", f"case {case.id} has no appeal awaiting a decision", appeal=case.appeal_state or None)
+        note = _note(note, "a decision on an appeal gives its reason in the note")
+        approved = action == "approve_appeal"
+        case.appeal_state = "approved" if approved else "rejected"
+        if approved:
+            review = tx.session.get(Review, case.review_id)
+            review.excluded = True
+            tx.session.add(review)
+            case.state, case.outcome, case.closed_at = CLOSED, "appealed", tx.now
+    case.updated_at = tx.now
+    tx.session.add(case)
+    if action == "approve_appeal":
+        refresh_figures(tx, case)
+    _step(tx, case, action, note, **detail)
+    tx.audit(f"case.{action}", f"case {case.id}", state=case.state, appeal=case.appeal_state, kind=case.appeal_kind)
+    tx.emit("case.changed", case=case.id, state=case.state, action=action)
+    return case
+
+
+def take(tx: Txn, case: ReviewCase, actor) -> None:
+    """The case's handler: the first manager to act on it. Only they see the visitor's contact."""
+    if case.handler_id is None and actor.user_id is not None:
+        case.handler_id = actor.user_id
+        tx.session.add(case)
+
+
+def refresh_figures(tx: Txn, case: ReviewCase) -> None:
+    """A case closed or its rating removed: the rated ticket's day, if already rolled up, again."""
+    tx.session.flush()
+    review = tx.session.get(Review, case.review_id)
+    day = tx.session.exec(select(Ticket.business_date).where(Ticket.id == review.ticket_id)).one()
+    rollup.refresh(tx.session, tx.hall, day, clock.business_date(tx.now, tx.hall.timezone))
 
 
 def _step(tx: Txn, case: ReviewCase, step: str, note: str, **detail) -> None:
@@ -146,6 +218,8 @@ def matches(filter_: str, case: ReviewCase, flag: dict) -> bool:
         return True
     if filter_ == "closed":
         return case.state == CLOSED
+    if filter_ == "appealed":
+        return case.appeal_state == "pending"
     if case.state == CLOSED:
         return False
     return filter_ == "open" or bool(flag.get(filter_))

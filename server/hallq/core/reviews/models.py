@@ -31,6 +31,8 @@ class Review(SQLModel, table=True):
     indicators: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))  # a bad rating's
     comment: str = Field(default="", max_length=200)  # the visitor's short text: never on a public screen
+    # Taken out of the rates by an approved appeal (申诉): still kept, and counted as removed.
+    excluded: bool = False
 
 
 class ReviewCase(SQLModel, table=True):
@@ -53,6 +55,16 @@ class ReviewCase(SQLModel, table=True):
     follow_up_score: int | None = None  # the visitor's rating after the rectification
     closed_at: datetime | None = None
     updated_at: datetime
+    # 申诉: a manager's appeal of the rating as malicious or mistaken, decided by an administrator.
+    appeal_state: str = Field(default="", max_length=16)  # "", pending, approved, rejected
+    appeal_kind: str = Field(default="", max_length=16)  # malicious, mistaken
+    # The manager handling the case: the first to act on it (only they see the visitor's contact).
+    handler_id: int | None = Field(default=None, foreign_key="user.id")
+    # The visitor's phone for the callback, left with consent: encrypted (contacts.py), masked beside it.
+    contact_sealed: str | None = Field(default=None, max_length=400)
+    contact_masked: str = Field(default="", max_length=24)
+    contact_consent_at: datetime | None = None
+    contact_erased_at: datetime | None = None
 
 
 class CaseStep(SQLModel, table=True):

@@ -21,6 +21,7 @@ from hallq.core.reviews import cases
 from hallq.core.reviews.models import Review
 from hallq.core.reviews.settings import of_hall as settings_of
 from hallq.core.shapes import iso
+from hallq.core.stats import rollup
 from hallq.core.tickets import journey
 from hallq.core.txn import Txn
 
@@ -120,6 +121,8 @@ def rate(tx: Txn, ticket: Ticket, *, channel: str, score: Any, leg: Any = None, 
     tx.audit("review.record", ticket.number, leg=chosen.number, channel=channel, score=score, reasons=reasons)
     if is_bad(score):
         cases.open_case(tx, review, ticket)
+    tx.session.flush()
+    rollup.refresh(tx.session, tx.hall, ticket.business_date, clock.business_date(tx.now, tx.hall.timezone))  # rated days later
     return review
 
 

@@ -13,7 +13,7 @@ from hallq.core.accounts import users as accounts
 from hallq.core.enums import Role
 from hallq.core.errors import Forbidden, Invalid, NotFound
 from hallq.core.models import Service, Ticket, User, Window
-from hallq.core.reviews import cases, ratings
+from hallq.core.reviews import cases, contacts, ratings
 from hallq.core.reviews.models import CaseStep, Review, ReviewCase
 from hallq.core.reviews.settings import of_hall as settings_of
 from hallq.core.shapes import iso
@@ -23,9 +23,10 @@ MIN_PUBLIC_ID = 12  # a tracking id, never a ticket number (numbers are guessabl
 
 
 class ReviewService:
-    def __init__(self, halls):
+    def __init__(self, halls, *, vault: contacts.ContactVault | None = None):
         self.halls = halls
         self.work = halls.work
+        self.vault = vault  # None: no contacts are kept (contacts.py)
 
     # -- the visitor's phone ------------------------------------------------
 
@@ -48,17 +49,25 @@ class ReviewService:
         return self.work.read(slug, read)
 
     def rate(self, slug: str, public_id: str, *, score: Any, leg: Any = None, indicators: Any = None, reasons: Any = None,
-             comment: Any = None) -> dict:
+             comment: Any = None, phone: Any = None, consent: Any = None) -> dict:
         """A visitor's rating of a served leg of their ticket, from its tracker page (no sign-in: the
-        tracking id is the visitor's)."""
+        tracking id is the visitor's). With a bad rating the visitor may leave a phone number for the
+        callback, with their consent (contacts.py); the answer shows it masked only."""
 
         def op(tx: Txn) -> dict:
             ticket = self._visitor_ticket(tx, public_id)
+            if phone is not None and not ratings.is_bad(score):
+                raise Invalid("contact_for_bad_only", "a contact is left for the callback of a bad rating only")
             review = ratings.rate(tx, ticket, channel="phone", score=score, leg=leg, indicators=indicators, reasons=reasons,
                                   comment=comment)
+            answer = {"ticket": ticket.public_id, "number": ticket.number, "leg": review.leg, "score": review.score,
+                      "level": ratings.LEVELS[review.score]}
+            if phone is not None:
+                case = tx.session.exec(select(ReviewCase).where(ReviewCase.review_id == review.id)).one()
+                contacts.attach(tx, case, self.vault, phone, consent)
+                answer["contact"] = case.contact_masked
             ratings.emit_recorded(tx, review, ticket)
-            return {"ticket": ticket.public_id, "number": ticket.number, "leg": review.leg, "score": review.score,
-                    "level": ratings.LEVELS[review.score], "form": _form(tx, ticket)}
+            return answer | {"form": _form(tx, ticket)}
 
         return self.work.write(slug, op, actor=Actor(name="visitor", role="visitor", origin="phone"))
 
@@ -84,14 +93,17 @@ class ReviewService:
                 for f in cases.FILTERS:
                     counts[f] += cases.matches(f, case, flag)
                 if cases.matches(filter, case, flag):
-                    out.append(_case_row(case, review, flag, names))
+                    row = _case_row(case, review, flag, names)
+                    if own is not None:  # staff: without the visitor's contact
+                        del row["contact"]
+                    out.append(row)
             return {"hall": tx.hall.slug, "filter": filter, "today": today.isoformat(), "counts": counts, "cases": out}
 
         return self.work.read(slug, read)
 
     def case(self, slug: str, case_id: Any, *, viewer: Actor) -> dict:
         def read(tx: Txn) -> dict:
-            return _case_detail(tx, _readable(tx, viewer, case_id))
+            return _case_detail(tx, _readable(tx, viewer, case_id), viewer)
 
         return self.work.read(slug, read)
 
@@ -100,10 +112,33 @@ class ReviewService:
 
         def op(tx: Txn) -> dict:
             accounts.require_manager(actor, tx.hall)
-            case = cases.act(tx, cases.find_case(tx, case_id), action, **params)
-            return _case_detail(tx, case)
+            if action in ("approve_appeal", "reject_appeal") and actor.role != Role.ADMIN:
+                raise Forbidden("admin_only", "an appeal is decided by an administrator, the level above the hall")
+            case = cases.find_case(tx, case_id)
+            if action not in ("approve_appeal", "reject_appeal"):
+                cases.take(tx, case, actor)
+            case = cases.act(tx, case, action, **params)
+            return _case_detail(tx, case, actor)
 
         return self.work.write(slug, op, actor=actor)
+
+    def reveal_contact(self, slug: str, case_id: Any, *, actor: Actor) -> dict:
+        """The visitor's number in full, for the manager handling the case (the first manager to act
+        on it; asking first makes one the handler). Audited each time."""
+
+        def op(tx: Txn) -> dict:
+            accounts.require_manager(actor, tx.hall)
+            case = cases.find_case(tx, case_id)
+            cases.take(tx, case, actor)
+            if case.handler_id != actor.user_id:
+                raise Forbidden("not_handler", "only the manager handling this case sees the visitor's contact")
+            return {"case": case.id, "phone": contacts.reveal(tx, case, self.vault), "masked": case.contact_masked}
+
+        return self.work.write(slug, op, actor=actor)
+
+    def erase_contacts(self, slug: str) -> int:
+        """Erase the contacts past their retention now (the day's sweep does it too)."""
+        return self.work.write(slug, lambda tx: contacts.erase_expired(tx, clock.business_date(tx.now, tx.hall.timezone)))
 
 
 def _reader(viewer: Actor | None, tx: Txn) -> int | None:
@@ -164,6 +199,7 @@ def _review_view(review: Review, names: dict) -> dict:
         "reasons": list(review.reasons),
         "indicators": dict(review.indicators),
         "comment": review.comment,
+        "excluded": review.excluded,
     }
 
 
@@ -179,16 +215,31 @@ def _case_row(case: ReviewCase, review: Review, flag: dict, names: dict) -> dict
         "outcome": case.outcome or None,
         "follow_up_score": case.follow_up_score,
         "closed_at": iso(case.closed_at),
+        "appeal": {"state": case.appeal_state, "kind": case.appeal_kind} if case.appeal_state else None,
+        "contact": {"masked": case.contact_masked or None, "erased": case.contact_erased_at is not None},
         "flags": flag,
         "review": _review_view(review, names),
     }
 
 
-def _case_detail(tx: Txn, case: ReviewCase) -> dict:
+def _case_detail(tx: Txn, case: ReviewCase, viewer: Actor | None) -> dict:
+    """A case with its timeline and the steps `viewer` may take now (none for staff)."""
     review = tx.session.get(Review, case.review_id)
     today, cal, settings = _today(tx)
     view = _case_row(case, review, cases.flags(case, today, cal, settings), _names(tx, [review]))
-    view["actions"] = [a for a, (starts, _) in cases.ACTIONS.items() if case.state in starts]
+    actions = [a for a, (starts, _) in cases.ACTIONS.items() if case.state in starts]
+    if case.state != cases.CLOSED and not case.appeal_state:
+        actions.append("appeal")
+    if case.appeal_state == "pending" and viewer is not None and viewer.role == Role.ADMIN:
+        actions += ["approve_appeal", "reject_appeal"]
+    manager = viewer is not None and viewer.role in (Role.MANAGER, Role.ADMIN)
+    view["actions"] = actions if manager else []
+    handler = tx.session.get(User, case.handler_id) if case.handler_id else None
+    view["handler"] = (handler.display_name or handler.name) if handler else None
+    if not manager:  # staff read their own cases without the visitor's contact
+        view.pop("contact", None)
+    else:
+        view["contact"]["may_reveal"] = bool(case.contact_sealed) and (case.handler_id in (None, viewer.user_id))
     view["timeline"] = [_step_view(s) for s in cases.steps_of(tx, case)]
     return view
 

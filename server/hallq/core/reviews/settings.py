@@ -21,6 +21,8 @@ class ReviewSettings(BaseModel):
     due_soon_working_days: int = Field(default=1, ge=0, le=30)
     # A visitor may rate on the phone until the end of this many working days after the service's day.
     rate_within_working_days: int = Field(default=5, ge=0, le=60)
+    # A visitor's contact is erased this many days after their case closes.
+    contact_retention_days: int = Field(default=30, ge=0, le=365)
     bad_reasons: list[str] = Field(default_factory=lambda: list(DEFAULT_BAD_REASONS), min_length=1, max_length=20)
 
     @field_validator("bad_reasons")

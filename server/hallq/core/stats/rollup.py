@@ -8,8 +8,9 @@ handling and outcome), per dimension:
   transferred ticket counts in both (``issued`` there means "legs begun").
 - ``window`` and ``staff``: per leg, where it was last called or served.
 
-Reviews (好差评) count on the day of the ticket they rate, at its window and staff member, in its
-last service. A finished day's rows are written by the day's sweep (``catch_up``) and can be
+Reviews (好差评) count on the day of the ticket they rate, at the window, staff member and service
+of the leg they rate, with the rectification case of a bad one (reviews/cases.py). A rating or a
+case that changes after its day was rolled up rolls the day up again (``refresh``). A finished day's rows are written by the day's sweep (``catch_up``) and can be
 rebuilt at any time from the journeys (``hallq stats rebuild``); today, and any day without
 rows, is summarised live the same way (``figures_for``).
 """
@@ -26,7 +27,7 @@ from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from hallq.core import clock
-from hallq.core.reviews.models import Review
+from hallq.core.reviews.models import Review, ReviewCase
 from hallq.core.enums import Step
 from hallq.core.models import Hall, Ticket, TicketStep
 from hallq.core.stats.models import DayFigure
@@ -63,6 +64,13 @@ class Cell:
     reviews_satisfied: int = 0
     reviews_bad: int = 0
     score_sum: int = 0
+    reviews_1: int = 0  # 非常不满意 (reviews_bad − reviews_1: 不满意)
+    reviews_phone: int = 0  # by channel: the phone (the rest: the review box, or the hall's default)
+    reviews_default: int = 0  # unrated services counted as the hall's default level (not active ratings)
+    appealed_removed: int = 0  # bad ratings an approved appeal took out of the rates (not in reviews)
+    cases: int = 0  # rectification cases opened (one per bad rating)
+    rectified: int = 0  # cases closed after being rectified or explained
+    rectified_on_time: int = 0  # of those, rectified or explained by the deadline
 
     def add_wait(self, minutes: float | None) -> None:
         if minutes is not None:
@@ -101,7 +109,19 @@ class Cell:
         if outcome in OUTCOMES:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def review(self, score: int) -> None:
+    def review(self, score: int, channel: str, excluded: bool, case) -> None:
+        """One rating (and its case, if it has one): an appealed one counts only as removed."""
+        if case is not None:
+            self.cases += 1
+            if case.state == "closed" and case.outcome in ("rectified", "explained"):
+                self.rectified += 1
+                self.rectified_on_time += case.settled_on is not None and case.settled_on <= case.due
+        if excluded:
+            self.appealed_removed += 1
+            return
+        self.reviews_1 += score == 1
+        self.reviews_phone += channel == "phone"
+        self.reviews_default += channel == "default"
         self.reviews += 1
         self.score_sum += score
         self.reviews_5 += score == 5
@@ -171,14 +191,15 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
                 cell.add_handling(leg.handling_minutes)
             if leg.service_id is not None:
                 last_service[ticket_id] = leg.service_id
-    reviews = session.exec(select(Review.ticket_id, Review.window_id, Review.staff_id, Review.score)
+    reviews = session.exec(select(Review, ReviewCase).outerjoin(ReviewCase, ReviewCase.review_id == Review.id)
                            .where(Review.ticket_id.in_(day_tickets))).all()
-    for ticket_id, window_id, staff_id, score in reviews:
-        keys = [("hall", 0), ("window", window_id)]
-        keys += [("staff", staff_id)] if staff_id is not None else []
-        keys += [("service", last_service[ticket_id])] if ticket_id in last_service else []
+    for review, case in reviews:
+        keys = [("hall", 0), ("window", review.window_id)]
+        keys += [("staff", review.staff_id)] if review.staff_id is not None else []
+        service = review.service_id or last_service.get(review.ticket_id)
+        keys += [("service", service)] if service is not None else []
         for key in keys:
-            cells[key].review(score)
+            cells[key].review(review.score, review.channel, review.excluded, case)
     return dict(cells)
 
 
@@ -194,6 +215,16 @@ def store(session: Session, hall: Hall, day: date, cells: dict[tuple[str, int], 
 def roll_up(session: Session, hall: Hall, day: date) -> int:
     """Summarise `day` and store it."""
     return store(session, hall, day, summarise(session, hall, day))
+
+
+def refresh(session: Session, hall: Hall, day: date, today: date) -> bool:
+    """Roll `day` up again if it is over and has stored rows: a rating made on the phone days
+    later, a case closed or an appeal decided changes a finished day's figures."""
+    if day >= today or session.exec(select(DayFigure.id).where(DayFigure.hall_id == hall.id, DayFigure.day == day,
+                                                              DayFigure.dimension == "hall")).first() is None:
+        return False
+    roll_up(session, hall, day)
+    return True
 
 
 def days_with_tickets(session: Session, hall: Hall, since: date, until: date) -> list[date]:

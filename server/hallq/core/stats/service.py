@@ -43,11 +43,24 @@ def derive(cell: Cell) -> dict:
         "wait_simple_error": minutes(cell.simple_error_sum / cell.simple_n if cell.simple_n else None),
         "transfers": cell.transferred,
         "reviews": cell.reviews,
-        "active_rating_rate": share(cell.reviews, cell.completed),
+        "reviews_phone": cell.reviews_phone,
+        "reviews_box": cell.reviews - cell.reviews_phone - cell.reviews_default,
+        "reviews_default": cell.reviews_default,
+        "reviews_by_level": {"5": cell.reviews_5, "4": cell.reviews_satisfied - cell.reviews_5,
+                             "3": cell.reviews - cell.reviews_satisfied - cell.reviews_bad,
+                             "2": cell.reviews_bad - cell.reviews_1, "1": cell.reviews_1},
+        "active_rating_rate": share(cell.reviews - cell.reviews_default, cell.completed),
         "five_star_rate": share(cell.reviews_5, cell.reviews),
         "satisfaction_rate": share(cell.reviews_satisfied, cell.reviews),
         "bad_reviews": cell.reviews_bad,
         "mean_score": round(cell.score_sum / cell.reviews, 2) if cell.reviews else None,
+        "appealed_removed": cell.appealed_removed,
+        "bad_cases": cell.cases,
+        "rectified": cell.rectified,
+        "rectified_on_time": cell.rectified_on_time,
+        # 差评整改率: of the bad ratings that stay in the rates, the share rectified (or explained) and closed.
+        "rectification_rate": share(cell.rectified, cell.reviews_bad),
+        "on_time_rectification_rate": share(cell.rectified_on_time, cell.reviews_bad),
     }
 
 

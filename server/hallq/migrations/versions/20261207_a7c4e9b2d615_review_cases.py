@@ -1,7 +1,8 @@
 """好差评 end to end: one rating per service leg (the leg, its service, indicator scores, a bad
-rating's reasons and text), the hall's [reviews] settings, and the rectification cases of bad
-ratings with their steps. Existing ratings rate leg 1 of their ticket; no case is opened for them
-(they were never rectified: the figures count cases from here on).
+rating's reasons and text, whether an approved appeal took it out of the rates), the hall's
+[reviews] settings, and the rectification cases of bad ratings (with their appeals) and their
+steps. Existing ratings rate leg 1 of their ticket; no case is opened for them (they were never
+rectified: the figures count cases from here on).
 
 Revision ID: a7c4e9b2d615
 Revises: f3b8d1c6a524
@@ -22,6 +23,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # SQLite keeps review's UNIQUE (ticket_id) without a name: batch mode finds it by this convention.
 NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
+DAY_COLUMNS = ('reviews_1', 'reviews_phone', 'reviews_default', 'appealed_removed', 'cases', 'rectified', 'rectified_on_time')
 
 
 def _old_unique() -> str:
@@ -37,6 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('indicators', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('reasons', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('excluded', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.drop_constraint(_old_unique(), type_='unique')
         batch_op.create_unique_constraint('uq_review_ticket_leg', ['ticket_id', 'leg'])
         batch_op.create_index(batch_op.f('ix_review_ticket_id'), ['ticket_id'], unique=False)
@@ -59,6 +62,14 @@ def upgrade() -> None:
     sa.Column('follow_up_score', sa.Integer(), nullable=True),
     sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('appeal_state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('appeal_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('handler_id', sa.Integer(), nullable=True),
+    sa.Column('contact_sealed', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
+    sa.Column('contact_masked', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('contact_consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('contact_erased_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['handler_id'], ['user.id'], ),
     sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -81,9 +92,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_step', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_step_case_id'), ['case_id'], unique=False)
+    # The days' 好差评 figures: by level and channel, appeals, cases. Days rolled up before count none
+    # of them (`hallq stats rebuild` fills them in from the ratings).
+    with op.batch_alter_table('day_figure', schema=None) as batch_op:
+        for name in DAY_COLUMNS:
+            batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('day_figure', schema=None) as batch_op:
+        for name in reversed(DAY_COLUMNS):
+            batch_op.drop_column(name)
     with op.batch_alter_table('case_step', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_step_case_id'))
     op.drop_table('case_step')
@@ -98,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_ticket_id'))
         batch_op.drop_constraint('uq_review_ticket_leg', type_='unique')
         batch_op.create_unique_constraint(_old_unique(), ['ticket_id'])
+        batch_op.drop_column('excluded')
         batch_op.drop_column('comment')
         batch_op.drop_column('reasons')
         batch_op.drop_column('indicators')

@@ -14,6 +14,7 @@ from .schemas import (
     WINDOW_ACTIONS,
     CASE_BODIES,
     BalancerChange,
+    CaseAppeal,
     CaseCallback,
     CaseFollowUp,
     CaseStepBody,
@@ -178,7 +179,7 @@ def openapi_document() -> dict:
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
     for model in (TicketCreate, WindowAction, WindowCall, WindowTransfer, WindowServices, TicketMove, Login, BalancerChange,
-                  RatingCreate, CaseStepBody, CaseCallback, CaseFollowUp):
+                  RatingCreate, CaseStepBody, CaseCallback, CaseFollowUp, CaseAppeal):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -260,11 +261,16 @@ def _review_paths() -> dict:
             "get": {
                 "summary": "Managers: the hall's rectification cases (差评整改), newest first; staff: their own",
                 "parameters": [HALL, {"name": "filter", "in": "query", "required": False,
-                                      "schema": {"type": "string", "enum": ["open", "due_soon", "overdue", "closed", "all"]}}],
+                                      "schema": {"type": "string", "enum": ["open", "due_soon", "overdue", "appealed", "closed", "all"]}}],
                 "security": SECURED,
                 "responses": {"200": {"description": "{hall, filter, today, counts, cases: [case without actions and timeline]}"},
                               **_errors(401, 403, 404, 422)},
             }
+        },
+        "/api/v1/halls/{hall}/cases/{case_id}/contact": {
+            "post": {"summary": "Manager handling the case: the visitor's phone number in full (audited each time; the first manager "
+                                "to act on a case handles it)", "parameters": [HALL, case], "security": SECURED,
+                     "responses": {"200": {"description": "{case, phone, masked}"}, **_errors(401, 403, 404, 409)}},
         },
         "/api/v1/halls/{hall}/cases/{case_id}": {
             "get": {"summary": "Managers (staff: their own): one case with its timeline", "parameters": [HALL, case],
@@ -283,7 +289,10 @@ def _review_paths() -> dict:
             for action, summary in (("callback", "record a callback (回访), reached or not"), ("verify", "record the verification (核实)"),
                                     ("rectify", "record what was rectified (整改)"), ("explain", "record the explanation given (解释说明)"),
                                     ("follow_up", "record the visitor's follow-up rating, or that they declined"),
-                                    ("close", "close the case"), ("note", "add a note to the timeline"))
+                                    ("close", "close the case"), ("note", "add a note to the timeline"),
+                                    ("appeal", "appeal the rating as malicious or mistaken (申诉), once per case"),
+                                    ("approve_appeal", "administrator: approve the appeal; the rating leaves the rates, the case closes"),
+                                    ("reject_appeal", "administrator: reject the appeal; the case goes on"))
         },
     }
 

@@ -41,3 +41,9 @@ def case_action(hall, case_id, action):
     actor = current_actor()
     body = json_body(CASE_BODIES[action])
     return jsonify(hallq().reviews.case_action(hall, case_id, action, actor=actor, **body.model_dump(exclude_none=True)))
+
+
+@bp.post("/api/v1/halls/<hall>/cases/<int:case_id>/contact")
+def reveal_contact(hall, case_id):
+    """The visitor's number in full, for the manager handling the case (audited each time)."""
+    return jsonify(hallq().reviews.reveal_contact(hall, case_id, actor=current_actor()))

@@ -103,6 +103,8 @@ class RatingCreate(Body):
         description="Optional indicator scores 1–5: efficiency (办事效率), attitude (服务态度), professionalism (业务水平), guidance (告知指引)")
     reasons: list[str] = optional(max_length=10, description="A bad rating's reasons, from the hall's list (GET the rating form)")
     comment: str = optional(max_length=200, description="A short text; never shown on public screens")
+    phone: str = optional(max_length=20, description="A bad rating only: a mobile number for the callback (回访), kept encrypted")
+    consent: bool = optional(description="The visitor agrees that the hall keeps the number for the callback: needed with phone")
 
 
 class CaseStepBody(Body):
@@ -120,6 +122,12 @@ class CaseFollowUp(CaseStepBody):
     declined: bool = Field(False, description="The visitor declined to rate again (then no score)")
 
 
-# The actions of a case and their bodies (core/reviews/cases.py: ACTIONS).
+class CaseAppeal(CaseStepBody):
+    kind: Literal["malicious", "mistaken"] = Field(description="The rating was malicious (恶意评价) or mistaken (误评)")
+    evidence: str = Field("", max_length=1000, description="Evidence notes: what shows it (recordings, records, witnesses)")
+
+
+# The actions of a case and their bodies (core/reviews/cases.py: ACTIONS, APPEAL_ACTIONS).
 CASE_BODIES = {"callback": CaseCallback, "verify": CaseStepBody, "rectify": CaseStepBody, "explain": CaseStepBody,
-               "follow_up": CaseFollowUp, "close": CaseStepBody, "note": CaseStepBody}
+               "follow_up": CaseFollowUp, "close": CaseStepBody, "note": CaseStepBody, "appeal": CaseAppeal,
+               "approve_appeal": CaseStepBody, "reject_appeal": CaseStepBody}

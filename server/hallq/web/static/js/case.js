@@ -6,7 +6,7 @@
   const page = JSON.parse(document.getElementById("page").textContent);
   const S = JSON.parse(document.getElementById("case-strings").textContent);
   const $ = (id) => document.getElementById(id);
-  let c = page.case;
+  let c = page.case, revealed = false;
 
   function render() {
     $("case-state").textContent = S.state[c.state];
@@ -18,6 +18,10 @@
     if (f.on_time === true) flags.push(S.flag.on_time);
     if (f.on_time === false) flags.push(S.flag.late);
     $("flags").textContent = flags.join(" · ") || "—";
+    $("handler").textContent = c.handler || "—";
+    if (!revealed) $("contact").textContent = c.contact.masked ? c.contact.masked + (c.contact.erased ? " (" + S.erased + ")" : "") : "—";
+    $("reveal").hidden = !c.contact.may_reveal || revealed;
+    $("appeal").textContent = c.appeal ? S.appeal_kind[c.appeal.kind] + " · " + S.appeal[c.appeal.state] : "—";
     const select = $("case-action"), was = select.value;
     select.replaceChildren(...c.actions.map((a) => el("option", { value: a, text: S.action[a] })));
     if (c.actions.includes(was)) select.value = was;
@@ -31,6 +35,8 @@
       if (s.detail.declined) extra.push(S.declined);
       if (typeof s.detail.score === "number") extra.push(String(s.detail.score) + "/5");
       if (s.detail.on_time === false) extra.push(S.flag.late);
+      if (s.detail.kind) extra.push(S.appeal_kind[s.detail.kind]);
+      if (s.detail.evidence) extra.push(s.detail.evidence);
       return el("li", { "data-step": s.step },
         el("time", { datetime: s.at, text: new Date(s.at).toLocaleString(H.english ? "en" : "zh-CN") }), " ",
         el("strong", { text: S.step[s.step] || s.step }), " · ", el("span", { text: s.actor }),
@@ -43,14 +49,26 @@
     const action = $("case-action").value;
     $("field-reached").hidden = action !== "callback";
     $("field-score").hidden = action !== "follow_up";
+    $("field-appeal").hidden = action !== "appeal";
   }
   $("case-action").addEventListener("change", showFields);
+  $("reveal").addEventListener("click", async () => {
+    const r = await H.api("POST", page.api + "/contact");
+    if (!r.ok) { $("case-error").textContent = H.errorText(r.data.error); return; }
+    revealed = true;  // shown on this page only: never kept, re-read or sent elsewhere
+    $("contact").textContent = r.data.phone;
+    $("reveal").hidden = true;
+  });
   $("follow-declined").addEventListener("change", () => { $("follow-score").disabled = $("follow-declined").checked; });
 
   $("case-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const action = $("case-action").value, body = { note: $("case-note").value };
     if (action === "callback") body.reached = document.querySelector('input[name="reached"]:checked').value === "true";
+    if (action === "appeal") {
+      body.kind = document.querySelector('input[name="kind"]:checked').value;
+      body.evidence = $("appeal-evidence").value;
+    }
     if (action === "follow_up") {
       if ($("follow-declined").checked) body.declined = true;
       else body.score = Number($("follow-score").value);
@@ -61,6 +79,7 @@
     if (!r.ok) { $("case-error").textContent = H.errorText(r.data.error); return; }
     $("case-error").textContent = "";
     $("case-note").value = "";
+    $("appeal-evidence").value = "";
     c = r.data;
     render();
   });

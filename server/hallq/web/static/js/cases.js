@@ -14,6 +14,7 @@
     else if (f.due_soon) out.push(el("span", { class: "flag due-soon", text: S.flag.due_soon }));
     if (f.callback_late) out.push(el("span", { class: "flag callback-late", text: S.flag.callback_late }));
     if (f.on_time === false) out.push(el("span", { class: "flag late", text: S.flag.late }));
+    if (c.appeal) out.push(el("span", { class: "flag appeal", text: S.appeal[c.appeal.state] }));
     return out;
   }
 

@@ -78,14 +78,19 @@
     const reasons = el("fieldset", { class: "reasons", hidden: true }, el("legend", { text: R.reasons }),
       ...form.bad_reasons.map((reason) => el("label", {}, el("input", { type: "checkbox", value: reason }), " " + reason)));
     const comment = el("textarea", { name: "comment", maxlength: form.max_comment, rows: 3, placeholder: R.comment, "aria-label": R.comment });
+    const phone = el("input", { type: "tel", name: "phone", maxlength: 20, autocomplete: "tel", inputmode: "tel", placeholder: R.phone });
+    const consent = el("input", { type: "checkbox", name: "consent" });
+    const contact = el("fieldset", { class: "contact", hidden: true }, el("legend", { text: R.phone_title }),
+      el("label", {}, R.phone + " ", phone), el("label", { class: "consent" }, consent, " " + R.consent));
     const submit = el("button", { type: "submit", class: "primary", disabled: true, text: R.submit });
     function pick(s, button) {
       score = s;
       for (const b of levels.children) b.setAttribute("aria-checked", b === button ? "true" : "false");
       reasons.hidden = s > 2;
+      contact.hidden = s > 2;
       submit.disabled = false;
     }
-    const node = el("form", { class: "rating-leg", "data-leg": leg.leg }, head, levels, indicators, reasons, comment, submit);
+    const node = el("form", { class: "rating-leg", "data-leg": leg.leg }, head, levels, indicators, reasons, comment, contact, submit);
     node.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (score === null) return;
@@ -96,6 +101,11 @@
       const picked = [...reasons.querySelectorAll("input:checked")].map((i) => i.value);
       if (score <= 2 && picked.length) body.reasons = picked;
       if (comment.value.trim()) body.comment = comment.value.trim();
+      if (score <= 2 && phone.value.trim()) {
+        if (!consent.checked) { $("rating-error").textContent = R.consent_needed; return; }
+        body.phone = phone.value.trim();
+        body.consent = true;
+      }
       submit.disabled = true;
       const r = await H.api("POST", page.rating_api, body);
       if (!r.ok) {
