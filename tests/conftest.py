@@ -108,6 +108,7 @@ def hall(sqlite_url, clock, publisher):
     """A HallService on a SQLite file with the example hall loaded ('district')."""
     service = make_service(sqlite_url, clock, publisher)
     yield service
+    service.close()  # no queue summary of this test reaches the next one's pages (Socket.IO is one server per process)
     service.db.dispose()
 
 
@@ -116,6 +117,7 @@ def any_hall(db_url, clock, publisher):
     """Like `hall`, once on SQLite and once on PostgreSQL."""
     service = make_service(db_url, clock, publisher)
     yield service
+    service.close()
     service.db.dispose()
 
 

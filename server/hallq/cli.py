@@ -184,9 +184,13 @@ def stats_rebuild(ctx, slug, since, until) -> None:
               help="Write the Excel workbook here (with several halls: one file each, the hall's id added to the name).")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one CSV per level into this folder (with several halls: a folder each).")
+@click.option("--ratings", "ratings_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the month's ratings (好差评) for the provincial platform into this folder: "
+                   "ratings-HALL-MONTH.csv and .xlsx, one row per rating (docs/reviews.md).")
 @click.pass_context
-def report(ctx, month, slug, xlsx, csv_dir) -> None:
-    """The month's figures of a hall (or every hall) as an Excel workbook and CSV files."""
+def report(ctx, month, slug, xlsx, csv_dir, ratings_dir) -> None:
+    """The month's figures of a hall (or every hall) as an Excel workbook and CSV files, and its
+    ratings for the provincial 好差评 platform."""
     import re
 
     from .core.stats.service import month_days
@@ -198,13 +202,13 @@ def report(ctx, month, slug, xlsx, csv_dir) -> None:
         since, until = month_days(*(int(x) for x in month.split("-")))
     except ValueError:
         raise click.BadParameter(f"no such month: {month}", param_hint="--month") from None
-    if xlsx is None and csv_dir is None:
-        raise click.UsageError("say where to write it: --xlsx FILE, --csv DIR, or both")
+    if xlsx is None and csv_dir is None and ratings_dir is None:
+        raise click.UsageError("say where to write it: --xlsx FILE, --csv DIR, --ratings DIR, or several")
     hallq = _hallq(ctx)
     names = _halls_named(hallq, slug)
     several = len(names) > 1
-    steps = [(name, part) for name in names for part in ("figures", "xlsx", "csv")
-             if part == "figures" or (part == "xlsx" and xlsx) or (part == "csv" and csv_dir)]
+    steps = [(name, part) for name in names for part in ("figures", "xlsx", "csv", "ratings")
+             if part == "figures" or (part == "xlsx" and xlsx) or (part == "csv" and csv_dir) or (part == "ratings" and ratings_dir)]
     written: list[Path] = []
     figures: dict[str, dict] = {}
     with click.progressbar(steps, label=f"report {month}", file=sys.stderr,
@@ -218,8 +222,10 @@ def report(ctx, month, slug, xlsx, csv_dir) -> None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     write_xlsx(figures[name], target)
                     written.append(target)
-                else:
+                elif part == "csv":
                     written += write_csv(figures[name], csv_dir / name if several else csv_dir)
+                else:
+                    written += _write_ratings(hallq, name, month, since, until, ratings_dir)
             except HallError as exc:
                 _fail(exc)
     for name in names:
@@ -227,6 +233,19 @@ def report(ctx, month, slug, xlsx, csv_dir) -> None:
         click.echo(f"{name} {month}: {t['tickets']} tickets, {t['cases']} cases in {figures[name]['working_days']} working day(s)")
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _write_ratings(hallq, name: str, month: str, since, until, directory: Path) -> list[Path]:
+    """The month's ratings of hall `name` for the provincial platform, as CSV and Excel."""
+    from .reports import ratings
+    from .reports.workbook import header_row
+
+    data = hallq.reviews.export(name, since, until, viewer=operator())
+    directory.mkdir(parents=True, exist_ok=True)
+    csv_path, xlsx_path = directory / f"ratings-{name}-{month}.csv", directory / f"ratings-{name}-{month}.xlsx"
+    csv_path.write_bytes(ratings.csv_bytes(data["rows"]))
+    xlsx_path.write_bytes(ratings.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {month}", header_row))
+    return [csv_path, xlsx_path]
 
 
 @stats_group.command("show")

@@ -354,6 +354,16 @@ class HeatCell(TypedDict):
     wait_mean: float | None
 
 
+class ReviewCaseCounts(TypedDict):
+    """Rectification cases (差评整改) as they stand today: still open, past their deadline, near it,
+    with an appeal awaiting its decision"""
+
+    open: int
+    overdue: int
+    due_soon: int
+    appealed: int
+
+
 class StatsReport(TypedDict):
     """A hall's figures for a day, a month or a range, in total and per zone, service, window,
     staff member and hour of issue."""
@@ -370,6 +380,8 @@ class StatsReport(TypedDict):
     live_days: list[str]
     """Today, when the range holds it: its figures still move"""
     totals: FigureTotals
+    review_cases: ReviewCaseCounts
+    """The rectification cases of these tickets' bad ratings as they stand now"""
     zones: list[ZoneFigures]
     services: list[ServiceFigures]
     windows: list[WindowFigures]

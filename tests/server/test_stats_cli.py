@@ -51,7 +51,7 @@ def test_the_monthly_report_as_a_workbook_and_csv_files(monday, sqlite_url, tmp_
     assert result.exit_code == 0, result.output
     assert "district 2026-11: 3 tickets, 2 cases in 21 working day(s)" in result.output
     book = load_workbook(tmp_path / "nov.xlsx")
-    assert book.sheetnames == ["总览", "区域", "事项", "窗口", "人员", "时段"]
+    assert book.sheetnames == ["总览", "区域", "事项", "窗口", "人员", "时段", "好差评"]
     summary = {row[0]: row[1] for row in book["总览"].iter_rows(min_row=3, values_only=True)}
     assert book["总览"]["A1"].value.endswith(" 统计报表 2026-11-01 至 2026-11-30")
     assert (summary["工作日数"], summary["取号数"], summary["办件数"], summary["平均等候(分钟)"], summary["非常满意率"]) == (21, 3, 2, 9.0, 0.5)
@@ -65,6 +65,6 @@ def test_the_monthly_report_as_a_workbook_and_csv_files(monday, sqlite_url, tmp_
     with (tmp_path / "csv" / "services.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     assert rows[0][:3] == ["事项代码", "事项", "取号数"] and {r[0]: r[2] for r in rows[1:]}["SI"] == "2"
-    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == ["hours.csv", "services.csv", "staff.csv", "totals.csv", "windows.csv", "zones.csv"]
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == ["hours.csv", "reviews.csv", "services.csv", "staff.csv", "totals.csv", "windows.csv", "zones.csv"]
     bad = CliRunner().invoke(cli, ["--database-url", sqlite_url, "report", "--month", "2026-13", "--xlsx", str(tmp_path / "x.xlsx")])
     assert bad.exit_code != 0 and "no such month" in bad.output

@@ -105,3 +105,32 @@ def test_kept_days_are_the_engines_own_record_for_the_halls_figures(tmp_path):
 
     result = CliRunner().invoke(simulate, ["--scenario", "town", "--days", "1", "--keep", str(tmp_path / "two.db")])
     assert result.exit_code != 0 and "keep_one_policy" in result.output  # every policy by default: which one to keep?
+
+
+def test_a_simulated_month_s_ratings_for_the_platform_match_its_figures(tmp_path):
+    """Issue 14: `hallq report --ratings` on simulated days: one row per rating, in a workbook
+    openpyxl opens, and its counts are the month's 好差评 figures."""
+    from collections import Counter
+
+    from openpyxl import load_workbook
+
+    from hallq.cli import cli
+
+    kept = tmp_path / "town.db"
+    result = CliRunner().invoke(simulate, ["--scenario", "town", "--policy", "hallq", "--days", "2", "--keep", str(kept)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["--database-url", f"sqlite:///{kept}", "report", "--month", "2026-11", "--hall", "town",
+                                      "--xlsx", str(tmp_path / "nov.xlsx"), "--ratings", str(tmp_path / "platform")])
+    assert result.exit_code == 0, result.output
+    summary = {row[0]: row[1] for row in load_workbook(tmp_path / "nov.xlsx")["好差评"].iter_rows(min_row=2, values_only=True)}
+    sheet = load_workbook(tmp_path / "platform" / "ratings-town-2026-11.xlsx")["评价明细"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    rated = [dict(zip(header, row)) for row in rows]
+    levels = Counter(r["评价等级"] for r in rated)
+    assert summary["评价数"] == len(rated) > 0
+    assert [summary[f"评价等级：{name}"] for name in ("非常满意", "满意", "基本满意", "不满意", "非常不满意")] == [levels[s] for s in (5, 4, 3, 2, 1)]
+    assert summary["差评数"] == levels[1] + levels[2] == summary["差评工单数"] == sum(1 for r in rated if r["整改工单号"])
+    assert summary["窗口评价器"] == sum(r["评价渠道"] == "窗口评价器" for r in rated)
+    assert {r["办件日期"] for r in rated} == {"2026-11-23", "2026-11-24"}
+    csv_rows = (tmp_path / "platform" / "ratings-town-2026-11.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert csv_rows[0].startswith("评价编号,服务大厅编码") and len(csv_rows) == len(rated) + 1

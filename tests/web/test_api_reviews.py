@@ -102,3 +102,25 @@ def test_a_contact_left_on_the_tracker_is_masked_on_the_page_and_revealed_once_a
     revealed = client.post(f"/api/v1/halls/district/cases/{case_id}/contact", headers=headers)
     assert revealed.status_code == 200 and revealed.get_json()["phone"] == "13800138000"
     assert "13800138000" not in caplog.text
+
+
+def test_the_month_s_ratings_download_for_the_platform(client, hall, users):
+    import io
+
+    from openpyxl import load_workbook
+
+    ticket = served(hall)
+    client.post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating",
+                json={"score": 1, "reasons": ["态度不好"], "comment": "联系人：张三 13800138000", "phone": "13900139000", "consent": True})
+    manager = users.token("boss", "manager")
+    r = client.get("/api/v1/halls/district/ratings.csv?month=2026-11", headers=manager)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    text = r.get_data().decode("utf-8-sig")
+    header, row = text.splitlines()
+    assert header.startswith("评价编号,服务大厅编码,服务大厅,事项编码") and ",非常不满意," in row and ",态度不好," in row
+    # Free text masked by the one shared function; the contact left for the callback never exported.
+    assert "联系人：张* 138****8000" in row and "13800138000" not in text and "1390013" not in text
+    book = load_workbook(io.BytesIO(client.get("/api/v1/halls/district/ratings.xlsx?month=2026-11", headers=manager).data))
+    assert book["评价明细"].max_row == 2
+    assert client.get("/api/v1/halls/district/ratings.csv?month=2026-11", headers=users.token("s9", "staff")).status_code == 403
+    assert client.get("/api/v1/halls/district/ratings.csv?month=2026-13", headers=manager).status_code == 400

@@ -8,7 +8,7 @@ from support.web import client_sign_in
 H = "/api/v1/halls/district"
 
 
-def received(client, name, timeout=5.0, predicate=lambda args: True):
+def received(client, name, timeout=15.0, predicate=lambda args: True):
     """Wait until `client` has received an event `name` whose payload satisfies predicate."""
     deadline = time.monotonic() + timeout
     seen = []
@@ -33,7 +33,7 @@ def test_join_gives_snapshot_then_events(app, client, users):
     issued = received(display, "event", predicate=lambda e: e["kind"] == "ticket.issued")
     assert issued["data"]["number"] == "A001"
     queue = received(display, "queue", predicate=lambda q: any(s["waiting"] for s in q["services"]))
-    assert next(s for s in queue["services"] if s["service"] == "SI")["waiting"] == 1
+    assert next(s for s in queue["services"] if s["service"] == "SI")["waiting"] == 1  # this hall's, not an earlier test's
 
     client.post(f"{H}/windows/3/open", headers=staff)
     client.post(f"{H}/windows/3/call-next", headers=staff)

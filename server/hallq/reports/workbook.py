@@ -16,6 +16,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from . import ratings
+
 # (key in the report, header): the figures every level has (definitions: docs/figures.md)
 FIGURES = [
     ("tickets", "取号数"), ("cases", "办件数"), ("wait_mean", "平均等候(分钟)"), ("wait_median", "等候中位数(分钟)"),
@@ -63,7 +65,7 @@ def _level_rows(report: dict, key: str, own: list) -> tuple[list[str], list[list
     return header, rows
 
 
-def _head(sheet, header: list[str], row: int = 1) -> None:
+def header_row(sheet, header: list[str], row: int = 1) -> None:
     for col, text in enumerate(header, start=1):
         cell = sheet.cell(row=row, column=col, value=text)
         cell.font, cell.fill = HEADER, HEADER_FILL
@@ -78,19 +80,12 @@ def write_xlsx(report: dict, target) -> None:
     summary.title = "总览"
     summary["A1"] = _title(report)
     summary["A1"].font = Font(bold=True, size=14)
-    _head(summary, ["指标", "数值"], row=2)
-    summary.column_dimensions["A"].width = 20
-    for i, (label, value, kind) in enumerate(_totals_rows(report), start=3):
-        summary.cell(row=i, column=1, value=label)
-        cell = summary.cell(row=i, column=2, value=value)
-        if kind == "rate":
-            cell.number_format = "0.00%"
-    summary.freeze_panes = "A3"
+    _label_values(summary, _totals_rows(report), first=2, width=20)
     rate_columns = {i for i, (key, _) in enumerate(FIGURES) if key in RATES}
     for key, title, _, own in LEVELS:
         sheet = book.create_sheet(title)
         header, rows = _level_rows(report, key, own)
-        _head(sheet, header)
+        header_row(sheet, header)
         for r, values in enumerate(rows, start=2):
             for c, value in enumerate(values, start=1):
                 cell = sheet.cell(row=r, column=c, value=value)
@@ -99,7 +94,21 @@ def write_xlsx(report: dict, target) -> None:
         sheet.freeze_panes = "A2"
         if rows:
             _charts(sheet, key, len(own), len(rows))
+    # 好差评: the month's ratings by channel and level, the rates, the cases (reports/ratings.py).
+    _label_values(book.create_sheet("好差评"), ratings.summary_rows(report), first=1, width=26)
     book.save(target)
+
+
+def _label_values(sheet, rows: list[tuple[str, object, str]], *, first: int, width: int) -> None:
+    """A sheet of (label, value, kind) rows under a 指标 / 数值 header on row `first`; rates as percentages."""
+    header_row(sheet, ["指标", "数值"], row=first)
+    sheet.column_dimensions["A"].width = width
+    for i, (label, value, kind) in enumerate(rows, start=first + 1):
+        sheet.cell(row=i, column=1, value=label)
+        cell = sheet.cell(row=i, column=2, value=value)
+        if kind == "rate":
+            cell.number_format = "0.00%"
+    sheet.freeze_panes = f"A{first + 1}"
 
 
 def _charts(sheet, key: str, own: int, count: int) -> None:
@@ -150,6 +159,12 @@ def write_csv(report: dict, directory: Path) -> list[Path]:
         out.writerow(["报表", _title(report)])
         for label, value, _ in _totals_rows(report):
             out.writerow([label, "" if value is None else value])
+    written.append(path)
+    path = directory / "reviews.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        out = csv.writer(f)
+        out.writerow(["指标", "数值"])
+        out.writerows([[label, "" if value is None else value] for label, value, _ in ratings.summary_rows(report)])
     written.append(path)
     for key, _, name, own in LEVELS:
         header, rows = _level_rows(report, key, own)

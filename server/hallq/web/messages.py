@@ -140,10 +140,10 @@ def page_strings() -> dict:
 def case_strings() -> dict:
     """Texts of the managers' case pages (差评整改)."""
     return {
-        "state": {"open": _("Open"), "called_back": _("Called back"), "verified": _("Verified"), "rectified": _("Rectified"),
-                  "explained": _("Explained"), "followed_up": _("Followed up"), "closed": _("Closed")},
-        "filter": {"open": _("Open"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "appealed": _("Appealed"),
-                   "closed": _("Closed"), "all": _("All")},
+        "state": {"open": _("Awaiting callback"), "called_back": _("Called back"), "verified": _("Verified"), "rectified": _("Rectified"),
+                  "explained": _("Explained"), "followed_up": _("Followed up"), "closed": _("Case closed")},
+        "filter": {"open": _("Not closed"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "appealed": _("Appealed"),
+                   "closed": _("Case closed"), "all": _("All")},
         "appeal": {"pending": _("Appeal pending"), "approved": _("Appeal approved: removed from the rates"),
                    "rejected": _("Appeal rejected")},
         "appeal_kind": {"malicious": _("Malicious rating"), "mistaken": _("Mistaken rating")},
@@ -199,6 +199,8 @@ def stats_strings() -> dict:
             "wait_promise_error": _("Wait promise error"), "wait_simple_error": _("Simple estimate's error"),
             "active_rating_rate": _("Active rating rate"), "five_star_rate": _("Five-star rate"),
             "satisfaction_rate": _("Satisfaction rate"), "bad_reviews": _("Bad reviews"),
+            "reviews": _("Ratings"), "reviews_phone": _("Rated on the phone"), "appealed_removed": _("Removed by appeal"),
+            "rectification_rate": _("Rectification rate"), "on_time_rectification_rate": _("Rectified on time"),
         },
         "period": _("%(since)s to %(until)s: %(days)s working days"),
         "live": _("(this month: today's figures are still moving)"),

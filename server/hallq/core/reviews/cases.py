@@ -223,3 +223,18 @@ def matches(filter_: str, case: ReviewCase, flag: dict) -> bool:
     if case.state == CLOSED:
         return False
     return filter_ == "open" or bool(flag.get(filter_))
+
+
+def counts_for(session, hall, since: date, until: date, today: date) -> dict:
+    """The cases of the ratings of tickets issued in [since, until], as they stand today: how many
+    are still open, overdue, due soon, awaiting an appeal's decision (the figures' live part: a
+    deadline passes without any change to roll up)."""
+    rows = session.exec(select(ReviewCase).join(Review, Review.id == ReviewCase.review_id).join(Ticket, Ticket.id == Review.ticket_id)
+                        .where(ReviewCase.hall_id == hall.id, Ticket.business_date >= since, Ticket.business_date <= until)).all()
+    cal, settings = calendar.of_hall(hall), settings_of(hall)
+    out = {"open": 0, "overdue": 0, "due_soon": 0, "appealed": 0}
+    for case in rows:
+        flag = flags(case, today, cal, settings)
+        for name in out:
+            out[name] += matches(name, case, flag)
+    return out

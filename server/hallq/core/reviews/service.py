@@ -13,7 +13,7 @@ from hallq.core.accounts import users as accounts
 from hallq.core.enums import Role
 from hallq.core.errors import Forbidden, Invalid, NotFound
 from hallq.core.models import Service, Ticket, User, Window
-from hallq.core.reviews import cases, contacts, ratings
+from hallq.core.reviews import cases, contacts, export, ratings
 from hallq.core.reviews.models import CaseStep, Review, ReviewCase
 from hallq.core.reviews.settings import of_hall as settings_of
 from hallq.core.shapes import iso
@@ -135,6 +135,18 @@ class ReviewService:
             return {"case": case.id, "phone": contacts.reveal(tx, case, self.vault), "masked": case.contact_masked}
 
         return self.work.write(slug, op, actor=actor)
+
+    def export(self, slug: str, since, until, *, viewer: Actor) -> dict:
+        """The ratings of the tickets issued in [since, until], one row each, for the provincial
+        platform (export.py); managers of the hall, and the console."""
+
+        def read(tx: Txn) -> dict:
+            if viewer.role != "system":
+                accounts.require_manager(viewer, tx.hall)
+            return {"hall": tx.hall.slug, "code": tx.hall.code, "name": tx.hall.name, "since": since.isoformat(),
+                    "until": until.isoformat(), "rows": export.rows(tx.session, tx.hall, since, until)}
+
+        return self.work.read(slug, read)
 
     def erase_contacts(self, slug: str) -> int:
         """Erase the contacts past their retention now (the day's sweep does it too)."""

@@ -13,6 +13,7 @@ from hallq.core import calendar, clock
 from hallq.core.accounts.users import require_manager
 from hallq.core.errors import Invalid
 from hallq.core.models import Service, User, Window, Zone
+from hallq.core.reviews import cases
 from hallq.core.stats import rollup
 from hallq.core.stats.rollup import Cell
 from hallq.core.txn import SYSTEM, Actor, Txn
@@ -153,6 +154,7 @@ class StatsService:
                 "working_days": working,
                 "live_days": [d.isoformat() for d in _live(since, until, today)],
                 "totals": {**totals, **per_day},
+                "review_cases": cases.counts_for(session, hall, since, until, today),
                 "zones": [{"zone": zones[z].code, "name": zones[z].name, "name_en": zones[z].name_en, **derive(c)}
                           for z, c in sorted(by_zone.items())],
                 "services": rows("service", lambda k: {"service": services[k].code if k in services else None,

@@ -119,6 +119,13 @@ def openapi_document() -> dict:
         "/api/v1/halls/{hall}/stats.xlsx": {"get": _stats_operation(
             "Managers: the same figures as an Excel workbook (Chinese headers, a sheet per level, native charts)",
             {"200": {"description": "The workbook", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})},
+        "/api/v1/halls/{hall}/ratings.csv": {"get": _stats_operation(
+            "Managers: the ratings (好差评) of the tickets of a day, month or range, one row each, for the provincial platform (CSV)",
+            {"200": {"description": "UTF-8 CSV with a byte-order mark; fields in docs/reviews.md",
+                     "content": {"text/csv": {"schema": {"type": "string"}}}}})},
+        "/api/v1/halls/{hall}/ratings.xlsx": {"get": _stats_operation(
+            "Managers: the same ratings as an Excel workbook",
+            {"200": {"description": "The workbook", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})},
         "/api/v1/halls/{hall}/tickets/{ticket_id}/move": {
             "post": {
                 "summary": "Manager: move a waiting ticket to another service",

@@ -47,3 +47,26 @@ def case_action(hall, case_id, action):
 def reveal_contact(hall, case_id):
     """The visitor's number in full, for the manager handling the case (audited each time)."""
     return jsonify(hallq().reviews.reveal_contact(hall, case_id, actor=current_actor()))
+
+
+@bp.get("/api/v1/halls/<hall>/ratings.<fmt>")
+def ratings_export(hall, fmt):
+    """The ratings of a day, month or range (as the statistics), one row each, for the provincial
+    platform: CSV or an Excel workbook (docs/reviews.md names the fields)."""
+    from flask import Response
+
+    from ...reports import ratings as platform
+    from ...reports.workbook import header_row
+    from .openapi import XLSX
+    from .routes import stats_range
+
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("unknown_format", "ratings.csv or ratings.xlsx")
+    since, until = stats_range(hall)
+    data = hallq().reviews.export(hall, since, until, viewer=current_actor())
+    name = f"hallq-ratings-{data['hall']}-{data['since']}" + ("" if since == until else f"_{data['until']}") + f".{fmt}"
+    if fmt == "csv":
+        body, mimetype = platform.csv_bytes(data["rows"]), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = platform.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {data['since']}–{data['until']}", header_row), XLSX
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

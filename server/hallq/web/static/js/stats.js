@@ -9,7 +9,9 @@
   const english = document.documentElement.lang === "en";
   const picker = document.getElementById("stats-month");
   const api = `/api/v1/halls/${encodeURIComponent(hall)}/stats`;
-  const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate"]);
+  const ratingsApi = `/api/v1/halls/${encodeURIComponent(hall)}/ratings`;
+  const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate",
+    "rectification_rate", "on_time_rectification_rate"]);
   const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90", "wait_promise_error", "wait_simple_error"]);
   const charts = {};
 
@@ -116,6 +118,8 @@
     document.getElementById("stats-period").textContent =
       H.format(S.period, { since: r.since, until: r.until, days: r.working_days }) + (r.live_days.length ? " " + S.live : "");
     document.getElementById("stats-download").href = `${api}.xlsx?month=${month}`;
+    document.getElementById("ratings-csv").href = `${ratingsApi}.csv?month=${month}`;
+    document.getElementById("ratings-xlsx").href = `${ratingsApi}.xlsx?month=${month}`;
     tiles({ ...r.totals });
     table("services", r.services, (x) => H.localName({ name: x.name, name_en: x.name_en, code: x.service }));
     table("windows", r.windows, (x) => String(x.window));

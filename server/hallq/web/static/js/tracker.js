@@ -45,7 +45,7 @@
   }
 
   function renderRating(form, justRated) {
-    const R = T.tracker.rating;
+    const R = T.rating;  // page_strings(): the rating texts sit beside the tracker's, not inside them
     $("rating-title").textContent = R.title;
     const blocks = form.legs.map((leg) => {
       const name = H.localName({ name: leg.service_name, name_en: leg.service_name_en });
@@ -66,7 +66,7 @@
   }
 
   function ratingForm(form, leg, head) {
-    const R = T.tracker.rating;
+    const R = T.rating;  // page_strings(): the rating texts sit beside the tracker's, not inside them
     let score = null;
     const levels = el("div", { class: "levels", role: "radiogroup" }, ...form.levels.map((l) =>
       el("button", { type: "button", class: "level level-" + l.score, "data-score": l.score, role: "radio", "aria-checked": "false",
