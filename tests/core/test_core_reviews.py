@@ -387,3 +387,31 @@ def test_a_contact_is_erased_after_its_closed_case_s_retention(hall, vaulted, de
     with pytest.raises(Conflict) as refused:
         vaulted.reveal_contact("district", case_id, actor=boss)
     assert (refused.value.code, refused.value.details) == ("no_contact", {"erased": True})
+
+
+def test_a_service_left_unrated_becomes_the_hall_s_default_level_once_its_window_closes(hall, reviews, boss, clock):
+    from datetime import date
+
+    from hallq.core.stats.service import StatsService
+
+    with_reviews(hall, unrated_becomes=4, rate_within_working_days=1)
+    desk = Desk.opened(hall, 1, "s1")
+    rated, unrated = served(hall, desk), served(hall, desk)  # Thursday the 12th
+    reviews.rate("district", rated["id"], score=5)
+    clock.set(at(2, 13))  # Friday: the phone may still rate (1 working day after)
+    hall.sweep("district")
+    assert reviews.rating_form("district", unrated["id"])["legs"][0]["rated"] is None
+    clock.set(at(2, 14))  # Saturday, worked (调休): the window has closed
+    hall.sweep("district")
+    leg = reviews.rating_form("district", unrated["id"])["legs"][0]
+    assert (leg["rated"], leg["may_rate"]) == ({"score": 4, "level": "满意", "channel": "default"}, False)
+    figures = StatsService(hall).figures("district", date(2026, 2, 12), date(2026, 2, 12))[("hall", 0)]
+    # Both count in the rates; only the visitor's own is an active rating.
+    assert (figures["reviews"], figures["reviews_default"], figures["active_rating_rate"], figures["five_star_rate"]) == (2, 1, 0.5, 0.5)
+
+
+def test_by_default_a_service_left_unrated_stays_unrated(hall, reviews, desk, clock):
+    ticket = served(hall, desk)
+    clock.set(at(3, 2))
+    hall.sweep("district")
+    assert reviews.rating_form("district", ticket["id"])["legs"][0]["rated"] is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from support.halls import Desk, person
 from support.web import client_sign_in, csrf_token
 
+from hallq.core.accounts import users as accounts
 from hallq.core.office import OfficeService
 
 
@@ -124,3 +125,21 @@ def test_the_month_s_ratings_download_for_the_platform(client, hall, users):
     assert book["评价明细"].max_row == 2
     assert client.get("/api/v1/halls/district/ratings.csv?month=2026-11", headers=users.token("s9", "staff")).status_code == 403
     assert client.get("/api/v1/halls/district/ratings.csv?month=2026-13", headers=manager).status_code == 400
+
+
+def test_staff_see_their_own_ratings_and_cases_without_the_visitor_s_number(app, hall):
+    ticket = served(hall)  # by s1 at window 1
+    app.test_client().post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating",
+                           json={"score": 2, "reasons": ["效率低"], "phone": "13800138000", "consent": True})
+    OfficeService(hall).add_user(name="s2", role="staff", password="password-s2", hall="district")
+    with hall.db.write() as session:  # s1 was written straight to the database, without a password
+        accounts.set_password(session, name="s1", password="password-s1")
+    mine, other = app.test_client(), app.test_client()
+    client_sign_in(mine, "s1", "password-s1")
+    client_sign_in(other, "s2", "password-s2")
+    page = mine.get("/staff/district/ratings").get_data(as_text=True)
+    assert ticket["number"] in page and "效率低" in page and "不满意" in page and "待回访" in page
+    assert "13800138000" not in page and "138****8000" not in page
+    assert [r["ticket"] for r in mine.get("/api/v1/halls/district/ratings?month=2026-11").get_json()["ratings"]] == [ticket["number"]]
+    assert other.get("/api/v1/halls/district/ratings?month=2026-11").get_json()["ratings"] == []
+    assert ticket["number"] not in other.get("/staff/district/ratings").get_data(as_text=True)

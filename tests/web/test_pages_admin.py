@@ -256,3 +256,30 @@ def test_a_manager_gives_fridays_and_saturdays_hours_of_their_own_on_the_hall_fo
 
     post(admin_client, "/admin/district/hall", **form, weekday_hours="")
     assert hall.hall_info("district")["weekday_hours"] == {}  # every day the hall's hours again
+
+
+def test_the_review_settings_are_changed_on_the_page_kept_by_other_edits_and_refused_when_bad(admin_client, hall):
+    from hallq.core.models import Hall
+    from hallq.core.reviews.settings import of_hall
+
+    def settings():
+        with hall.db.read() as session:
+            return of_hall(session.exec(select(Hall)).one())
+
+    form = dict(rectify_working_days="15", callback_working_days="1", due_soon_working_days="2", rate_within_working_days="5",
+                unrated_becomes="4", contact_retention_days="60", bad_reasons="态度不好\n效率低\n窗口排队太久\n")
+    post(admin_client, "/admin/district/reviews", **form)
+    assert flashes(admin_client) == [("ok", "已保存。")]
+    saved = settings()
+    assert (saved.rectify_working_days, saved.unrated_becomes, saved.contact_retention_days, saved.bad_reasons) == (
+        15, 4, 60, ["态度不好", "效率低", "窗口排队太久"])
+    page = admin_client.get("/admin/district").get_data(as_text=True)
+    assert 'name="rectify_working_days" type="number" min="1" max="60" value="15"' in page
+    # Another section's change keeps the 好差评 settings (the page edits the whole hall file).
+    post(admin_client, "/admin/district/hall", name="示范区政务服务中心", name_en="", hours="08:30-12:00, 13:30-17:30",
+         recall_limit="3", requeue_grace_minutes="10", stop_issuing_minutes_before_close="15", calendar="cn")
+    assert settings().rectify_working_days == 15
+    post(admin_client, "/admin/district/reviews", **{**form, "rectify_working_days": "0"})
+    assert flashes(admin_client) == [("error", "未保存：整改差评的工作日数须不小于 1。")]
+    post(admin_client, "/admin/district/reviews", **{**form, "unrated_becomes": "1"})
+    assert flashes(admin_client)[0][0] == "error" and settings().unrated_becomes == 4

@@ -49,6 +49,7 @@ def export_hall(session: Session, hall: Hall) -> HallFile:
                 {"number": w.number, "name": w.name, "zone": zone_code.get(w.zone_id), "services": links.get(w.id, {})}
                 for w in windows
             ],
+            "reviews": hall.review_settings or {},
         }
     )
 

@@ -32,14 +32,15 @@ OUTCOMES = {"rectified": "整改", "explained": "解释说明", "appealed": "申
 APPEALS = {"pending": "申诉中", "approved": "申诉通过", "rejected": "申诉驳回"}
 
 
-def rows(session, hall: Hall, since: date, until: date) -> list[dict]:
-    """Every rating of the tickets issued in [since, until], oldest first."""
-    found = session.exec(
-        select(Review, Ticket, ReviewCase).join(Ticket, Ticket.id == Review.ticket_id)
-        .outerjoin(ReviewCase, ReviewCase.review_id == Review.id)
-        .where(Review.hall_id == hall.id, Ticket.business_date >= since, Ticket.business_date <= until)
-        .order_by(Review.at, Review.id)
-    ).all()
+def rows(session, hall: Hall, since: date, until: date, *, staff: int | None = None) -> list[dict]:
+    """Every rating of the tickets issued in [since, until] (with `staff`: of that staff member's
+    legs only), oldest first."""
+    query = (select(Review, Ticket, ReviewCase).join(Ticket, Ticket.id == Review.ticket_id)
+             .outerjoin(ReviewCase, ReviewCase.review_id == Review.id)
+             .where(Review.hall_id == hall.id, Ticket.business_date >= since, Ticket.business_date <= until))
+    if staff is not None:
+        query = query.where(Review.staff_id == staff)
+    found = session.exec(query.order_by(Review.at, Review.id)).all()
     services = {s.id: s for s in session.exec(select(Service).where(Service.hall_id == hall.id))}
     windows = {w.id: w for w in session.exec(select(Window).where(Window.hall_id == hall.id))}
     staff_ids = {r.staff_id for r, _, _ in found if r.staff_id is not None}

@@ -9,6 +9,7 @@ rectification case in the same transaction (cases.py).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -32,6 +33,8 @@ BAD = (1, 2)  # 差评: each opens a case
 INDICATORS = ("efficiency", "attitude", "professionalism", "guidance")
 MAX_COMMENT = 200
 CHANNELS = ("review_box", "phone")
+DEFAULT_CHANNEL = "default"  # a service left unrated, counted as the hall's default level
+DEFAULT_LOOKBACK_DAYS = 31  # how far back the sweep looks for services left unrated
 
 
 def is_bad(score: int) -> bool:
@@ -149,3 +152,34 @@ def last_completed(session, hall, window_number: int, now) -> dict | None:
     ticket, window_id = row
     reviewed = session.exec(select(Review.id).where(Review.ticket_id == ticket.id, Review.window_id == window_id)).first() is not None
     return {"ticket": ticket.public_id, "number": ticket.number, "window": window_number, "at": iso(ticket.finished_at), "reviewed": reviewed}
+
+
+def apply_default(tx: Txn, today) -> int:
+    """Give the hall's default level (settings: unrated_becomes) to the services left unrated once
+    their rating window has closed: each ticket completed on such a day that has no rating gets one,
+    for its last leg, on channel "default". Earlier legs of a transferred ticket stay unrated. The
+    day's sweep does this for the last DEFAULT_LOOKBACK_DAYS days; the days it changes are rolled up again."""
+    settings = settings_of(tx.hall)
+    if settings.unrated_becomes is None:
+        return 0
+    cal = calendar.of_hall(tx.hall)
+    first = today - timedelta(days=DEFAULT_LOOKBACK_DAYS)
+    days = [first + timedelta(days=i) for i in range(DEFAULT_LOOKBACK_DAYS)]
+    closed = [d for d in days if cal.add_working_days(d, settings.rate_within_working_days) < today]
+    if not closed:
+        return 0
+    rated = select(Review.ticket_id)
+    unrated = tx.session.exec(select(Ticket).where(
+        Ticket.hall_id == tx.hall.id, Ticket.business_date.in_(closed), Ticket.status == TicketStatus.DONE,
+        Ticket.window_id.is_not(None), Ticket.id.not_in(rated))).all()
+    for ticket in unrated:
+        tx.session.add(Review(hall_id=tx.hall.id, ticket_id=ticket.id, leg=ticket.transfers + 1, window_id=ticket.window_id,
+                              staff_id=ticket.staff_id, service_id=ticket.service_id, score=settings.unrated_becomes, at=tx.now,
+                              channel=DEFAULT_CHANNEL))
+    if unrated:
+        tx.session.flush()
+        for day in sorted({t.business_date for t in unrated}):
+            rollup.refresh(tx.session, tx.hall, day, today)
+        tx.audit("review.default", tx.hall.slug, count=len(unrated), score=settings.unrated_becomes,
+                 days=sorted({t.business_date.isoformat() for t in unrated}))
+    return len(unrated)

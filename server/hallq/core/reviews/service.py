@@ -148,6 +148,17 @@ class ReviewService:
 
         return self.work.read(slug, read)
 
+    def ratings(self, slug: str, since, until, *, viewer: Actor) -> dict:
+        """The ratings of [since, until] as the export has them: a manager sees the hall's, a staff
+        member their own (never a contact: the export has none)."""
+
+        def read(tx: Txn) -> dict:
+            own = _reader(viewer, tx)
+            return {"hall": tx.hall.slug, "since": since.isoformat(), "until": until.isoformat(),
+                    "ratings": export.rows(tx.session, tx.hall, since, until, staff=own)}
+
+        return self.work.read(slug, read)
+
     def erase_contacts(self, slug: str) -> int:
         """Erase the contacts past their retention now (the day's sweep does it too)."""
         return self.work.write(slug, lambda tx: contacts.erase_expired(tx, clock.business_date(tx.now, tx.hall.timezone)))

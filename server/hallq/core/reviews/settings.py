@@ -21,6 +21,11 @@ class ReviewSettings(BaseModel):
     due_soon_working_days: int = Field(default=1, ge=0, le=30)
     # A visitor may rate on the phone until the end of this many working days after the service's day.
     rate_within_working_days: int = Field(default=5, ge=0, le=60)
+    # What a service left unrated becomes once its rating window (rate_within_working_days) has
+    # passed: None leaves it unrated (the default); some provinces count it as 满意 (4); never a
+    # bad level (a bad rating is the visitor's own). Such
+    # ratings count in the rates but never as active ratings (the active rating rate).
+    unrated_becomes: int | None = Field(default=None, ge=3, le=5)
     # A visitor's contact is erased this many days after their case closes.
     contact_retention_days: int = Field(default=30, ge=0, le=365)
     bad_reasons: list[str] = Field(default_factory=lambda: list(DEFAULT_BAD_REASONS), min_length=1, max_length=20)

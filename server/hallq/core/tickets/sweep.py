@@ -10,7 +10,7 @@ from sqlmodel import select
 from hallq.core import calendar, clock
 from hallq.core.enums import OPEN_TICKET_STATUSES, Step, TicketStatus, WindowState
 from hallq.core.models import Hall, Ticket, Window
-from hallq.core.reviews import contacts
+from hallq.core.reviews import contacts, ratings
 from hallq.core.stats import rollup
 from hallq.core.tickets import journey
 from hallq.core.txn import SYSTEM, Txn
@@ -81,7 +81,9 @@ def sweep(tx: Txn) -> bool:
 
     # The finished days' figures, from the journeys just closed (stats/rollup.py).
     rollup.catch_up(session, hall, today)
-    # Visitors' contacts kept past their retention after their case closed (reviews/contacts.py).
+    # Services left unrated past their rating window, where the hall counts them (reviews/ratings.py),
+    # and visitors' contacts kept past their retention after their case closed (reviews/contacts.py).
+    ratings.apply_default(tx, today)
     contacts.erase_expired(tx, today)
 
     day_end = clock.day_end_moment(today, tz)

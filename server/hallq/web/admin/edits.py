@@ -132,4 +132,23 @@ def retire(spec: dict, kind: str, key) -> None:
         raise Invalid("bad_kind", f"cannot retire {kind}")
 
 
-EDITS = {"hall": edit_hall, "zones": edit_zone, "services": edit_service, "windows": edit_window}
+def edit_reviews(spec: dict, form, adding: bool = False) -> None:
+    """好差评: deadlines in working days, the phone's rating window, what an unrated service
+    becomes, how long a visitor's number is kept, the reasons a visitor picks."""
+    if adding:
+        raise Invalid("bad_kind", "the 好差评 settings are not added here")
+    becomes = _text(form, "unrated_becomes")
+    reasons = [line.strip() for line in _text(form, "bad_reasons").splitlines() if line.strip()]
+    spec["reviews"] = dict(
+        spec.get("reviews") or {},
+        rectify_working_days=_number(form, "rectify_working_days", int),
+        callback_working_days=_number(form, "callback_working_days", int),
+        due_soon_working_days=_number(form, "due_soon_working_days", int),
+        rate_within_working_days=_number(form, "rate_within_working_days", int),
+        unrated_becomes=_number(form, "unrated_becomes", int) if becomes else None,
+        contact_retention_days=_number(form, "contact_retention_days", int),
+        bad_reasons=reasons,
+    )
+
+
+EDITS = {"hall": edit_hall, "zones": edit_zone, "services": edit_service, "windows": edit_window, "reviews": edit_reviews}

@@ -33,6 +33,13 @@ FIELDS = {
     "closed_days": _l("Days the hall is closed (one date a line, e.g. 2026-12-24)"),
     "extra_working_days": _l("Extra working days (one date a line)"),
     "weekday_hours": _l("Other hours on some weekdays (one a line, e.g. sat: 09:00-12:00)"),
+    "rectify_working_days": _l("Working days to rectify a bad rating"),
+    "callback_working_days": _l("Working days to call the visitor back"),
+    "due_soon_working_days": _l("Working days left when a case is due soon"),
+    "rate_within_working_days": _l("Working days the phone may rate a service"),
+    "unrated_becomes": _l("A service left unrated becomes"),
+    "contact_retention_days": _l("Days a visitor's number is kept after the case closes"),
+    "bad_reasons": _l("Reasons for a bad rating (one a line)"),
 }
 
 # The admin's own refusals; %(…)s are filled from the error's details.

@@ -119,6 +119,9 @@ def openapi_document() -> dict:
         "/api/v1/halls/{hall}/stats.xlsx": {"get": _stats_operation(
             "Managers: the same figures as an Excel workbook (Chinese headers, a sheet per level, native charts)",
             {"200": {"description": "The workbook", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})},
+        "/api/v1/halls/{hall}/ratings": {"get": _stats_operation(
+            "Managers: the ratings (好差评) of the tickets of a day, month or range (default: today); staff: their own",
+            {"200": {"description": "{hall, since, until, ratings: [one object per rating, the fields of docs/reviews.md]}"}})},
         "/api/v1/halls/{hall}/ratings.csv": {"get": _stats_operation(
             "Managers: the ratings (好差评) of the tickets of a day, month or range, one row each, for the provincial platform (CSV)",
             {"200": {"description": "UTF-8 CSV with a byte-order mark; fields in docs/reviews.md",

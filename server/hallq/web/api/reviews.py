@@ -49,6 +49,15 @@ def reveal_contact(hall, case_id):
     return jsonify(hallq().reviews.reveal_contact(hall, case_id, actor=current_actor()))
 
 
+@bp.get("/api/v1/halls/<hall>/ratings")
+def ratings(hall):
+    """The ratings of a day, month or range (as the statistics): the hall's for a manager, a staff member's own."""
+    from .routes import stats_range
+
+    since, until = stats_range(hall)
+    return jsonify(hallq().reviews.ratings(hall, since, until, viewer=current_actor()))
+
+
 @bp.get("/api/v1/halls/<hall>/ratings.<fmt>")
 def ratings_export(hall, fmt):
     """The ratings of a day, month or range (as the statistics), one row each, for the provincial

@@ -64,3 +64,20 @@ def figures(hall):
 
     user_id = signed_in_actor().user_id
     return jsonify({**office().staff_today(hall, user_id), "month": hallq().stats.staff_month(hall, user_id)})
+
+
+@bp.get("/<hall>/ratings")
+@roles_required(*STAFF_PAGES)
+def ratings(hall):
+    """我的评价: the signed-in staff member's ratings this month and the cases opened by their bad
+    ones (never the visitor's contact); a manager sees the hall's."""
+    from ..context import hallq
+    from ..messages import case_strings
+
+    info = hall_or_404(hall)
+    actor = signed_in_actor()
+    today = hallq().stats.today(hall)
+    since = today.replace(day=1)
+    return render_template("staff/ratings.html", hall=info, month=today.strftime("%Y-%m"),
+                           ratings=hallq().reviews.ratings(hall, since, today, viewer=actor)["ratings"],
+                           cases=hallq().reviews.cases(hall, viewer=actor, filter="all")["cases"], strings=case_strings())
