@@ -248,6 +248,41 @@ def _write_ratings(hallq, name: str, month: str, since, until, directory: Path) 
     return [csv_path, xlsx_path]
 
 
+@cli.group("cases")
+def cases_group() -> None:
+    """好差评 rectification cases."""
+
+
+@cases_group.command("digest")
+@click.option("--hall", "slug", help="One hall (default: every hall).")
+@click.option("--json", "as_json", is_flag=True, help="As JSON (for a mail or chat job).")
+@click.pass_context
+def cases_digest(ctx, slug, as_json) -> None:
+    """The day's digest of bad-rating cases that need a manager: past their deadline, due soon,
+    visitors not called back in time (run it each morning, e.g. from cron, and mail it)."""
+    import json
+
+    hallq = _hallq(ctx)
+    digests = []
+    for name in _halls_named(hallq, slug):
+        try:
+            digests.append(hallq.reviews.digest(name, viewer=operator()))
+        except HallError as exc:
+            _fail(exc)
+    if as_json:
+        click.echo(json.dumps(digests, ensure_ascii=False, indent=2))
+        return
+    labels = {"overdue": "overdue", "due_soon": "due soon", "callback_late": "not called back"}
+    for d in digests:
+        c = d["counts"]
+        click.echo(f"{d['hall']} {d['today']}: {c['overdue']} overdue, {c['due_soon']} due soon, {c['callback_late']} not called back in time")
+        for key, label in labels.items():
+            for case in d[key]:
+                r = case["review"]
+                click.echo(f"  {label:<16} #{case['id']} {r['number']} ({r['day']}) {r['level']} {'、'.join(r['reasons']) or '-'}"
+                           f" · due {case['due']} · {case['state']} · window {r['window']} {r['staff'] or ''}".rstrip())
+
+
 @stats_group.command("show")
 @click.option("--hall", "slug", required=True, help="The hall.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: today).")

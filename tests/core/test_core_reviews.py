@@ -415,3 +415,28 @@ def test_by_default_a_service_left_unrated_stays_unrated(hall, reviews, desk, cl
     clock.set(at(3, 2))
     hall.sweep("district")
     assert reviews.rating_form("district", ticket["id"])["legs"][0]["rated"] is None
+
+
+def test_the_daily_digest_lists_what_needs_a_manager_and_the_console_prints_it(hall, reviews, desk, boss, clock, sqlite_url):
+    from click.testing import CliRunner
+
+    from hallq.cli import cli
+    from hallq.core.figures import case_alerts
+
+    first = bad_case(hall, reviews, desk, boss)  # Thursday the 12th: due Thursday the 26th
+    clock.set(at(2, 25))
+    desk("open")
+    reviews.rate("district", served(hall, desk)["id"], score=2)  # due Wednesday 4 March
+    digest = reviews.digest("district", viewer=boss)
+    assert digest["counts"] == {"overdue": 0, "due_soon": 1, "callback_late": 1}
+    assert [c["id"] for c in digest["due_soon"]] == [first] and "contact" not in digest["due_soon"][0]
+    assert case_alerts(digest) == [{"kind": "cases_due_soon", "count": 1}, {"kind": "callbacks_late", "count": 1}]
+    clock.set(at(2, 27))
+    assert case_alerts(reviews.digest("district", viewer=boss))[0] == {"kind": "cases_overdue", "count": 1}
+    with pytest.raises(Forbidden):
+        reviews.digest("district", viewer=desk.actor)
+    # The console runs on the real clock, long after: both cases are overdue by then.
+    result = CliRunner().invoke(cli, ["--database-url", sqlite_url, "cases", "digest", "--hall", "district"])
+    assert result.exit_code == 0, result.output
+    assert "district " in result.output and ": 2 overdue, 0 due soon, 2 not called back in time" in result.output
+    assert f"#{first} " in result.output and "非常不满意 态度不好 · due 2026-02-26" in result.output

@@ -143,3 +143,14 @@ def test_staff_see_their_own_ratings_and_cases_without_the_visitor_s_number(app,
     assert [r["ticket"] for r in mine.get("/api/v1/halls/district/ratings?month=2026-11").get_json()["ratings"]] == [ticket["number"]]
     assert other.get("/api/v1/halls/district/ratings?month=2026-11").get_json()["ratings"] == []
     assert ticket["number"] not in other.get("/staff/district/ratings").get_data(as_text=True)
+
+
+def test_the_live_hall_alerts_a_manager_to_cases_that_need_them(app, hall, clock):
+    ticket = served(hall)
+    app.test_client().post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating", json={"score": 1})
+    client, _ = manager_client(app, hall)
+    alerts = client.get("/manager/district/state").get_json()["alerts"]
+    assert not [a for a in alerts if a["kind"].startswith("cases_")]
+    clock.advance(days=10)  # Monday 23 Nov + 10 days: past its 5 working days, never called back
+    alerts = client.get("/manager/district/state").get_json()["alerts"]
+    assert {"kind": "cases_overdue", "count": 1} in alerts and {"kind": "callbacks_late", "count": 1} in alerts

@@ -176,3 +176,11 @@ def hall_alerts(windows: list[dict], queue: list[dict], devices: list[dict] = ()
         if d.get("paper") == "out":
             alerts.append({"kind": "paper_out", "device": name})
     return alerts
+
+
+def case_alerts(digest: dict) -> list[dict]:
+    """The manager's alerts about bad-rating cases (reviews/service.py: digest): past their
+    deadline, due soon, visitors not called back in time."""
+    counts = digest["counts"]
+    return [{"kind": kind, "count": counts[key]} for kind, key in
+            (("cases_overdue", "overdue"), ("cases_due_soon", "due_soon"), ("callbacks_late", "callback_late")) if counts[key]]

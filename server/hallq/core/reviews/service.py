@@ -122,6 +122,30 @@ class ReviewService:
 
         return self.work.write(slug, op, actor=actor)
 
+    def digest(self, slug: str, *, viewer: Actor) -> dict:
+        """What needs a manager's attention today (the daily digest, and the live page's alerts): the
+        cases past their deadline, due soon, and not yet called back in time, oldest deadline first."""
+
+        def read(tx: Txn) -> dict:
+            if viewer.role != "system":  # the console (`hallq cases digest`) reads every hall
+                accounts.require_manager(viewer, tx.hall)
+            rows = tx.session.exec(select(ReviewCase, Review).join(Review, Review.id == ReviewCase.review_id)
+                                   .where(ReviewCase.hall_id == tx.hall.id, ReviewCase.state != cases.CLOSED)
+                                   .order_by(ReviewCase.due, ReviewCase.id)).all()
+            today, cal, settings = _today(tx)
+            names = _names(tx, [r for _, r in rows])
+            picked = {"overdue": [], "due_soon": [], "callback_late": []}
+            for case, review in rows:
+                flag = cases.flags(case, today, cal, settings)
+                for key, listed in picked.items():
+                    if flag[key]:
+                        row = _case_row(case, review, flag, names)
+                        del row["contact"]
+                        listed.append(row)
+            return {"hall": tx.hall.slug, "today": today.isoformat(), "counts": {k: len(v) for k, v in picked.items()}, **picked}
+
+        return self.work.read(slug, read)
+
     def reveal_contact(self, slug: str, case_id: Any, *, actor: Actor) -> dict:
         """The visitor's number in full, for the manager handling the case (the first manager to act
         on it; asking first makes one the handler). Audited each time."""

@@ -41,9 +41,13 @@ def state(hall):
     windows, queue = service.windows(hall), service.queue(hall)
     devices = sources.devices(hall)
     limit = float(current_app.config.get("HALLQ_WAIT_ALERT_MINUTES", figures.WAIT_ALERT_MINUTES))
+    from ..context import hallq
+    from ..pages import signed_in_actor
+
+    digest = hallq().reviews.digest(hall, viewer=signed_in_actor())
     return jsonify(
         {
-            "alerts": figures.hall_alerts(windows, queue, devices["devices"], wait_limit=limit),
+            "alerts": figures.hall_alerts(windows, queue, devices["devices"], wait_limit=limit) + figures.case_alerts(digest),
             "trends": office().service_trends(hall),
             "waiting": office().waiting_tickets(hall),
             "devices": devices,

@@ -6,7 +6,9 @@
   const page = JSON.parse(document.getElementById("page").textContent);
   const S = JSON.parse(document.getElementById("case-strings").textContent);
   const $ = (id) => document.getElementById(id);
-  let filter = "open", pending = null;
+  // The live hall's alerts link here with the filter they mean (#cases_overdue …).
+  const FROM_ALERT = { "#cases_overdue": "overdue", "#cases_due_soon": "due_soon", "#callbacks_late": "open" };
+  let filter = FROM_ALERT[window.location.hash] || "open", pending = null;
 
   function flagText(c) {
     const f = c.flags, out = [];
@@ -44,16 +46,17 @@
   }
   const reloadSoon = () => { if (!pending) pending = setTimeout(() => { pending = null; reload(); }, 150); };
 
-  for (const b of document.querySelectorAll("#case-filters button")) {
-    b.addEventListener("click", () => {
-      filter = b.dataset.filter;
-      for (const other of document.querySelectorAll("#case-filters button")) {
-        other.classList.toggle("current", other === b);
-        other.setAttribute("aria-pressed", other === b ? "true" : "false");
-      }
-      reload();
-    });
+  function choose(b) {
+    filter = b.dataset.filter;
+    for (const other of document.querySelectorAll("#case-filters button")) {
+      other.classList.toggle("current", other === b);
+      other.setAttribute("aria-pressed", other === b ? "true" : "false");
+    }
   }
+  for (const b of document.querySelectorAll("#case-filters button")) {
+    b.addEventListener("click", () => { choose(b); reload(); });
+  }
+  choose(document.querySelector(`#case-filters button[data-filter="${filter}"]`));
 
   H.connect({ hall: page.hall, manager: true }, {
     snapshot: reloadSoon,

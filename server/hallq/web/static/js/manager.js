@@ -85,8 +85,15 @@
         idle_window: () => H.format(T.alert_idle, { window: a.window, service: name, waiting: a.waiting }),
         device_offline: () => H.format(T.alert_device, { device: a.device }),
         paper_out: () => H.format(T.alert_paper, { device: a.device }),
+        cases_overdue: () => H.format(T.alert_cases_overdue, { n: a.count }),
+        cases_due_soon: () => H.format(T.alert_cases_due_soon, { n: a.count }),
+        callbacks_late: () => H.format(T.alert_callbacks_late, { n: a.count }),
       }[a.kind];
-      return el("li", { class: "alert " + a.kind, text: text ? text() : a.kind });
+      const item = el("li", { class: "alert " + a.kind, text: text ? text() : a.kind });
+      if (a.kind.startsWith("cases_") || a.kind === "callbacks_late") {  // to the cases list, filtered
+        return el("li", { class: "alert " + a.kind }, el("a", { href: page.cases + "#" + a.kind, text: item.textContent }));
+      }
+      return item;
     });
     $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "calm", text: T.no_alerts })]));
   }
@@ -212,6 +219,7 @@
         }
       }
       if (e.kind.startsWith("device.")) { patchDevice(e.data.device); refreshSoon(); }
+      if (e.kind.startsWith("case.")) refreshSoon();  // the alerts count bad-rating cases
       if (e.kind === "hall.configured") window.location.reload();
     },
     queue(q) { queue = q.services; renderQueue(); refreshSoon(); },
