@@ -4,6 +4,7 @@ published like every other change of the hall (work.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlmodel import select
@@ -19,6 +20,7 @@ from hallq.core.reviews.settings import of_hall as settings_of
 from hallq.core.shapes import iso
 from hallq.core.txn import Actor, Txn
 
+log = logging.getLogger("hallq.reviews")
 MIN_PUBLIC_ID = 12  # a tracking id, never a ticket number (numbers are guessable and repeat daily)
 
 
@@ -69,7 +71,11 @@ class ReviewService:
             ratings.emit_recorded(tx, review, ticket)
             return answer | {"form": _form(tx, ticket)}
 
-        return self.work.write(slug, op, actor=Actor(name="visitor", role="visitor", origin="phone"))
+        answer = self.work.write(slug, op, actor=Actor(name="visitor", role="visitor", origin="phone"))
+        # Logged after commit, masked like every surface: the number itself is never logged.
+        log.info("hall %s: ticket %s leg %s rated %s on the phone%s", slug, answer["number"], answer["leg"], answer["score"],
+                 f"; callback number left: {answer['contact']}" if "contact" in answer else "")
+        return answer
 
     # -- cases ----------------------------------------------------------------
 
@@ -158,7 +164,9 @@ class ReviewService:
                 raise Forbidden("not_handler", "only the manager handling this case sees the visitor's contact")
             return {"case": case.id, "phone": contacts.reveal(tx, case, self.vault), "masked": case.contact_masked}
 
-        return self.work.write(slug, op, actor=actor)
+        answer = self.work.write(slug, op, actor=actor)
+        log.info("hall %s: %s was shown the callback number of case %s (%s)", slug, actor.name, answer["case"], answer["masked"])
+        return answer
 
     def export(self, slug: str, since, until, *, viewer: Actor) -> dict:
         """The ratings of the tickets issued in [since, until], one row each, for the provincial
