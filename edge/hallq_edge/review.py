@@ -54,7 +54,17 @@ class ReviewBox:
 
     def _on_completed(self, msg: dict) -> None:
         ticket = msg.get("ticket")
-        if not isinstance(ticket, str) or msg.get("reviewed") or ticket in self._done:
+        if not isinstance(ticket, str) or ticket in self._done:
+            return
+        if msg.get("reviewed"):
+            # Rated elsewhere (the visitor's phone) while the box asked: it stops asking.
+            with self._lock:
+                asked = self.pending == ticket
+                if asked:
+                    self.pending = None
+            if asked:
+                self._cancel_timer()
+                self._dark()
             return
         age = age_seconds(msg.get("at"), self.now())
         if age is not None and age > self.prompt_seconds:

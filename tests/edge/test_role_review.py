@@ -120,3 +120,14 @@ def test_a_closed_box_leaves_no_timer_to_touch_its_leds(box, clock):
     box._thank(2)  # what the thanks' timer would run
     assert box.light == "dark" and not any(led.is_lit for led in box.leds)  # neither prompted nor thanked
     assert box._timer.finished.is_set()  # the prompt's timer was cancelled
+
+
+def test_a_ticket_rated_on_the_phone_while_the_box_asks_darkens_the_box(box, clock):
+    box.link.deliver(COMPLETED, completed(clock, "t-a001", "A001"), retain=True)
+    assert box.light == "prompt"
+    box.link.deliver(COMPLETED, completed(clock, "t-a001", "A001", reviewed=True), retain=True)  # the phone rated it
+    assert (box.pending, box.light) == (None, "dark") and not any(led.is_lit for led in box.leds)
+    assert box.press(5) is False and reviews(box.link) == []
+    box.link.deliver(COMPLETED, completed(clock, "t-a002", "A002"), retain=True)
+    box.link.deliver(COMPLETED, completed(clock, "t-a001", "A001", reviewed=True), retain=True)  # old news: A002 still asks
+    assert (box.pending, box.light) == ("t-a002", "prompt")
