@@ -47,7 +47,8 @@
     const body = document.querySelector(`#table-${key} tbody`);
     body.replaceChildren(...rows.map((r) => H.el("tr", {}, H.el("th", {}, label(r)),
       ...[...(key === "services" ? ["tickets"] : []),  // issued for services, not at windows or by staff
-        "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews"]
+        "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews",
+        "rectification_rate"]
         .map((k) => H.el("td", {}, shown(k, r[k]))))));
   }
 
