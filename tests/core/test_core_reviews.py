@@ -440,3 +440,27 @@ def test_the_daily_digest_lists_what_needs_a_manager_and_the_console_prints_it(h
     assert result.exit_code == 0, result.output
     assert "district " in result.output and ": 2 overdue, 0 due soon, 2 not called back in time" in result.output
     assert f"#{first} " in result.output and "非常不满意 态度不好 · due 2026-02-26" in result.output
+
+
+def test_two_ratings_of_one_leg_at_the_same_moment_one_is_kept_and_the_other_refused(any_hall):
+    import threading
+
+    reviews = ReviewService(any_hall)
+    ticket = served(any_hall, Desk.opened(any_hall, 1, "s1"))
+    start, outcomes = threading.Barrier(2), []
+
+    def rate(score):
+        start.wait()
+        try:
+            outcomes.append(reviews.rate("district", ticket["id"], score=score)["score"])
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=rate, args=(score,)) for score in (5, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, outcomes))[1] == "already_reviewed" and len(outcomes) == 2
+    rated = reviews.rating_form("district", ticket["id"])["legs"][0]["rated"]
+    assert rated["score"] in outcomes

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from hallq.core import calendar, clock
@@ -118,8 +119,11 @@ def rate(tx: Txn, ticket: Ticket, *, channel: str, score: Any, leg: Any = None, 
         service_id=chosen.service_id, score=score, at=tx.now, channel=channel, device_id=device_id,
         indicators=indicators, reasons=reasons, comment=comment,
     )
-    tx.session.add(review)
-    tx.session.flush()
+    try:
+        with tx.session.begin_nested():  # a rating of the same leg committed meanwhile (PostgreSQL): refused, not a 500
+            tx.session.add(review)
+    except IntegrityError:
+        raise Conflict("already_reviewed", f"ticket {ticket.number} has been rated", leg=chosen.number) from None
     # The audit names the rating, never the visitor's words (they may hold a name or a number).
     tx.audit("review.record", ticket.number, leg=chosen.number, channel=channel, score=score, reasons=reasons)
     if is_bad(score):
