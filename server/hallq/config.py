@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -181,12 +182,18 @@ class Settings(BaseSettings):
         path = self.instance_path / name
         if not path.exists():
             self.instance_path.mkdir(parents=True, exist_ok=True)
+            # Written whole under another name, then linked into place: a worker starting at the same
+            # moment finds it complete or not at all, and the first link wins.
+            fd, tmp = tempfile.mkstemp(dir=self.instance_path, prefix=f".{name}.")  # mode 0600
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another worker wrote it first
-                return path.read_text().strip()
-            with os.fdopen(fd, "w") as f:
-                f.write(make())
+                with os.fdopen(fd, "w") as f:
+                    f.write(make())
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    pass
+            finally:
+                os.unlink(tmp)
         return path.read_text().strip()
 
 

@@ -6,6 +6,7 @@ Thursday 12 February 2026, 10:00 in Shanghai: the Spring Festival holiday runs f
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -464,3 +465,70 @@ def test_two_ratings_of_one_leg_at_the_same_moment_one_is_kept_and_the_other_ref
     assert sorted(map(str, outcomes))[1] == "already_reviewed" and len(outcomes) == 2
     rated = reviews.rating_form("district", ticket["id"])["legs"][0]["rated"]
     assert rated["score"] in outcomes
+
+
+def test_free_text_is_masked_wherever_a_case_is_read_and_control_characters_are_refused(hall, reviews, desk, boss):
+    ticket = served(hall, desk)
+    with pytest.raises(Invalid) as refused:
+        reviews.rate("district", ticket["id"], score=1, comment="bell\x07")
+    assert refused.value.code == "bad_comment"
+    reviews.rate("district", ticket["id"], score=1, comment="请打 13912345678 联系我")
+    case_id = reviews.cases("district", viewer=boss)["cases"][0]["id"]
+    with pytest.raises(Invalid):
+        reviews.case_action("district", case_id, "note", actor=boss, note="nul\x00")
+    reviews.case_action("district", case_id, "appeal", actor=boss, kind="mistaken", note="来电 13800138000 说明评错了",
+                        evidence="通话记录 13800138000")
+    for viewer in (boss, desk.actor):
+        case = reviews.case("district", case_id, viewer=viewer)
+        text = json.dumps(case, ensure_ascii=False)
+        assert "13912345678" not in text and "13800138000" not in text and "139****5678" in text and "138****8000" in text
+    digest = json.dumps(reviews.digest("district", viewer=boss), ensure_ascii=False)
+    listed = json.dumps(reviews.cases("district", viewer=desk.actor), ensure_ascii=False)
+    assert "13912345678" not in digest + listed
+
+
+def test_a_case_with_an_appeal_awaiting_its_decision_is_not_closed_and_nobody_decides_their_own(hall, reviews, desk):
+    admin = person(hall, "province", "admin", slug=None)
+    case_id = bad_case(hall, reviews, desk, admin)
+    for action, params in (("verify", {"note": "checked"}), ("rectify", {"note": "done"}), ("follow_up", {"score": 3})):
+        reviews.case_action("district", case_id, action, actor=admin, **params)
+    reviews.case_action("district", case_id, "appeal", actor=admin, kind="malicious", note="恶意")
+    with pytest.raises(Conflict) as refused:
+        reviews.case_action("district", case_id, "close", actor=admin)
+    assert refused.value.code == "appeal_pending"
+    with pytest.raises(Forbidden) as refused:
+        reviews.case_action("district", case_id, "approve_appeal", actor=admin, note="mine")
+    assert refused.value.code == "own_appeal"
+    other = person(hall, "city", "admin", slug=None)
+    reviews.case_action("district", case_id, "reject_appeal", actor=other, note="证据不足")
+    assert reviews.case_action("district", case_id, "close", actor=admin)["state"] == "closed"
+
+
+def test_due_soon_counts_the_working_days_left_after_today(hall, reviews, desk, boss, clock):
+    case_id = bad_case(hall, reviews, desk, boss)  # due Thursday the 26th
+    due_soon = lambda: reviews.case("district", case_id, viewer=boss)["flags"]["due_soon"]  # noqa: E731
+    clock.set(at(2, 22))  # Sunday, in the holiday: Tue 24, Wed 25, Thu 26 left
+    assert due_soon() is False
+    clock.set(at(2, 24))  # Tuesday: Wed 25 and Thu 26 left
+    assert due_soon() is False
+    clock.set(at(2, 25))  # Wednesday: Thursday left
+    assert due_soon() is True
+    clock.set(at(2, 26))  # the deadline's own day
+    assert due_soon() is True
+
+
+def test_the_active_rating_rate_divides_by_the_legs_served(hall, reviews, desk):
+    from datetime import date
+
+    from hallq.core.stats.service import StatsService
+
+    second = Desk.opened(hall, 6, "s6")  # window 6 serves HR
+    ticket = hall.issue_ticket("district", service="SI", actor=desk.actor)
+    desk("call-next")
+    desk("transfer", service="HR")
+    second("call-next")
+    second("complete")
+    reviews.rate("district", ticket["id"], score=5, leg=1)
+    reviews.rate("district", ticket["id"], score=4, leg=2)
+    figures = StatsService(hall).figures("district", date(2026, 2, 12), date(2026, 2, 12))
+    assert (figures[("hall", 0)]["reviews"], figures[("hall", 0)]["cases"], figures[("hall", 0)]["active_rating_rate"]) == (2, 1, 1.0)

@@ -66,7 +66,8 @@ def test_today_is_read_live_and_a_finished_day_from_its_rows(monday, clock):
     today = stats.figures("district", stats.today("district"), stats.today("district"))[("hall", 0)]
     # B001 still waits: its day is open, so it is neither walked away nor closed yet
     assert (today["tickets"], today["cases"], today["wait_mean"], today["wait_median"], today["handling_mean"]) == (3, 2, 9.0, 4.0, 11.5)
-    assert (today["walked_away_rate"], today["active_rating_rate"], today["five_star_rate"], today["satisfaction_rate"]) == (0.0, 1.0, 0.5, 0.5)
+    # Two ratings of three legs served (A002 was served at window 1, then transferred and served at window 7).
+    assert (today["walked_away_rate"], today["active_rating_rate"], today["five_star_rate"], today["satisfaction_rate"]) == (0.0, 0.6667, 0.5, 0.5)
     clock.advance(days=1)
     day = stats.figures("district", date(2026, 11, 23), stats.today("district"))[("hall", 0)]
     assert (day["tickets"], day["cases"], day["walked_away_rate"]) == (3, 2, 0.3333)  # the sweep closed B001

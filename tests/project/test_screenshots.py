@@ -14,7 +14,7 @@ from support.browser import CHROMIUM
 from support.project import IN_CI, ROOT
 
 PICTURES = {"login", "staff-terminal", "manager-live-hall", "admin", "kiosk", "kiosk-ticket", "hall-screen-landscape",
-            "hall-screen-portrait", "window-screen", "window-screen-paused", "phone-tracker", "manager-stats"}
+            "hall-screen-portrait", "window-screen", "window-screen-paused", "phone-tracker", "manager-stats", "manager-cases", "manager-case"}
 
 
 def screenshots(*args: str) -> subprocess.CompletedProcess:

@@ -255,3 +255,35 @@ def test_tickets_from_before_the_journey_get_the_steps_their_rows_tell(db_url, c
     assert got["A002"]["handling_minutes"] == 3.0  # from its call: the row's started_at was its completion
     assert [s["step"] for s in got["A003"]["steps"]] == ["issued"] and got["A003"]["outcome"] == "open"
     assert got["A002"]["wait_minutes"] == 7.0  # issued 10:00, called 10:07
+
+
+def test_a_rating_made_before_legs_rates_its_tickets_last_leg(db_url, clock):
+    """Migration a7c4e9b2d615: the review box rated only a completed ticket served at its window, so
+    a rating from before it rates the ticket's last leg, and that leg cannot be rated again."""
+    from hallq.core.devices.service import DeviceService
+    from hallq.core.reviews.service import ReviewService
+
+    hall, manager = migrated_hall(db_url, clock)
+    try:
+        ticket = hall.issue_ticket("district", service="SI", actor=manager)
+        for number in (1, 6):  # window 6 serves HR
+            hall.window_action("district", number, "open", actor=manager)
+        hall.window_action("district", 1, "call-next", actor=manager)
+        hall.window_action("district", 1, "transfer", actor=manager, service="HR")
+        hall.window_action("district", 6, "call-next", actor=manager)
+        hall.window_action("district", 6, "complete", actor=manager)
+        DeviceService(hall).add(hall="district", name="review-6", role="review", window=6)
+        DeviceService(hall).review("district", "review-6", ticket=ticket["id"], score=4)
+    finally:
+        hall.db.dispose()
+    command.downgrade(migrate.alembic_config(db_url), "f3b8d1c6a524")  # one rating per ticket, no legs
+    migrate.upgrade(db_url)
+
+    hall = HallService(Database.from_url(db_url), clock_=clock)
+    try:
+        legs = ReviewService(hall).rating_form("district", ticket["id"])["legs"]
+        assert [(leg["leg"], leg["window"], leg["rated"] and leg["rated"]["score"]) for leg in legs] == [(1, 1, None), (2, 6, 4)]
+        with pytest.raises(Conflict):
+            ReviewService(hall).rate("district", ticket["id"], score=1, leg=2)
+    finally:
+        hall.db.dispose()

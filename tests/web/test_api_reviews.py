@@ -154,3 +154,23 @@ def test_the_live_hall_alerts_a_manager_to_cases_that_need_them(app, hall, clock
     clock.advance(days=10)  # Monday 23 Nov + 10 days: past its 5 working days, never called back
     alerts = client.get("/manager/district/state").get_json()["alerts"]
     assert {"kind": "cases_overdue", "count": 1} in alerts and {"kind": "callbacks_late", "count": 1} in alerts
+
+
+def test_the_export_never_writes_a_formula_and_checks_its_range(client, hall, users):
+    import io
+
+    from openpyxl import load_workbook
+
+    ticket = served(hall)
+    client.post(f"/api/v1/halls/district/tickets/{ticket['id']}/rating", json={"score": 2, "comment": '=HYPERLINK("http://x","点我")'})
+    manager = users.token("boss", "manager")
+    text = client.get("/api/v1/halls/district/ratings.csv?month=2026-11", headers=manager).get_data().decode("utf-8-sig")
+    assert ',"\'=HYPERLINK(""http://x"",""点我"")",' in text
+    book = load_workbook(io.BytesIO(client.get("/api/v1/halls/district/ratings.xlsx?month=2026-11", headers=manager).data))
+    sheet = book["评价明细"]
+    column = [c.value for c in sheet[1]].index("评价内容") + 1
+    cell = sheet.cell(row=2, column=column)
+    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    for path in ("ratings", "ratings.csv"):
+        backwards = client.get(f"/api/v1/halls/district/{path}?since=2026-11-30&until=2026-11-01", headers=manager)
+        assert backwards.status_code == 422, path

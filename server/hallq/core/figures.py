@@ -55,7 +55,9 @@ def _reviews_today(session: Session, hall: Hall, user_id: int, day) -> dict | No
         return None
     start = clock.day_start_moment(day, hall.timezone)
     scores = list(
-        session.exec(select(Review.score).where(Review.hall_id == hall.id, Review.staff_id == user_id, Review.at >= start)).all()
+        session.exec(select(Review.score).where(Review.hall_id == hall.id, Review.staff_id == user_id, Review.at >= start,
+                                                # the visitors' own, still in the rates
+                                                Review.channel != "default", Review.excluded == False)).all()  # noqa: E712
     )
     return {
         "count": len(scores),

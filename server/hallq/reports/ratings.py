@@ -8,6 +8,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from hallq.core.reviews.export import FIELDS
 
@@ -32,11 +33,23 @@ def summary_rows(report: dict) -> list[tuple[str, object, str]]:
     return rows
 
 
+# A cell a spreadsheet would read as a formula (CSV injection): kept as text with a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value):
+    """A value as a spreadsheet must show it: never a formula, never a character Excel refuses."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def csv_bytes(rows: list[dict]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([label for _, label in FIELDS])
-    writer.writerows([[row[key] for key, _ in FIELDS] for row in rows])
+    writer.writerows([[_text(row[key]) for key, _ in FIELDS] for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -47,7 +60,9 @@ def xlsx_bytes(rows: list[dict], title: str, head) -> bytes:
     head(sheet, [label for _, label in FIELDS])
     for r, row in enumerate(rows, start=2):
         for c, (key, _) in enumerate(FIELDS, start=1):
-            sheet.cell(row=r, column=c, value=row[key])
+            cell = sheet.cell(row=r, column=c, value=_text(row[key]))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, whatever it starts with
     sheet.freeze_panes = "A2"
     book.properties.title = title
     out = io.BytesIO()

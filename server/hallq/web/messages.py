@@ -56,6 +56,9 @@ ERRORS = {
     "contact_for_bad_only": _l("A number is left only with a dissatisfied rating, for the callback."),
     "not_handler": _l("Only the manager handling this case sees the visitor's number."),
     "no_contact": _l("There is no number for this case (none was left, or it has been erased)."),
+    "appeal_pending": _l("The case has an appeal awaiting its decision: close it after that."),
+    "own_appeal": _l("An appeal is decided by someone other than who filed it."),
+    "bad_comment": _l("The comment has characters that cannot be kept."),
 }
 
 
@@ -145,7 +148,8 @@ def case_strings() -> dict:
     return {
         "state": {"open": _("Awaiting callback"), "called_back": _("Called back"), "verified": _("Verified"), "rectified": _("Rectified"),
                   "explained": _("Explained"), "followed_up": _("Followed up"), "closed": _("Case closed")},
-        "filter": {"open": _("Not closed"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "appealed": _("Appealed"),
+        "filter": {"open": _("Not closed"), "due_soon": _("Due soon"), "overdue": _("Overdue"),
+                   "callback_late": _("Callback late"), "appealed": _("Appealed"),
                    "closed": _("Case closed"), "all": _("All")},
         "appeal": {"pending": _("Appeal pending"), "approved": _("Appeal approved: removed from the rates"),
                    "rejected": _("Appeal rejected")},
@@ -162,6 +166,7 @@ def case_strings() -> dict:
                    "reject_appeal": _("Reject the appeal")},
         "channel": {"review_box": _("Review box"), "phone": _("Phone")},
         "reveal": _("Show the number"), "erased": _("erased"),
+        "actors": {"visitor": _("the visitor"), "system": _("the system")},
         "reached": _("Visitor reached"), "not_reached": _("Not reached"), "declined": _("Visitor declined to rate"),
         "no_cases": _("No cases here."), "new_case": _("New bad rating: ticket %(number)s"),
     }

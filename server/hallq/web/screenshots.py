@@ -87,6 +87,16 @@ def populate(service, password: str) -> str:
                 service.window_action("district", number, "start", actor=staff)
         except Exception:  # nothing waiting for this window's services
             pass
+    # A visitor unhappy with window 3 rates it on the phone: the managers' cases list has today's case.
+    from ..core.reviews.service import ReviewService
+
+    served = service.window("district", 3, viewer=None)["ticket"]
+    if served is not None:
+        third = OfficeService(service).actor_for_login(STAFF[2][0], password)
+        service.window_action("district", 3, "complete", actor=third)
+        ticket_id = next(t["id"] for t in tickets if t["number"] == served["number"])
+        ReviewService(service).rate("district", ticket_id, score=2, reasons=["效率低", "材料要求不清楚"],
+                                    comment="材料清单和窗口说的不一样，跑了两趟")
     waiting = [t for t in tickets if service.ticket("district", t["id"])["status"] == "waiting"]
     return waiting[len(waiting) // 2]["id"]
 
@@ -152,6 +162,14 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
         page.wait_for_selector(".stats-head[data-loaded='2026-11']")
         time.sleep(1)  # the charts' entry animation
         _shoot(page, out / "manager-stats.png", full_page=True)
+
+        page = context(1440, 900, "manager")
+        page.goto("/manager/district/cases")
+        page.wait_for_selector("#case-rows tr[data-case]")
+        _shoot(page, out / "manager-cases.png", full_page=True)
+        page.click("#case-rows tr[data-case] a")
+        page.wait_for_selector("#timeline li")
+        _shoot(page, out / "manager-case.png", full_page=True)
 
         page = context(1280, 900, "kiosk")
         page.wait_for_function("document.querySelector('[data-waiting=SI]').textContent !== ''")

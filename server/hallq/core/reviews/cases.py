@@ -19,13 +19,14 @@ line of the audit log, and a `case.opened` or `case.changed` event for the manag
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
 
 from hallq.core import calendar, clock
-from hallq.core.errors import Conflict, Invalid, NotFound
+from hallq.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hallq.core.models import Ticket
 from hallq.core.reviews.models import CaseStep, Review, ReviewCase
 from hallq.core.reviews.settings import ReviewSettings
@@ -50,9 +51,10 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
 APPEAL_ACTIONS = ("appeal", "approve_appeal", "reject_appeal")
 APPEAL_KINDS = ("malicious", "mistaken")  # 恶意评价, 误评
 MAX_NOTE = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_EVIDENCE = 1000
 # What a manager's list filters by (flags() says which a case has; appealed: an appeal awaits its decision).
-FILTERS = ("open", "due_soon", "overdue", "appealed", "closed", "all")
+FILTERS = ("open", "due_soon", "overdue", "callback_late", "appealed", "closed", "all")
 
 
 def open_case(tx: Txn, review: Review, ticket) -> ReviewCase:
@@ -73,8 +75,13 @@ def open_case(tx: Txn, review: Review, ticket) -> ReviewCase:
     return case
 
 
-def find_case(tx: Txn, case_id: Any) -> ReviewCase:
-    case = tx.session.get(ReviewCase, case_id) if isinstance(case_id, int) and not isinstance(case_id, bool) else None
+def find_case(tx: Txn, case_id: Any, *, lock: bool = False) -> ReviewCase:
+    """Case `case_id` of this hall; with `lock`, its row held until the transaction ends (PostgreSQL:
+    two managers stepping the same case, or both becoming its handler, take turns)."""
+    case = None
+    if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 2**63:
+        query = select(ReviewCase).where(ReviewCase.id == case_id)
+        case = tx.session.exec(query.with_for_update() if lock else query).first()
     if case is None or case.hall_id != tx.hall.id:
         raise NotFound("unknown_case", f"no case {case_id!r} in hall {tx.hall.slug}")
     return case
@@ -88,6 +95,9 @@ def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any 
     if action not in ACTIONS:
         raise NotFound("unknown_action", f"no case action {action!r}; known: {', '.join(ACTIONS)}")
     starts, leads = ACTIONS[action]
+    if action == "close" and case.appeal_state == "pending":
+        raise Conflict("appeal_pending", f"case {case.id} has an appeal awaiting its decision: it closes after that",
+                       state=case.state, action=action)
     if case.state not in starts:
         raise Conflict("case_state", f"case {case.id} is {case.state}: {action} follows {' or '.join(starts)}",
                        state=case.state, action=action)
@@ -131,9 +141,15 @@ def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any 
     return case
 
 
+def plain_text(text: Any, limit: int) -> bool:
+    """Text of at most `limit` characters without control characters (tabs and line breaks allowed):
+    what a spreadsheet, PostgreSQL and a page all take as it is."""
+    return isinstance(text, str) and len(text.strip()) <= limit and not _CONTROL.search(text)
+
+
 def _note(note: Any, required: str = "") -> str:
-    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
-        raise Invalid("bad_note", f"a note is text of at most {MAX_NOTE} characters")
+    if not plain_text(note, MAX_NOTE):
+        raise Invalid("bad_note", f"a note is text of at most {MAX_NOTE} characters, without control characters")
     if required and not note.strip():
         raise Invalid("note_required", required)
     return note.strip()
@@ -151,13 +167,15 @@ def _appeal(tx: Txn, case: ReviewCase, action: str, *, note: Any, kind: Any, evi
             raise Invalid("bad_appeal_kind", f"an appeal says the rating was {' or '.join(APPEAL_KINDS)}")
         note = _note(note, "an appeal gives its reason in the note")
         evidence = "" if evidence is None else evidence
-        if not isinstance(evidence, str) or len(evidence.strip()) > MAX_EVIDENCE:
-            raise Invalid("bad_evidence", f"evidence notes are text of at most {MAX_EVIDENCE} characters")
-        case.appeal_state, case.appeal_kind = "pending", kind
+        if not plain_text(evidence, MAX_EVIDENCE):
+            raise Invalid("bad_evidence", f"evidence notes are text of at most {MAX_EVIDENCE} characters, without control characters")
+        case.appeal_state, case.appeal_kind, case.appeal_by = "pending", kind, tx.actor.user_id
         detail = {"kind": kind, "evidence": evidence.strip()}
     else:
         if case.appeal_state != "pending":
             raise Conflict("no_appeal", f"case {case.id} has no appeal awaiting a decision", appeal=case.appeal_state or None)
+        if case.appeal_by is not None and case.appeal_by == tx.actor.user_id:
+            raise Forbidden("own_appeal", "an appeal is decided by someone other than who filed it")
         note = _note(note, "a decision on an appeal gives its reason in the note")
         approved = action == "approve_appeal"
         case.appeal_state = "approved" if approved else "rejected"
@@ -207,7 +225,9 @@ def flags(case: ReviewCase, today: date, cal: calendar.WorkingCalendar, settings
     out = {
         "callback_late": case.called_back_on is None and case.state == OPEN and today > case.callback_due,
         "overdue": not settled and today > case.due,
-        "due_soon": not settled and today <= case.due and cal.working_days(today, case.due) - 1 <= settings.due_soon_working_days,
+        # Working days left: those after today up to the deadline (none on the deadline's own day).
+        "due_soon": not settled and today <= case.due
+        and cal.working_days(today + timedelta(days=1), case.due) <= settings.due_soon_working_days,
         "on_time": None if case.settled_on is None else case.settled_on <= case.due,
     }
     return out

@@ -58,6 +58,7 @@ class ReviewCase(SQLModel, table=True):
     # 申诉: a manager's appeal of the rating as malicious or mistaken, decided by an administrator.
     appeal_state: str = Field(default="", max_length=16)  # "", pending, approved, rejected
     appeal_kind: str = Field(default="", max_length=16)  # malicious, mistaken
+    appeal_by: int | None = Field(default=None, foreign_key="user.id")  # who filed it (never who decides it)
     # The manager handling the case: the first to act on it (only they see the visitor's contact).
     handler_id: int | None = Field(default=None, foreign_key="user.id")
     # The visitor's phone for the callback, left with consent: encrypted (contacts.py), masked beside it.

@@ -64,6 +64,8 @@ def check(tx: Txn, *, score: Any, indicators: Any = None, reasons: Any = None, c
     comment = "" if comment is None else comment
     if not isinstance(comment, str) or len(comment.strip()) > MAX_COMMENT:
         raise Invalid("comment_too_long", f"a comment is text of at most {MAX_COMMENT} characters")
+    if not cases.plain_text(comment, MAX_COMMENT):
+        raise Invalid("bad_comment", "a comment has no control characters")
     return score, indicators, list(dict.fromkeys(reasons)), comment.strip()
 
 
@@ -123,7 +125,9 @@ def rate(tx: Txn, ticket: Ticket, *, channel: str, score: Any, leg: Any = None, 
         with tx.session.begin_nested():  # a rating of the same leg committed meanwhile (PostgreSQL): refused, not a 500
             tx.session.add(review)
     except IntegrityError:
-        raise Conflict("already_reviewed", f"ticket {ticket.number} has been rated", leg=chosen.number) from None
+        first = tx.session.exec(select(Review.channel).where(Review.ticket_id == ticket.id, Review.leg == chosen.number)).first()
+        raise Conflict("already_reviewed", f"ticket {ticket.number} has been rated ({first})", channel=first,
+                       leg=chosen.number) from None
     # The audit names the rating, never the visitor's words (they may hold a name or a number).
     tx.audit("review.record", ticket.number, leg=chosen.number, channel=channel, score=score, reasons=reasons)
     if is_bad(score):

@@ -18,7 +18,9 @@ from hallq.core.reviews import cases, contacts, export, ratings
 from hallq.core.reviews.models import CaseStep, Review, ReviewCase
 from hallq.core.reviews.settings import of_hall as settings_of
 from hallq.core.shapes import iso
+from hallq.core.stats.service import check_range
 from hallq.core.txn import Actor, Txn
+from hallq_protocol.privacy import mask
 
 log = logging.getLogger("hallq.reviews")
 MIN_PUBLIC_ID = 12  # a tracking id, never a ticket number (numbers are guessable and repeat daily)
@@ -120,7 +122,7 @@ class ReviewService:
             accounts.require_manager(actor, tx.hall)
             if action in ("approve_appeal", "reject_appeal") and actor.role != Role.ADMIN:
                 raise Forbidden("admin_only", "an appeal is decided by an administrator, the level above the hall")
-            case = cases.find_case(tx, case_id)
+            case = cases.find_case(tx, case_id, lock=True)
             if action not in ("approve_appeal", "reject_appeal"):
                 cases.take(tx, case, actor)
             case = cases.act(tx, case, action, **params)
@@ -158,7 +160,7 @@ class ReviewService:
 
         def op(tx: Txn) -> dict:
             accounts.require_manager(actor, tx.hall)
-            case = cases.find_case(tx, case_id)
+            case = cases.find_case(tx, case_id, lock=True)
             cases.take(tx, case, actor)
             if case.handler_id != actor.user_id:
                 raise Forbidden("not_handler", "only the manager handling this case sees the visitor's contact")
@@ -171,6 +173,7 @@ class ReviewService:
     def export(self, slug: str, since, until, *, viewer: Actor) -> dict:
         """The ratings of the tickets issued in [since, until], one row each, for the provincial
         platform (export.py); managers of the hall, and the console."""
+        check_range(since, until)
 
         def read(tx: Txn) -> dict:
             if viewer.role != "system":
@@ -183,6 +186,7 @@ class ReviewService:
     def ratings(self, slug: str, since, until, *, viewer: Actor) -> dict:
         """The ratings of [since, until] as the export has them: a manager sees the hall's, a staff
         member their own (never a contact: the export has none)."""
+        check_range(since, until)
 
         def read(tx: Txn) -> dict:
             own = _reader(viewer, tx)
@@ -253,7 +257,7 @@ def _review_view(review: Review, names: dict) -> dict:
         "rated_at": iso(review.at),
         "reasons": list(review.reasons),
         "indicators": dict(review.indicators),
-        "comment": review.comment,
+        "comment": mask(review.comment),  # free text: masked on every page (the shared function)
         "excluded": review.excluded,
     }
 
@@ -300,8 +304,9 @@ def _case_detail(tx: Txn, case: ReviewCase, viewer: Actor | None) -> dict:
 
 
 def _step_view(step: CaseStep) -> dict:
-    return {"at": iso(step.at), "step": step.step, "actor": step.actor, "role": step.actor_role, "note": step.note,
-            "detail": dict(step.detail)}
+    detail = {k: mask(v) if isinstance(v, str) else v for k, v in step.detail.items()}  # evidence notes are free text
+    return {"at": iso(step.at), "step": step.step, "actor": step.actor, "role": step.actor_role, "note": mask(step.note),
+            "detail": detail}
 
 
 def _form(tx: Txn, ticket: Ticket) -> dict:

@@ -43,6 +43,7 @@ class DayFigure(SQLModel, table=True):
     reviews_satisfied: int = 0  # 满意 or better (4–5)
     reviews_bad: int = 0  # 不满意 or worse (1–2)
     score_sum: int = 0
+    served_legs: int = 0  # legs served at a window: what visitors may rate
     reviews_1: int = 0  # 非常不满意
     reviews_phone: int = 0  # rated on the phone
     reviews_default: int = 0  # unrated, counted as the hall's default level

@@ -64,6 +64,7 @@ class Cell:
     reviews_satisfied: int = 0
     reviews_bad: int = 0
     score_sum: int = 0
+    served_legs: int = 0  # legs served at a window (completed or transferred): what a visitor may rate
     reviews_1: int = 0  # 非常不满意 (reviews_bad − reviews_1: 不满意)
     reviews_phone: int = 0  # by channel: the phone (the rest: the review box, or the hall's default)
     reviews_default: int = 0  # unrated services counted as the hall's default level (not active ratings)
@@ -139,6 +140,11 @@ _ADDITIVE = [f.name for f in fields(Cell) if not f.name.endswith("_hist")]
 _SUMS = [func.sum(getattr(DayFigure, name)) for name in _ADDITIVE]
 
 
+def _served(leg) -> bool:
+    """A leg a visitor may rate (reviews/ratings.py: served_legs)."""
+    return leg.window_id is not None and leg.ended in ("completed", "transferred")
+
+
 def _merge_hist(mine: dict, other: dict | None) -> None:
     for minute, n in (other or {}).items():
         mine[minute] = mine.get(minute, 0) + n
@@ -169,8 +175,10 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
     for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
         m = measure(list(journey))
         hour = clock.to_local(issued[ticket_id], hall.timezone).hour
+        served = sum(_served(leg) for leg in m.legs)
         for cell in (cells[("hall", 0)], cells[("hour", hour)]):
             cell.issued += 1
+            cell.served_legs += served
             cell.called += m.calls > 0
             cell.outcome(m.outcome)
             cell.transferred += m.transfers
@@ -185,6 +193,7 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
             for key in where:
                 cell = cells[key]
                 cell.issued += key[0] == "service"
+                cell.served_legs += _served(leg)
                 cell.called += called
                 cell.end(leg.ended, called)
                 cell.add_wait(leg.wait_minutes)
@@ -223,6 +232,9 @@ def refresh(session: Session, hall: Hall, day: date, today: date) -> bool:
     if day >= today or session.exec(select(DayFigure.id).where(DayFigure.hall_id == hall.id, DayFigure.day == day,
                                                               DayFigure.dimension == "hall")).first() is None:
         return False
+    # The hall's row first, as the day's sweep takes it: two transactions rolling one day up take
+    # turns (on PostgreSQL the second would otherwise insert rows the first just wrote).
+    session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())
     roll_up(session, hall, day)
     return True
 

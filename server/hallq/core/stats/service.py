@@ -50,7 +50,8 @@ def derive(cell: Cell) -> dict:
         "reviews_by_level": {"5": cell.reviews_5, "4": cell.reviews_satisfied - cell.reviews_5,
                              "3": cell.reviews - cell.reviews_satisfied - cell.reviews_bad,
                              "2": cell.reviews_bad - cell.reviews_1, "1": cell.reviews_1},
-        "active_rating_rate": share(cell.reviews - cell.reviews_default, cell.completed),
+        # Ratings the visitors gave ÷ the legs they could rate (a day stored before legs were counted: its cases).
+        "active_rating_rate": share(cell.reviews - cell.reviews_default, max(cell.served_legs, cell.completed)),
         "five_star_rate": share(cell.reviews_5, cell.reviews),
         "satisfaction_rate": share(cell.reviews_satisfied, cell.reviews),
         "bad_reviews": cell.reviews_bad,
@@ -59,9 +60,10 @@ def derive(cell: Cell) -> dict:
         "bad_cases": cell.cases,
         "rectified": cell.rectified,
         "rectified_on_time": cell.rectified_on_time,
-        # 差评整改率: of the bad ratings that stay in the rates, the share rectified (or explained) and closed.
-        "rectification_rate": share(cell.rectified, cell.reviews_bad),
-        "on_time_rectification_rate": share(cell.rectified_on_time, cell.reviews_bad),
+        # 差评整改率: of the bad ratings that opened a case and stay in the rates, the share rectified (or
+        # explained) and closed. Bad ratings from before cases existed have none and count nowhere.
+        "rectification_rate": share(cell.rectified, cell.cases - cell.appealed_removed),
+        "on_time_rectification_rate": share(cell.rectified_on_time, cell.cases - cell.appealed_removed),
     }
 
 
@@ -98,7 +100,7 @@ class StatsService:
 
     def figures(self, slug: str, since: date, until: date) -> dict[tuple[str, int], dict]:
         """The range's figures per (dimension, key), derived (see derive)."""
-        _check_range(since, until)
+        check_range(since, until)
 
         def read(tx: Txn) -> dict:  # after the sweep, if one is due: a finished day is closed and rolled up
             today = clock.business_date(tx.now, tx.hall.timezone)
@@ -120,7 +122,7 @@ class StatsService:
         """The hall's figures for [since, until], for its managers and the administrators: the
         totals (with tickets and cases per working day of the hall's calendar), and the same
         figures per zone, service, window, staff member and hour of issue."""
-        _check_range(since, until)
+        check_range(since, until)
 
         def read(tx: Txn) -> dict:
             if viewer.role != SYSTEM.role:  # the console (`hallq report`) reads every hall
@@ -181,7 +183,7 @@ def month_days(year: int, month: int) -> tuple[date, date]:
     return first, first.replace(day=months.monthrange(year, month)[1])
 
 
-def _check_range(since: date, until: date) -> None:
+def check_range(since: date, until: date) -> None:
     if since > until:
         raise Invalid("bad_range", "the first day is after the last", since=since.isoformat(), until=until.isoformat())
     if (until - since).days >= MAX_RANGE_DAYS:

@@ -1,8 +1,9 @@
 """好差评 end to end: one rating per service leg (the leg, its service, indicator scores, a bad
 rating's reasons and text, whether an approved appeal took it out of the rates), the hall's
 [reviews] settings, and the rectification cases of bad ratings (with their appeals) and their
-steps. Existing ratings rate leg 1 of their ticket; no case is opened for them (they were never
-rectified: the figures count cases from here on).
+steps. Existing ratings rate their ticket's last leg (the review box rated only a completed ticket at
+its window); no case is opened for them (they were never rectified: the figures count cases from
+here on).
 
 Revision ID: a7c4e9b2d615
 Revises: f3b8d1c6a524
@@ -23,7 +24,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # SQLite keeps review's UNIQUE (ticket_id) without a name: batch mode finds it by this convention.
 NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
-DAY_COLUMNS = ('reviews_1', 'reviews_phone', 'reviews_default', 'appealed_removed', 'cases', 'rectified', 'rectified_on_time')
+DAY_COLUMNS = ('served_legs', 'reviews_1', 'reviews_phone', 'reviews_default', 'appealed_removed', 'cases', 'rectified',
+               'rectified_on_time')
 
 
 def _old_unique() -> str:
@@ -44,9 +46,10 @@ def upgrade() -> None:
         batch_op.create_unique_constraint('uq_review_ticket_leg', ['ticket_id', 'leg'])
         batch_op.create_index(batch_op.f('ix_review_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_foreign_key('fk_review_service_id', 'service', ['service_id'], ['id'])
-    # A rating's service: its ticket's (every existing rating rates leg 1 of a ticket never transferred
-    # since, or its final leg: the ticket's service is the best that is known).
-    op.execute("UPDATE review SET service_id = (SELECT ticket.service_id FROM ticket WHERE ticket.id = review.ticket_id)")
+    # A rating rated the ticket's final leg: the review box took only a completed ticket served at its
+    # window. So its leg is the ticket's last (transfers + 1) and its service the ticket's.
+    op.execute("UPDATE review SET leg = (SELECT ticket.transfers + 1 FROM ticket WHERE ticket.id = review.ticket_id), "
+               "service_id = (SELECT ticket.service_id FROM ticket WHERE ticket.id = review.ticket_id)")
     op.create_table('review_case',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hall_id', sa.Integer(), nullable=False),
@@ -64,12 +67,14 @@ def upgrade() -> None:
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('appeal_state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('appeal_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('appeal_by', sa.Integer(), nullable=True),
     sa.Column('handler_id', sa.Integer(), nullable=True),
     sa.Column('contact_sealed', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
     sa.Column('contact_masked', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('contact_consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('contact_erased_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['handler_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['appeal_by'], ['user.id'], ),
     sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -110,8 +115,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_case_state'))
         batch_op.drop_index(batch_op.f('ix_review_case_hall_id'))
     op.drop_table('review_case')
-    # A ticket rated on two legs keeps its first rating only: the old schema holds one per ticket.
-    op.execute("DELETE FROM review WHERE leg > 1")
+    # A ticket rated on several legs keeps the rating of its first rated leg: the old schema holds one per ticket.
+    op.execute("DELETE FROM review WHERE leg > (SELECT MIN(r2.leg) FROM review AS r2 WHERE r2.ticket_id = review.ticket_id)")
     with op.batch_alter_table('review', schema=None) as batch_op:
         batch_op.drop_constraint('fk_review_service_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_review_ticket_id'))

@@ -271,7 +271,7 @@ def _review_paths() -> dict:
             "get": {
                 "summary": "Managers: the hall's rectification cases (差评整改), newest first; staff: their own",
                 "parameters": [HALL, {"name": "filter", "in": "query", "required": False,
-                                      "schema": {"type": "string", "enum": ["open", "due_soon", "overdue", "appealed", "closed", "all"]}}],
+                                      "schema": {"type": "string", "enum": ["open", "due_soon", "overdue", "callback_late", "appealed", "closed", "all"]}}],
                 "security": SECURED,
                 "responses": {"200": {"description": "{hall, filter, today, counts, cases: [case without actions and timeline]}"},
                               **_errors(401, 403, 404, 422)},

@@ -38,8 +38,8 @@
       if (s.detail.kind) extra.push(S.appeal_kind[s.detail.kind]);
       if (s.detail.evidence) extra.push(s.detail.evidence);
       return el("li", { "data-step": s.step },
-        el("time", { datetime: s.at, text: new Date(s.at).toLocaleString(H.english ? "en" : "zh-CN") }), " ",
-        el("strong", { text: S.step[s.step] || s.step }), " · ", el("span", { text: s.actor }),
+        el("time", { datetime: s.at, text: new Date(s.at).toLocaleString(H.english ? "en" : "zh-CN", { timeZone: page.tz }) }), " ",
+        el("strong", { text: S.step[s.step] || s.step }), " · ", el("span", { text: S.actors[s.actor] || s.actor }),
         extra.length ? el("span", { class: "detail", text: " · " + extra.join(" · ") }) : null,
         s.note ? el("p", { class: "note", text: s.note }) : null);
     }));

@@ -7,7 +7,7 @@
   const S = JSON.parse(document.getElementById("case-strings").textContent);
   const $ = (id) => document.getElementById(id);
   // The live hall's alerts link here with the filter they mean (#cases_overdue …).
-  const FROM_ALERT = { "#cases_overdue": "overdue", "#cases_due_soon": "due_soon", "#callbacks_late": "open" };
+  const FROM_ALERT = { "#cases_overdue": "overdue", "#cases_due_soon": "due_soon", "#callbacks_late": "callback_late" };
   let filter = FROM_ALERT[window.location.hash] || "open", pending = null;
 
   function flagText(c) {
