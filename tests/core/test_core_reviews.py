@@ -532,3 +532,18 @@ def test_the_active_rating_rate_divides_by_the_legs_served(hall, reviews, desk):
     reviews.rate("district", ticket["id"], score=4, leg=2)
     figures = StatsService(hall).figures("district", date(2026, 2, 12), date(2026, 2, 12))
     assert (figures[("hall", 0)]["reviews"], figures[("hall", 0)]["cases"], figures[("hall", 0)]["active_rating_rate"]) == (2, 1, 1.0)
+
+
+def test_the_lists_count_closed_cases_whichever_filter_reads_them(hall, reviews, desk, boss):
+    closed = bad_case(hall, reviews, desk, boss)
+    for action, params in (("verify", {"note": "checked"}), ("explain", {"note": "explained"}), ("follow_up", {"declined": True}),
+                           ("close", {})):
+        reviews.case_action("district", closed, action, actor=boss, **params)
+    reviews.rate("district", served(hall, desk)["id"], score=2)
+    for filter_ in ("open", "closed", "all"):
+        listed = reviews.cases("district", viewer=boss, filter=filter_)
+        assert (listed["counts"]["open"], listed["counts"]["closed"], listed["counts"]["all"]) == (1, 1, 2), filter_
+    assert [c["id"] for c in reviews.cases("district", viewer=boss, filter="closed")["cases"]] == [closed]
+    assert len(reviews.cases("district", viewer=boss, filter="all")["cases"]) == 2
+    # A manager's own page lists the cases of their own legs only: none here.
+    assert reviews.cases("district", viewer=boss, filter="all", mine=True)["cases"] == []

@@ -164,9 +164,9 @@ def case_strings() -> dict:
                    "explain": _("Record explanation"), "follow_up": _("Record follow-up"), "close": _("Close case"),
                    "note": _("Add note"), "appeal": _("Appeal the rating"), "approve_appeal": _("Approve the appeal"),
                    "reject_appeal": _("Reject the appeal")},
-        "channel": {"review_box": _("Review box"), "phone": _("Phone")},
+        "channel": {"review_box": _("Review box"), "phone": _("Phone"), "default": _("Default (unrated)")},
         "reveal": _("Show the number"), "erased": _("erased"),
-        "actors": {"visitor": _("the visitor"), "system": _("the system")},
+        "actors": {"visitor": _("the visitor"), "system": _("the system"), "device": _("the review box")},
         "reached": _("Visitor reached"), "not_reached": _("Not reached"), "declined": _("Visitor declined to rate"),
         "no_cases": _("No cases here."), "new_case": _("New bad rating: ticket %(number)s"),
     }

@@ -36,7 +36,6 @@ from hallq.core.txn import Txn
 
 OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED = (
     "open", "called_back", "verified", "rectified", "explained", "followed_up", "closed")
-STATES = (OPEN, CALLED_BACK, VERIFIED, RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED)
 SETTLED = (RECTIFIED, EXPLAINED, FOLLOWED_UP, CLOSED)  # rectified or explained, and after
 # action → (the states it may start from, the state it leads to; None: stays where it was)
 ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -141,10 +140,15 @@ def act(tx: Txn, case: ReviewCase, action: str, *, note: Any = "", reached: Any 
     return case
 
 
+def has_control(text: str) -> bool:
+    """Whether text holds a control character (tabs and line breaks allowed): what a spreadsheet,
+    PostgreSQL or a page would not take as it is."""
+    return _CONTROL.search(text) is not None
+
+
 def plain_text(text: Any, limit: int) -> bool:
-    """Text of at most `limit` characters without control characters (tabs and line breaks allowed):
-    what a spreadsheet, PostgreSQL and a page all take as it is."""
-    return isinstance(text, str) and len(text.strip()) <= limit and not _CONTROL.search(text)
+    """Text of at most `limit` characters without control characters."""
+    return isinstance(text, str) and len(text.strip()) <= limit and not has_control(text)
 
 
 def _note(note: Any, required: str = "") -> str:
@@ -222,7 +226,7 @@ def flags(case: ReviewCase, today: date, cal: calendar.WorkingCalendar, settings
     """What the manager's page flags: the callback late, the deadline passed (overdue) or near
     (due_soon: at most `due_soon_working_days` working days left), settled late or on time."""
     settled = case.state in SETTLED
-    out = {
+    return {
         "callback_late": case.called_back_on is None and case.state == OPEN and today > case.callback_due,
         "overdue": not settled and today > case.due,
         # Working days left: those after today up to the deadline (none on the deadline's own day).
@@ -230,7 +234,6 @@ def flags(case: ReviewCase, today: date, cal: calendar.WorkingCalendar, settings
         and cal.working_days(today + timedelta(days=1), case.due) <= settings.due_soon_working_days,
         "on_time": None if case.settled_on is None else case.settled_on <= case.due,
     }
-    return out
 
 
 def matches(filter_: str, case: ReviewCase, flag: dict) -> bool:

@@ -85,7 +85,7 @@ def reveal(tx: Txn, case: ReviewCase, vault: ContactVault | None) -> str:
 
 def erase_expired(tx: Txn, today) -> int:
     """Erase the contacts of cases closed `contact_retention_days` days ago or more, by the hall's days
-    (closed on the 12th, 30 days: erased from the 14th of the next month on; the day's sweep does it)."""
+    (closed on 12 February, 30 days: erased from 14 March on; the day's sweep does it)."""
     days = settings_of(tx.hall).contact_retention_days
     before = clock.day_start_moment(today - timedelta(days=days - 1), tx.hall.timezone)
     due = tx.session.exec(select(ReviewCase).where(ReviewCase.hall_id == tx.hall.id, ReviewCase.contact_sealed.is_not(None),

@@ -74,5 +74,6 @@ def rows(session, hall: Hall, since: date, until: date, *, staff: int | None = N
             "closed_on": clock.business_date(case.closed_at, hall.timezone).isoformat() if case and case.closed_at else "",
             "appeal": APPEALS.get(case.appeal_state, "") if case else "",
             "counted": "否" if review.excluded else "是",
+            "channel_key": review.channel,  # for pages that name it in their own language (not a platform field)
         })
     return out

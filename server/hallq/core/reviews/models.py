@@ -44,7 +44,7 @@ class ReviewCase(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id", index=True)
     review_id: int = Field(foreign_key="review.id", unique=True)
-    state: str = Field(default="open", max_length=16, index=True)  # reviews/cases.py: STATES
+    state: str = Field(default="open", max_length=16, index=True)  # reviews/cases.py: OPEN … CLOSED
     opened_at: datetime
     opened_on: date  # the rating's business day: deadlines count from it
     callback_due: date  # 回访: the callback, by the end of this day

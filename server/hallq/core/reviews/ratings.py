@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -64,7 +65,7 @@ def check(tx: Txn, *, score: Any, indicators: Any = None, reasons: Any = None, c
     comment = "" if comment is None else comment
     if not isinstance(comment, str) or len(comment.strip()) > MAX_COMMENT:
         raise Invalid("comment_too_long", f"a comment is text of at most {MAX_COMMENT} characters")
-    if not cases.plain_text(comment, MAX_COMMENT):
+    if cases.has_control(comment):
         raise Invalid("bad_comment", "a comment has no control characters")
     return score, indicators, list(dict.fromkeys(reasons)), comment.strip()
 
@@ -176,10 +177,9 @@ def apply_default(tx: Txn, today) -> int:
     closed = [d for d in days if cal.add_working_days(d, settings.rate_within_working_days) < today]
     if not closed:
         return 0
-    rated = select(Review.ticket_id)
     unrated = tx.session.exec(select(Ticket).where(
         Ticket.hall_id == tx.hall.id, Ticket.business_date.in_(closed), Ticket.status == TicketStatus.DONE,
-        Ticket.window_id.is_not(None), Ticket.id.not_in(rated))).all()
+        Ticket.window_id.is_not(None), ~exists().where(Review.ticket_id == Ticket.id))).all()
     for ticket in unrated:
         tx.session.add(Review(hall_id=tx.hall.id, ticket_id=ticket.id, leg=ticket.transfers + 1, window_id=ticket.window_id,
                               staff_id=ticket.staff_id, service_id=ticket.service_id, score=settings.unrated_becomes, at=tx.now,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from hallq.core import calendar, clock
 from hallq.core.accounts import users as accounts
@@ -81,17 +81,21 @@ class ReviewService:
 
     # -- cases ----------------------------------------------------------------
 
-    def cases(self, slug: str, *, viewer: Actor, filter: str = "open") -> dict:
-        """The hall's cases for a manager (a staff member: their own), newest first, by filter:
-        open, due_soon, overdue, closed or all."""
+    def cases(self, slug: str, *, viewer: Actor, filter: str = "open", mine: bool = False) -> dict:
+        """The hall's cases for a manager (a staff member, or anyone with `mine`: their own), newest
+        first, by filter (cases.FILTERS), with the count of each filter. Closed cases (a hall's
+        years of them) are counted by the database and read only for the filters that show them."""
         if filter not in cases.FILTERS:
             raise Invalid("bad_filter", f"filter is one of {', '.join(cases.FILTERS)}")
 
         def read(tx: Txn) -> dict:
-            own = _reader(viewer, tx)
-            query = select(ReviewCase, Review).join(Review, Review.id == ReviewCase.review_id).where(ReviewCase.hall_id == tx.hall.id)
-            if own is not None:
-                query = query.where(Review.staff_id == own)
+            own = _reader(viewer, tx)  # None: a manager's view of the hall; else a staff member's own
+            if mine:
+                own = viewer.user_id
+            where = [ReviewCase.hall_id == tx.hall.id] + ([Review.staff_id == own] if own is not None else [])
+            query = select(ReviewCase, Review).join(Review, Review.id == ReviewCase.review_id).where(*where)
+            if filter not in ("closed", "all"):
+                query = query.where(ReviewCase.state != cases.CLOSED)
             rows = tx.session.exec(query.order_by(ReviewCase.id.desc())).all()
             names = _names(tx, [r for _, r in rows])
             today, cal, settings = _today(tx)
@@ -101,10 +105,11 @@ class ReviewService:
                 for f in cases.FILTERS:
                     counts[f] += cases.matches(f, case, flag)
                 if cases.matches(filter, case, flag):
-                    row = _case_row(case, review, flag, names)
-                    if own is not None:  # staff: without the visitor's contact
-                        del row["contact"]
-                    out.append(row)
+                    out.append(_case_row(case, review, flag, names, contact=own is None))  # staff: without it
+            if filter not in ("closed", "all"):  # the closed ones, counted without reading them
+                counts["closed"] = tx.session.exec(select(func.count()).select_from(ReviewCase).join(Review, Review.id == ReviewCase.review_id)
+                                                   .where(*where, ReviewCase.state == cases.CLOSED)).one()
+                counts["all"] += counts["closed"]
             return {"hall": tx.hall.slug, "filter": filter, "today": today.isoformat(), "counts": counts, "cases": out}
 
         return self.work.read(slug, read)
@@ -130,27 +135,27 @@ class ReviewService:
 
         return self.work.write(slug, op, actor=actor)
 
-    def digest(self, slug: str, *, viewer: Actor) -> dict:
+    def digest(self, slug: str, *, viewer: Actor, listed: bool = True) -> dict:
         """What needs a manager's attention today (the daily digest, and the live page's alerts): the
-        cases past their deadline, due soon, and not yet called back in time, oldest deadline first."""
+        cases past their deadline, due soon, and not yet called back in time, oldest deadline first.
+        Without `listed`, only their counts (the live page asks after every change in the hall)."""
 
         def read(tx: Txn) -> dict:
             if viewer.role != "system":  # the console (`hallq cases digest`) reads every hall
                 accounts.require_manager(viewer, tx.hall)
-            rows = tx.session.exec(select(ReviewCase, Review).join(Review, Review.id == ReviewCase.review_id)
-                                   .where(ReviewCase.hall_id == tx.hall.id, ReviewCase.state != cases.CLOSED)
-                                   .order_by(ReviewCase.due, ReviewCase.id)).all()
+            found = tx.session.exec(select(ReviewCase, Review).join(Review, Review.id == ReviewCase.review_id)
+                                    .where(ReviewCase.hall_id == tx.hall.id, ReviewCase.state != cases.CLOSED)
+                                    .order_by(ReviewCase.due, ReviewCase.id)).all()
             today, cal, settings = _today(tx)
-            names = _names(tx, [r for _, r in rows])
-            picked = {"overdue": [], "due_soon": [], "callback_late": []}
-            for case, review in rows:
+            names = _names(tx, [r for _, r in found]) if listed else {}
+            picked: dict[str, list] = {"overdue": [], "due_soon": [], "callback_late": []}
+            for case, review in found:
                 flag = cases.flags(case, today, cal, settings)
-                for key, listed in picked.items():
+                for key, cases_of_key in picked.items():
                     if flag[key]:
-                        row = _case_row(case, review, flag, names)
-                        del row["contact"]
-                        listed.append(row)
-            return {"hall": tx.hall.slug, "today": today.isoformat(), "counts": {k: len(v) for k, v in picked.items()}, **picked}
+                        cases_of_key.append(_case_row(case, review, flag, names, contact=False) if listed else case.id)
+            counts = {k: len(v) for k, v in picked.items()}
+            return {"hall": tx.hall.slug, "today": today.isoformat(), "counts": counts, **(picked if listed else {})}
 
         return self.work.read(slug, read)
 
@@ -183,21 +188,20 @@ class ReviewService:
 
         return self.work.read(slug, read)
 
-    def ratings(self, slug: str, since, until, *, viewer: Actor) -> dict:
+    def ratings(self, slug: str, since, until, *, viewer: Actor, mine: bool = False) -> dict:
         """The ratings of [since, until] as the export has them: a manager sees the hall's, a staff
-        member their own (never a contact: the export has none)."""
+        member (or anyone with `mine`) their own; never a contact (the export has none)."""
         check_range(since, until)
 
         def read(tx: Txn) -> dict:
-            own = _reader(viewer, tx)
+            own = _reader(viewer, tx)  # None: a manager's view of the hall; else a staff member's own
+            if mine:
+                own = viewer.user_id
             return {"hall": tx.hall.slug, "since": since.isoformat(), "until": until.isoformat(),
                     "ratings": export.rows(tx.session, tx.hall, since, until, staff=own)}
 
         return self.work.read(slug, read)
 
-    def erase_contacts(self, slug: str) -> int:
-        """Erase the contacts past their retention now (the day's sweep does it too)."""
-        return self.work.write(slug, lambda tx: contacts.erase_expired(tx, clock.business_date(tx.now, tx.hall.timezone)))
 
 
 def _reader(viewer: Actor | None, tx: Txn) -> int | None:
@@ -262,8 +266,9 @@ def _review_view(review: Review, names: dict) -> dict:
     }
 
 
-def _case_row(case: ReviewCase, review: Review, flag: dict, names: dict) -> dict:
-    return {
+def _case_row(case: ReviewCase, review: Review, flag: dict, names: dict, *, contact: bool = True) -> dict:
+    """A case as the lists show it; without `contact` (staff, the digest), nothing of the visitor's number."""
+    row = {
         "id": case.id,
         "state": case.state,
         "opened_at": iso(case.opened_at),
@@ -279,25 +284,27 @@ def _case_row(case: ReviewCase, review: Review, flag: dict, names: dict) -> dict
         "flags": flag,
         "review": _review_view(review, names),
     }
+    if not contact:
+        del row["contact"]
+    return row
 
 
 def _case_detail(tx: Txn, case: ReviewCase, viewer: Actor | None) -> dict:
     """A case with its timeline and the steps `viewer` may take now (none for staff)."""
     review = tx.session.get(Review, case.review_id)
     today, cal, settings = _today(tx)
-    view = _case_row(case, review, cases.flags(case, today, cal, settings), _names(tx, [review]))
+    manager = viewer is not None and viewer.role in (Role.MANAGER, Role.ADMIN)
+    # Staff read their own cases without the visitor's contact.
+    view = _case_row(case, review, cases.flags(case, today, cal, settings), _names(tx, [review]), contact=manager)
     actions = [a for a, (starts, _) in cases.ACTIONS.items() if case.state in starts]
     if case.state != cases.CLOSED and not case.appeal_state:
         actions.append("appeal")
-    if case.appeal_state == "pending" and viewer is not None and viewer.role == Role.ADMIN:
+    if case.appeal_state == "pending" and viewer is not None and viewer.role == Role.ADMIN and case.appeal_by != viewer.user_id:
         actions += ["approve_appeal", "reject_appeal"]
-    manager = viewer is not None and viewer.role in (Role.MANAGER, Role.ADMIN)
     view["actions"] = actions if manager else []
     handler = tx.session.get(User, case.handler_id) if case.handler_id else None
     view["handler"] = (handler.display_name or handler.name) if handler else None
-    if not manager:  # staff read their own cases without the visitor's contact
-        view.pop("contact", None)
-    else:
+    if manager:
         view["contact"]["may_reveal"] = bool(case.contact_sealed) and (case.handler_id in (None, viewer.user_id))
     view["timeline"] = [_step_view(s) for s in cases.steps_of(tx, case)]
     return view

@@ -44,7 +44,7 @@ def state(hall):
     from ..context import hallq
     from ..pages import signed_in_actor
 
-    digest = hallq().reviews.digest(hall, viewer=signed_in_actor())
+    digest = hallq().reviews.digest(hall, viewer=signed_in_actor(), listed=False)
     return jsonify(
         {
             "alerts": figures.hall_alerts(windows, queue, devices["devices"], wait_limit=limit) + figures.case_alerts(digest),

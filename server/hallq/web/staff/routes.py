@@ -69,15 +69,16 @@ def figures(hall):
 @bp.get("/<hall>/ratings")
 @roles_required(*STAFF_PAGES)
 def ratings(hall):
-    """我的评价: the signed-in staff member's ratings this month and the cases opened by their bad
-    ones (never the visitor's contact); a manager sees the hall's."""
+    """我的评价: the signed-in person's own ratings this month and the cases opened by their bad
+    ones (never the visitor's contact; a manager at a window sees their own too, not the hall's)."""
     from ..context import hallq
-    from ..messages import case_strings
+    from ..messages import case_strings, rating_strings
 
     info = hall_or_404(hall)
     actor = signed_in_actor()
     today = hallq().stats.today(hall)
     since = today.replace(day=1)
     return render_template("staff/ratings.html", hall=info, month=today.strftime("%Y-%m"),
-                           ratings=hallq().reviews.ratings(hall, since, today, viewer=actor)["ratings"],
-                           cases=hallq().reviews.cases(hall, viewer=actor, filter="all")["cases"], strings=case_strings())
+                           ratings=hallq().reviews.ratings(hall, since, today, viewer=actor, mine=True)["ratings"],
+                           cases=hallq().reviews.cases(hall, viewer=actor, filter="all", mine=True)["cases"],
+                           strings=case_strings(), levels=rating_strings()["levels"])

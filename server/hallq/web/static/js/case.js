@@ -39,7 +39,7 @@
       if (s.detail.evidence) extra.push(s.detail.evidence);
       return el("li", { "data-step": s.step },
         el("time", { datetime: s.at, text: new Date(s.at).toLocaleString(H.english ? "en" : "zh-CN", { timeZone: page.tz }) }), " ",
-        el("strong", { text: S.step[s.step] || s.step }), " · ", el("span", { text: S.actors[s.actor] || s.actor }),
+        el("strong", { text: S.step[s.step] || s.step }), " · ", el("span", { text: S.actors[s.role === "device" ? "device" : s.actor] || s.actor }),
         extra.length ? el("span", { class: "detail", text: " · " + extra.join(" · ") }) : null,
         s.note ? el("p", { class: "note", text: s.note }) : null);
     }));
