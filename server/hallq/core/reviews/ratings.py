@@ -72,8 +72,7 @@ def check(tx: Txn, *, score: Any, indicators: Any = None, reasons: Any = None, c
 
 def served_legs(tx: Txn, ticket: Ticket) -> list[journey.Leg]:
     """The ticket's legs a visitor may rate: served at a window and ended by completion or transfer."""
-    legs = journey.measure(journey.steps_of(tx, ticket.id)).legs
-    return [leg for leg in legs if leg.window_id is not None and leg.ended in ("completed", "transferred")]
+    return [leg for leg in journey.measure(journey.steps_of(tx, ticket.id)).legs if leg.served]
 
 
 def rated_legs(tx: Txn, ticket: Ticket) -> dict[int, Review]:

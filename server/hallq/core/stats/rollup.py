@@ -10,9 +10,10 @@ handling and outcome), per dimension:
 
 Reviews (好差评) count on the day of the ticket they rate, at the window, staff member and service
 of the leg they rate, with the rectification case of a bad one (reviews/cases.py). A rating or a
-case that changes after its day was rolled up rolls the day up again (``refresh``). A finished day's rows are written by the day's sweep (``catch_up``) and can be
-rebuilt at any time from the journeys (``hallq stats rebuild``); today, and any day without
-rows, is summarised live the same way (``figures_for``).
+case that changes after its day was rolled up rolls the day up again (``refresh``). A finished
+day's rows are written by the day's sweep (``catch_up``) and can be rebuilt at any time from the
+journeys (``hallq stats rebuild``); today, and any day without rows, is summarised live the same
+way (``figures_for``).
 """
 
 from __future__ import annotations
@@ -140,11 +141,6 @@ _ADDITIVE = [f.name for f in fields(Cell) if not f.name.endswith("_hist")]
 _SUMS = [func.sum(getattr(DayFigure, name)) for name in _ADDITIVE]
 
 
-def _served(leg) -> bool:
-    """A leg a visitor may rate (reviews/ratings.py: served_legs)."""
-    return leg.window_id is not None and leg.ended in ("completed", "transferred")
-
-
 def _merge_hist(mine: dict, other: dict | None) -> None:
     for minute, n in (other or {}).items():
         mine[minute] = mine.get(minute, 0) + n
@@ -175,7 +171,7 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
     for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
         m = measure(list(journey))
         hour = clock.to_local(issued[ticket_id], hall.timezone).hour
-        served = sum(_served(leg) for leg in m.legs)
+        served = sum(leg.served for leg in m.legs)
         for cell in (cells[("hall", 0)], cells[("hour", hour)]):
             cell.issued += 1
             cell.served_legs += served
@@ -193,7 +189,7 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
             for key in where:
                 cell = cells[key]
                 cell.issued += key[0] == "service"
-                cell.served_legs += _served(leg)
+                cell.served_legs += leg.served
                 cell.called += called
                 cell.end(leg.ended, called)
                 cell.add_wait(leg.wait_minutes)

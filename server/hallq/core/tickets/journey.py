@@ -83,6 +83,11 @@ class Leg:
     staff_id: int | None = None
     ended: str = ""  # the step that ended it: completed, transferred, moved, no_show, closed; "" while open
 
+    @property
+    def served(self) -> bool:
+        """Served at a window and ended by completion or transfer: what a visitor may rate (好差评)."""
+        return self.window_id is not None and self.ended in ("completed", "transferred")
+
 
 @dataclass
 class Measures:

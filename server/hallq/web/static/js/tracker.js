@@ -38,6 +38,7 @@
 
   /* 好差评 on the phone: once a leg is served, rate it on the five levels; a bad rating asks why. */
   let ratingShown = false;
+  const R = T.rating;  // page_strings(): the rating texts sit beside the tracker's, not inside them
   async function loadRating() {
     const r = await H.api("GET", page.rating_api);
     if (!r.ok) return;
@@ -45,7 +46,6 @@
   }
 
   function renderRating(form, justRated) {
-    const R = T.rating;  // page_strings(): the rating texts sit beside the tracker's, not inside them
     $("rating-title").textContent = R.title;
     const blocks = form.legs.map((leg) => {
       const name = H.localName({ name: leg.service_name, name_en: leg.service_name_en });
@@ -66,7 +66,6 @@
   }
 
   function ratingForm(form, leg, head) {
-    const R = T.rating;  // page_strings(): the rating texts sit beside the tracker's, not inside them
     let score = null;
     const levels = el("div", { class: "levels", role: "radiogroup" }, ...form.levels.map((l) =>
       el("button", { type: "button", class: "level level-" + l.score, "data-score": l.score, role: "radio", "aria-checked": "false",
@@ -137,7 +136,11 @@
   render();
   H.connect({ hall: page.hall, ticket: ticket.id }, {  // the ticket's own room: the public rooms carry no tracking ids
     snapshot: reloadSoon,
-    event(e) { if (e.data && e.data.ticket === ticket.id) reload(); },
+    event(e) {
+      if (!e.data || e.data.ticket !== ticket.id) return;
+      reload();
+      if (e.kind === "review.recorded" && e.data.channel === "review_box" && ratingShown) loadRating();  // rated at the window meanwhile
+    },
     queue: reloadSoon,
   });
 })();
