@@ -238,13 +238,12 @@ def report(ctx, month, slug, xlsx, csv_dir, ratings_dir) -> None:
 def _write_ratings(hallq, name: str, month: str, since, until, directory: Path) -> list[Path]:
     """The month's ratings of hall `name` for the provincial platform, as CSV and Excel."""
     from .reports import ratings
-    from .reports.workbook import header_row
 
     data = hallq.reviews.export(name, since, until, viewer=operator())
     directory.mkdir(parents=True, exist_ok=True)
     csv_path, xlsx_path = directory / f"ratings-{name}-{month}.csv", directory / f"ratings-{name}-{month}.xlsx"
     csv_path.write_bytes(ratings.csv_bytes(data["rows"]))
-    xlsx_path.write_bytes(ratings.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {month}", header_row))
+    xlsx_path.write_bytes(ratings.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {month}"))
     return [csv_path, xlsx_path]
 
 

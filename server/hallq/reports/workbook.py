@@ -16,7 +16,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import ratings
+from hallq.core.reviews.ratings import LEVELS as RATING_LEVELS
 
 # (key in the report, header): the figures every level has (definitions: docs/figures.md)
 FIGURES = [
@@ -44,6 +44,26 @@ LEVELS = [
 TOTALS = [("working_days", "工作日数"), ("tickets_per_working_day", "日均取号"), ("cases_per_working_day", "日均办件")]
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+
+
+# The 好差评 sheet: (label, key in the report's totals, kind)
+REVIEW_SUMMARY = [
+    ("评价数", "reviews", ""), ("窗口评价器", "reviews_box", ""), ("手机扫码", "reviews_phone", ""),
+    ("默认评价", "reviews_default", ""), ("主动评价率", "active_rating_rate", "rate"), ("非常满意率", "five_star_rate", "rate"),
+    ("满意率", "satisfaction_rate", "rate"), ("差评数", "bad_reviews", ""), ("申诉剔除数", "appealed_removed", ""),
+    ("差评工单数", "bad_cases", ""), ("已整改办结数", "rectified", ""), ("按期整改数", "rectified_on_time", ""),
+    ("差评整改率", "rectification_rate", "rate"), ("按期整改率", "on_time_rectification_rate", "rate"),
+]
+CASES_NOW = [("工单未办结", "open"), ("工单已超期", "overdue"), ("工单即将到期", "due_soon"), ("申诉待审核", "appealed")]
+
+
+def review_rows(report: dict) -> list[tuple[str, object, str]]:
+    """The 好差评 sheet: the month's ratings by channel and level, the rates, the cases."""
+    totals = report["totals"]
+    rows = [(label, totals[key], kind) for label, key, kind in REVIEW_SUMMARY]
+    rows += [(f"评价等级：{RATING_LEVELS[score]}", totals["reviews_by_level"][str(score)], "") for score in (5, 4, 3, 2, 1)]
+    rows += [(f"{label}（截至报表生成时）", report["review_cases"][key], "") for label, key in CASES_NOW]
+    return rows
 
 
 def _title(report: dict) -> str:
@@ -94,8 +114,8 @@ def write_xlsx(report: dict, target) -> None:
         sheet.freeze_panes = "A2"
         if rows:
             _charts(sheet, key, len(own), len(rows))
-    # 好差评: the month's ratings by channel and level, the rates, the cases (reports/ratings.py).
-    _label_values(book.create_sheet("好差评"), ratings.summary_rows(report), first=1, width=26)
+    # 好差评: the month's ratings by channel and level, the rates, the cases.
+    _label_values(book.create_sheet("好差评"), review_rows(report), first=1, width=26)
     book.save(target)
 
 
@@ -164,7 +184,7 @@ def write_csv(report: dict, directory: Path) -> list[Path]:
     with path.open("w", newline="", encoding="utf-8-sig") as f:
         out = csv.writer(f)
         out.writerow(["指标", "数值"])
-        out.writerows([[label, "" if value is None else value] for label, value, _ in ratings.summary_rows(report)])
+        out.writerows([[label, "" if value is None else value] for label, value, _ in review_rows(report)])
     written.append(path)
     for key, _, name, own in LEVELS:
         header, rows = _level_rows(report, key, own)

@@ -65,7 +65,6 @@ def ratings_export(hall, fmt):
     from flask import Response
 
     from ...reports import ratings as platform
-    from ...reports.workbook import header_row
     from .openapi import XLSX
     from .routes import stats_range
 
@@ -77,5 +76,5 @@ def ratings_export(hall, fmt):
     if fmt == "csv":
         body, mimetype = platform.csv_bytes(data["rows"]), "text/csv; charset=utf-8"
     else:
-        body, mimetype = platform.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {data['since']}–{data['until']}", header_row), XLSX
+        body, mimetype = platform.xlsx_bytes(data["rows"], f"{data['name']} 好差评 {data['since']}–{data['until']}"), XLSX
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
