@@ -82,9 +82,10 @@ def apply_suggestion(hall, suggestion_id):
 @roles_required(*MANAGERS)
 def cases(hall):
     """差评整改: the hall's rectification cases by filter, live (GET /api/v1/halls/{hall}/cases)."""
+    from ...core.reviews.cases import FILTERS
     from ..messages import case_strings
 
-    return render_template("manager/cases.html", hall=hall_or_404(hall), strings=case_strings())
+    return render_template("manager/cases.html", hall=hall_or_404(hall), strings=case_strings(), filters=FILTERS)
 
 
 @bp.get("/<hall>/cases/<int:case_id>")
