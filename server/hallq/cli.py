@@ -346,8 +346,9 @@ def serve(ctx, host, port, mqtt_port, workers) -> None:
     if settings.mqtt_enabled:
         click.echo(f"tracker QR codes point at {settings.tracker_base_url}; set public_base_url to change")
     try:
+        in_process = settings.mqtt_max_connections if settings.mqtt_enabled and not settings.mqtt_url else 0
         run(lambda: create_app(hallq=build(settings)), host=host, port=port, threads=settings.threads, workers=settings.workers,
-            on_worker_start=_start_background)
+            live_connections=settings.live_connections, mqtt_devices=in_process, on_worker_start=_start_background)
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -44,7 +44,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `hallq serve` listens on.")
     port: int = Field(5000, ge=1, le=65535, description="HTTP port of `hallq serve`.")
-    threads: int = Field(64, ge=4, le=1024, description="Worker threads of each HTTP server process (one per open WebSocket, plus requests).")
+    threads: int = Field(32, ge=4, le=1024, description="Threads of each server process for HTTP requests (pages, API); each live connection has one more of its own (live_connections).")
+    live_connections: int = Field(
+        2000, ge=1, le=20000,
+        description="Live (Socket.IO) connections each server process holds: screens, terminals, phones following their tickets. "
+                    "Each has a thread (about 0.3 MB); past this, a new one is refused at once (HTTP 503, server_full) and retries. "
+                    "See docs/deployment.md, \"How many browsers\".",
+    )
     workers: int = Field(
         1, ge=1, le=64,
         description="HTTP server processes. More than 1 needs redis_url (Socket.IO rooms and the sign-in limiter are shared through Redis); the embedded MQTT broker then runs in a process of its own.",
@@ -114,6 +120,10 @@ class Settings(BaseSettings):
     mqtt_recheck_seconds: float = Field(
         2.0, ge=0, le=3600,
         description="How often the embedded broker checks its connected devices against the registry: a revoked device is cut off within this time (0: only when it reconnects).",
+    )
+    mqtt_max_connections: int = Field(
+        1000, ge=0, le=100000,
+        description="Connections the embedded broker holds at most; past it a device is refused with a log line that says to switch to Mosquitto (0: no limit). See docs/deployment.md, \"How many devices\".",
     )
 
     @classmethod

@@ -263,6 +263,7 @@ def run_demo(settings: Settings, *, host: str, port: int | None, rate: float, mq
         demo_devices.start_for_demo(hallq, slug, screen_port=screen_port, voice=voice)
 
     try:
-        serve(lambda: create_app(hallq=build(settings)), host=host, port=port, threads=settings.threads, on_worker_start=start_demo)
+        serve(lambda: create_app(hallq=build(settings)), host=host, port=port, threads=settings.threads,
+              live_connections=settings.live_connections, mqtt_devices=settings.mqtt_max_connections, on_worker_start=start_demo)
     except PortTaken as exc:
         raise click.ClickException(str(exc)) from None

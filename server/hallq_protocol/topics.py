@@ -114,6 +114,25 @@ def everything() -> str:
     return f"{ROOT}/#"
 
 
+SHARE = "$share"
+SERVER_GROUP = "hallq-server"
+
+
+def shared(topic_filter: str, group: str = SERVER_GROUP) -> str:
+    """An MQTT shared subscription (`$share/<group>/<filter>`): the broker hands each message that
+    matches the filter to one subscriber of the group, not to all. The server's processes listen to
+    the devices' requests this way, so each request is handled by exactly one of them."""
+    return f"{SHARE}/{group}/{topic_filter}"
+
+
+def unshared(topic_filter: str) -> tuple[str | None, str]:
+    """(group, filter) of a shared subscription; (None, topic_filter) for any other."""
+    if not topic_filter.startswith(SHARE + "/"):
+        return None, topic_filter
+    _, group, rest = (topic_filter.split("/", 2) + ["", ""])[:3]
+    return group, rest
+
+
 # -- parsing --------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -431,3 +431,84 @@ def test_a_flooding_device_does_not_silence_another_on_the_embedded_broker(mqtt,
     assert answer is not None and answer["status"] == "ok", answer
     assert set(flood) <= SERVED_OR_REFUSED and flood.get("rate_limited", 0) > 0, flood
     assert flood.get("ok", 0) >= 50 and flood["rate_limited"] >= 50 and sum(flood.values()) <= 1500, flood
+
+
+def test_two_server_processes_on_the_embedded_broker_handle_each_request_once(hall):
+    """Issue 15, `hallq serve --workers 2`: the broker in a process of its own, two servers connected
+    to it. Each device request is acted on and answered once, and both servers take a share."""
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.broker import SERVER_USER, Directory, EmbeddedBroker
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.ports import free_port
+    from support.mqtt import answers_to_requests
+
+    broker = EmbeddedBroker(Directory(hall.db), port=free_port())
+    broker.start()
+    url = f"mqtt://{SERVER_USER}:{broker.directory.server_password}@127.0.0.1:{broker.port}"
+    servers = [MqttRuntime(hall, url=url, client_id=f"hallq-server-worker-{i}").start() for i in (1, 2)]
+    try:
+        for server in servers:
+            wait_for(server.link.connected.is_set, what="a server process to connect")
+        creds = DeviceService(hall).add(hall="district", name="disp-1", role="dispenser")
+        time.sleep(0.5)  # the servers' subscriptions are in place
+        answers = answers_to_requests(broker.port, creds, 20)
+
+        assert answers == {f"once-{i}": 1 for i in range(20)}
+        assert [s.bridge.answered > 0 for s in servers] == [True, True]
+        assert sum(s.bridge.answered for s in servers) == 20
+        assert len(tickets(hall)) == 20
+    finally:
+        for server in servers:
+            server.stop()
+        broker.stop()
+
+
+def test_the_embedded_broker_refuses_connections_past_its_maximum_and_says_to_use_mosquitto(hall, caplog):
+    """Issue 15: past mqtt_max_connections a device is refused at once (CONNACK 3, server
+    unavailable) with a log line naming the way out; the server's own link always gets in."""
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.runtime import MqttRuntime
+    from hallq.ports import free_port
+
+    runtime = MqttRuntime(hall, port=free_port(), max_connections=2).start()
+    try:
+        wait_for(runtime.link.connected.is_set, what="the server to connect")
+        registry = DeviceService(hall)
+        first, second = (registry.add(hall="district", name=f"disp-{i}", role="dispenser") for i in (1, 2))
+        held = make_link(runtime, "disp-1", first["password"])
+        held.start()
+        wait_for(lambda: held.connected, what="the first device to connect")
+
+        started = time.monotonic()
+        assert try_connect(runtime.port, second["username"], second["password"]) == "Server unavailable"
+        assert time.monotonic() - started < 5  # refused, not left hanging
+        assert any("at most 2 connections" in r.getMessage() and "Mosquitto" in r.getMessage() and "MQTT_URL" in r.getMessage()
+                   for r in caplog.records)
+
+        # The server's link drops and a device takes its place before it comes back (a second later):
+        # at the limit, the server is let in all the same.
+        runtime.link._drop()
+        wait_for(lambda: not runtime.link.connected.is_set(), what="the server's link to drop")
+        other = make_link(runtime, "disp-2", second["password"])
+        other.start()
+        wait_for(lambda: other.connected, what="the second device to take the free place")
+        wait_for(runtime.link.connected.is_set, what="the server to connect again past the limit")
+        assert runtime.broker._broker.open_connections == 3
+        assert held.call("issue_ticket", service="SI", timeout=20)["status"] == "ok"
+        held.stop()
+        other.stop()
+    finally:
+        runtime.stop()
+
+
+def test_a_shared_subscription_is_judged_by_the_filter_it_shares():
+    from hallq.mqtt import acl
+    from hallq.mqtt.broker import _may_subscribe
+
+    device = acl.device_rules("district", "disp-1", "dispenser")
+    assert _may_subscribe(device, topics.shared(topics.response("district", "disp-1"), "mine"))
+    assert not _may_subscribe(device, topics.shared(topics.response("district", "disp-2"), "mine"))
+    assert not _may_subscribe(device, topics.shared(topics.every_request()))  # the server's share is not a device's
+    assert _may_subscribe(acl.SERVER_RULES, topics.shared(topics.every_request()))
+    for malformed in ("$share//hallq/#", "$share/g", "$share/g+/hallq/#", "$share/#/hallq/#"):
+        assert not _may_subscribe(acl.SERVER_RULES, malformed), malformed

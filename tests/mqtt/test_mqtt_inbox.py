@@ -24,6 +24,23 @@ def test_devices_are_served_in_turn_whatever_one_of_them_sends():
     assert drain(inbox, 7) == [("flood", 0), ("quiet", 0), ("other", 0), ("flood", 1), ("flood", 2), ("flood", 3), ("flood", 4)]
 
 
+def test_calls_and_tickets_go_before_every_devices_status_reports():
+    """Issue 15: 2,000 devices reporting every 6 s outran the server, and a window's call waited
+    behind every device's report in turn (10 s and more). Housekeeping now waits for them."""
+    inbox = FairInbox(rate=1000, burst=1000, max_queued=1000, clock=lambda: 0.0)
+    for d in range(50):
+        inbox.put(f"screen-{d}", ("status", d), urgent=False)
+    inbox.put("caller", ("call_next", 0))
+    inbox.put("screen-0", ("status", "again"), urgent=False)
+    inbox.put("dispenser", ("issue_ticket", 0))
+
+    served = drain(inbox, 53)
+    assert served[:2] == [("call_next", 0), ("issue_ticket", 0)]
+    assert sorted(map(str, served[2:])) == sorted(map(str, [("status", d) for d in range(50)] + [("status", "again")]))
+    assert served[2:4] == [("status", 0), ("status", 1)]  # housekeeping still takes turns among devices
+    assert inbox.queued("screen-0") == 0
+
+
 def test_past_its_burst_or_its_queue_a_device_is_told_to_wait():
     now = [0.0]
     inbox = FairInbox(rate=10, burst=3, max_queued=2, clock=lambda: now[0])

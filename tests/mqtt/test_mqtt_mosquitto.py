@@ -215,3 +215,24 @@ def test_a_flooding_device_does_not_silence_another_through_mosquitto(mosquitto,
     finally:
         for link in (loud, quiet):
             link.stop()
+
+
+def test_two_server_processes_on_mosquitto_handle_each_request_once(mosquitto, hall):
+    """Issue 15: with several server processes on one broker, each device request is acted on and
+    answered by one of them (a shared subscription), and both take a share of the work."""
+    from support.mqtt import answers_to_requests
+
+    second = MqttRuntime(hall, url=f"mqtt://hallq-server:{SERVER_PASSWORD}@127.0.0.1:{mosquitto.server_port}",
+                         client_id="hallq-server-second").start()
+    try:
+        wait_for(second.link.connected.is_set, what="the second server process to connect")
+        time.sleep(0.5)  # its subscriptions are in place
+        answers = answers_to_requests(mosquitto.mosquitto_port, mosquitto.creds["disp-1"], 20)
+
+        assert answers == {f"once-{i}": 1 for i in range(20)}
+        assert mosquitto.bridge.answered + second.bridge.answered == 20
+        assert mosquitto.bridge.answered > 0 and second.bridge.answered > 0
+        with hall.db.read() as session:
+            assert len(session.exec(select(Ticket)).all()) == 20
+    finally:
+        second.stop()

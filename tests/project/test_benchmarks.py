@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hallq.ports import free_port
-from support.brokers import mosquitto_binary
+from support.brokers import mosquitto_binary, require_redis
 from support.project import ROOT
 
 BENCHMARKS = ROOT / "benchmarks"
@@ -179,3 +179,22 @@ def test_seed_month_smoke():
     assert "hallq report agrees with the simulator on every figure" in out, out
     # Two of November's 21 working days of the town scenario, nine in ten of those served rating.
     assert re.search(r"working_days +21 +21", out) and re.search(r"reviews +(\d+) +\1", out), out
+
+
+def city_line(devices: int, browsers: int) -> str:
+    return (rf"devices +{devices}/{devices} +browsers +{browsers}/{browsers} +call→screen +{NUMBER} / +{NUMBER} ms"
+            rf" +call→browser +{NUMBER} / +{NUMBER} ms +calls 4 \(failed 0\) +requests \d+ unanswered 0 +CPU \d+% +RSS \d+ MB")
+
+
+def test_city_load_on_the_embedded_broker():
+    out = smoke("city_load.py")
+    assert re.search(r"this checkout embedded +1w sqlite +" + city_line(8, 4), out), out
+
+
+def test_city_load_through_mosquitto_with_two_workers():
+    """Two server processes on Mosquitto: every device request answered (once: the devices' client
+    would count a second answer for nothing, the tests in tests/mqtt prove it), calls reach the
+    browsers of either process."""
+    mosquitto_binary()  # skips without it (fails in CI)
+    out = smoke("city_load.py", "--broker", "mosquitto", "--workers", "2", "--redis-url", require_redis(), timeout=240)
+    assert re.search(r"this checkout mosquitto +2w sqlite +" + city_line(8, 4), out), out

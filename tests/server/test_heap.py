@@ -37,3 +37,50 @@ def test_each_served_process_settles_after_its_background_work_starts(unfrozen):
     server.cfg.post_worker_init(SimpleNamespace(wsgi=app))
     assert started == [(app, 0)]  # the MQTT bridge and the balancer start first...
     assert gc.get_freeze_count() > 0  # ...then the heap settles
+
+
+def test_the_settler_freezes_what_lives_on_and_its_full_pass_frees_frozen_garbage(unfrozen):
+    import weakref
+
+    class Node:
+        pass
+
+    now = [0.0]
+    settler = heap.Settler(every=30, full_every=3600, clock=lambda: now[0])
+    heap.settle()
+
+    def walked(obj) -> bool:  # in the reach of a full collection (gc.get_objects leaves the frozen out)
+        return any(o is obj for o in gc.get_objects())
+
+    # A device's session, made after start-up, that lives on; and a cycle of objects that will die.
+    session = [[i] for i in range(5_000)]
+    cycle = Node()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    assert walked(session[0])
+    now[0] = 30
+    settler.tick()
+    assert not walked(session[0])  # out of the full collections' reach
+    del cycle
+    gc.collect()
+    assert gone() is not None  # frozen garbage: a plain collection never frees it...
+    now[0] = 3600
+    settler.tick()  # ...the hourly full pass does
+    assert gone() is None
+    assert not walked(session[0])  # and what lives is frozen again
+    del session
+
+
+def test_the_settler_reports_slow_collections(unfrozen, caplog):
+    now = [0.0]
+    settler = heap.Settler(slow_ms=0.0, clock=lambda: now[0]).start()
+    try:
+        gc.collect()
+        assert settler.slow >= 1
+        now[0] = 61
+        with caplog.at_level("WARNING", logger="hallq.heap"):
+            settler.tick()
+        assert any("garbage collections took longer than 0 ms" in r.getMessage() for r in caplog.records)
+        assert settler.slow == 0
+    finally:
+        settler.stop()

@@ -6,26 +6,11 @@ from __future__ import annotations
 import os
 import time
 
-import pytest
 
 from hallq.ports import free_port
+from support.brokers import REDIS_URL, require_redis
 from support.cli import call, hallq, open_all_day, start_server
 from support.waiting import wait_for
-from support.project import IN_CI
-
-REDIS_URL = os.environ.get("HALLQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def require_redis():
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not here"
-        message = f"Redis not reachable at {REDIS_URL}: {exc}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: Redis tests must run)")
-        pytest.skip(message)
 
 
 def test_events_cross_processes_through_redis(tmp_path):

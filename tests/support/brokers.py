@@ -47,6 +47,23 @@ def try_connect(port: int, username: str | None, password: str | None, *, client
     return result[0] if result else "no answer"
 
 
+REDIS_URL = os.environ.get("HALLQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_redis() -> str:
+    """REDIS_URL when Redis answers there; skips otherwise (fails in CI, where it must run)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not here"
+        message = f"Redis not reachable at {REDIS_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: Redis tests must run)")
+        pytest.skip(message)
+    return REDIS_URL
+
+
 def mosquitto_binary() -> str:
     path = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
     if path is None:

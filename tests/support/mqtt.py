@@ -78,3 +78,47 @@ def flood_while_another_asks(loud: DeviceLink, quiet: DeviceLink, count: int, *,
         time.sleep(0.1)
     with lock:
         return answer, dict(answers)
+
+
+def answers_to_requests(port: int, creds: dict, count: int, *, hall: str = "district", quiet: float = 1.5) -> dict[str, int]:
+    """Device `creds` (as DeviceService.add returned them) asks for `count` tickets, one request each,
+    then listens until no answer has come for `quiet` seconds: how many answers each request id got."""
+    import json
+    import threading
+    import time
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from hallq_protocol import client as mqtt_client
+    from hallq_protocol import topics
+
+    answers: dict[str, int] = {}
+    lock, ready = threading.Lock(), threading.Event()
+    last = [time.monotonic()]
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=creds["username"])
+    client.username_pw_set(creds["username"], creds["password"])
+
+    def on_message(c, u, message) -> None:
+        with lock:
+            rid = json.loads(message.payload)["id"]
+            answers[rid] = answers.get(rid, 0) + 1
+            last[0] = time.monotonic()
+
+    client.on_message = on_message
+    client.on_connect = lambda c, *a: c.subscribe(topics.response(hall, creds["device"]), qos=1)
+    client.on_subscribe = lambda *a: ready.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        wait_for(ready.is_set, what="the device to subscribe to its answers")
+        for i in range(count):
+            body = {"id": f"once-{i}", "action": "issue_ticket", "service": "SI", "at": time.time()}
+            client.publish(topics.request(hall, creds["device"]), json.dumps(body), qos=1)
+        wait_for(lambda: len(answers) == count, what="every request to be answered")
+        while time.monotonic() - last[0] < quiet:
+            time.sleep(0.1)
+        with lock:
+            return dict(answers)
+    finally:
+        mqtt_client.stop(client)

@@ -15,6 +15,7 @@ cannot make the server spend on it what it saves by refusing it.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -45,6 +46,7 @@ log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
                "complete": "complete", "pause": "pause", "resume": "resume"}
 DEFAULT_PAUSE_REASON = "暂停服务"
+URGENT_ACTIONS = frozenset(set(CORE_ACTION) | {"issue_ticket", "review", "reserve_block", "offline_ticket"})
 _STAFF_AT_WINDOW = (
     select(User.id, User.name).join(Window, Window.staff_id == User.id)
     .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("window"))
@@ -53,6 +55,16 @@ _STAFF_AT_WINDOW = (
 
 class _HandledElsewhere(Exception):
     pass
+
+
+def _housekeeping(payload: bytes) -> bool:
+    """Is this request a device's report about itself (no one waits on it), to be handled after
+    every call, ticket and rating queued? Unreadable ones count as such: they only get an error."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError):
+        return True
+    return not isinstance(body, dict) or body.get("action") not in URGENT_ACTIONS
 
 
 class RequestBridge:
@@ -71,6 +83,7 @@ class RequestBridge:
         # with room for a burst, is never met by one.
         self._refusals = RateLimit(rate=2 * rate, burst=max(burst, 20), clock=monotonic)
         self.dropped = 0  # requests past both limits, dropped unanswered
+        self.answered = 0  # requests this bridge handled and answered
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic
         self._warned: dict[tuple[str, str], float] = {}  # a flooding device is logged once in a while, not per message
@@ -80,12 +93,12 @@ class RequestBridge:
     def submit(self, hall: str, device: str, payload: bytes) -> None:
         """Queue a request for the worker (called on the MQTT thread); one past the device's
         limits is answered `rate_limited` here and now."""
-        wait = self._inbox.put((hall, device), ("request", hall, device, payload))
+        wait = self._inbox.put((hall, device), ("request", hall, device, payload), urgent=not _housekeeping(payload))
         if wait:
             self._refuse(hall, device, payload, wait)
 
     def submit_availability(self, hall: str, device: str, payload: bytes) -> None:
-        self._inbox.put((hall, device), ("availability", hall, device, payload), limited=False)
+        self._inbox.put((hall, device), ("availability", hall, device, payload), limited=False, urgent=False)
 
     def _refuse(self, hall: str, device: str, payload: bytes, wait: float) -> None:
         now = self._monotonic()
@@ -131,6 +144,7 @@ class RequestBridge:
                 continue
             try:
                 self.send(topics.response(hall, device), schemas.encode(answer))
+                self.answered += 1
             except Exception:
                 log.exception("could not answer %s/%s", hall, device)
 

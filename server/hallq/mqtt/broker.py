@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import itertools
 import logging
+import math
 import secrets
 import threading
 import time
@@ -23,11 +24,12 @@ from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.errors import MQTTError
-from amqtt.mqtt.packet import PUBACK, PUBLISH
+from amqtt.mqtt.packet import CONNACK, CONNECT, PUBACK, PUBLISH
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
 from hallq.core.devices import registry as devices
 from hallq.core.devices.credentials import verify_password
+from hallq_protocol import topics
 
 from .. import ports
 from ..ports import PortTaken  # noqa: F401  (raised by check_port; the CLI catches it from here)
@@ -143,7 +145,7 @@ class DeviceTopicPlugin(BaseTopicPlugin):
         if action == Action.PUBLISH:
             allowed = acl.may_publish(rules, topic)
         elif action == Action.SUBSCRIBE:
-            allowed = acl.may_subscribe(rules, topic)
+            allowed = _may_subscribe(rules, topic)
         else:
             allowed = acl.may_receive(rules, topic)
         if not allowed and action != Action.RECEIVE:
@@ -151,20 +153,78 @@ class DeviceTopicPlugin(BaseTopicPlugin):
         return allowed
 
 
-class _Subscriptions(dict):
-    """amqtt's filter → [(session, qos)] map, iterated over a copy.
+def _may_subscribe(rules: list[acl.Rule], topic_filter: str) -> bool:
+    """A shared subscription is judged by the filter it shares, and needs a group name of its own."""
+    group, real = topics.unshared(topic_filter)
+    if group is not None and (not group or "+" in group or "#" in group or not real):
+        return False
+    return acl.may_subscribe(rules, real)
 
-    amqtt 0.12 walks its subscriptions while awaiting the topic plugins; a client
-    subscribing or leaving meanwhile made the walk fail ("dictionary changed size
-    during iteration"), and a message was lost for every subscriber after that
-    point. Iterating over a copy makes each broadcast see one consistent list.
+
+class _Subscriptions(dict):
+    """amqtt's filter → [(session, qos)] map, indexed for the broadcast.
+
+    amqtt 0.12 walks the whole map for every message, asking every filter whether it matches
+    the topic: with a thousand devices (several filters each) that is thousands of checks a
+    message, and it walked a copy of the map (a client subscribing or leaving while the walk
+    awaited the topic plugins made it fail, "dictionary changed size during iteration", losing
+    the message for every subscriber after that point). Here a message takes the subscribers of
+    its own topic's filter by one look-up, and tests only the few filters with wildcards (the
+    server's, and one per hall for the screens). `matching` returns a list of its own, so the
+    broadcast that awaits while sending sees one consistent set of subscribers.
+
+    Shared subscriptions (`$share/<group>/<filter>`, MQTT 5, which Mosquitto also grants to
+    MQTT 3.1.1 clients) give each message to one subscriber of the group, in turn: the server's
+    processes share the devices' requests this way (see topics.shared).
     """
 
-    def __iter__(self):
-        return iter(list(super().keys()))
+    def __init__(self) -> None:
+        super().__init__()
+        self._wild: dict[str, str] = {}  # filter (as subscribed) → the filter to match: those with + or #, and shared ones
+        self._turn: dict[str, int] = {}  # shared filter → how many messages it has handed out (whose turn is next)
 
-    def items(self):
-        return [(k, list(v)) for k, v in super().items()]
+    def __setitem__(self, key: str, value) -> None:
+        super().__setitem__(key, value)
+        group, real = topics.unshared(key)
+        if group is not None or "+" in key or "#" in key:
+            self._wild[key] = real
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._wild.pop(key, None)
+        self._turn.pop(key, None)
+
+    def clear(self) -> None:
+        super().clear()
+        self._wild.clear()
+        self._turn.clear()
+
+    def __iter__(self):
+        return iter(list(super().keys()))  # amqtt deletes filters while walking them (a client leaving)
+
+    def matching(self, topic: str, matches: Callable[[str, str], bool]) -> list[tuple[Any, int]]:
+        """Who gets a message on `topic`: every subscriber of each filter that matches it, and one of
+        each shared subscription's group (the next connected one in turn)."""
+        found = list(self.get(topic, ()))
+        for key, real in self._wild.items():
+            if not matches(topic, real):
+                continue
+            subscribers = self[key]
+            if key == real:
+                found.extend(subscribers)
+            elif subscribers:
+                found.append(self._next_of(key, subscribers))
+        return found
+
+    def _next_of(self, key: str, subscribers: list) -> tuple[Any, int]:
+        turn = self._turn.get(key, 0)
+        self._turn[key] = turn + 1
+        count = len(subscribers)
+        for i in range(count):
+            candidate = subscribers[(turn + i) % count]
+            if candidate[0].transitions.state == "connected":
+                return candidate
+        return subscribers[turn % count]  # none connected: amqtt keeps it for a persistent session
 
 
 class _PacketReader(StreamReaderAdapter):
@@ -191,8 +251,13 @@ class _PacketReader(StreamReaderAdapter):
         self._stream, self._writer = reader, writer
         self.limit, self.publish_limit = limit, publish_limit
         self.sender: str | None = None  # the admitted client's user name; None until then, and for the server
+        self.connect_client_id: str | None = None  # the client id its CONNECT named (read ahead by the broker)
         self._packet, self._at = b"", 0
         self.dropped = 0
+
+    def push_back(self, packet: bytes) -> None:
+        """Have the next reads return this whole packet (read ahead by the broker) first."""
+        self._packet, self._at = packet, 0
 
     async def read(self, n: int = -1) -> bytes:
         if self._at >= len(self._packet):
@@ -277,17 +342,76 @@ class _Broker(Broker):
     subscribed.
     """
 
-    def __init__(self, *args, max_message_bytes: int = 16384, publish_limit: RateLimit | None = None, **kwargs):
+    def __init__(self, *args, max_message_bytes: int = 16384, publish_limit: RateLimit | None = None,
+                 max_connections: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self._subscriptions = _Subscriptions()
         self.max_message_bytes = max_message_bytes
         self.publish_limit = publish_limit
         # What a client publishes that the server takes in this process (see EmbeddedBroker.local_sink).
         self.local_sink: Callable[[str, bytes], bool] | None = None
+        self.max_connections = max_connections  # 0: no limit
+        self.open_connections = 0
+        self.refused_full = 0
+        self._full_warned = -math.inf
 
     async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str) -> None:
         packets = _PacketReader(reader, writer, self.max_message_bytes, self.publish_limit)
-        await self._client_connected(listener_name, packets, StreamWriterAdapter(writer))
+        # The CONNECT is read here first: who the newcomer says it is decides whether it gets in past
+        # the limit, and which one session it may touch (see _initialize_client_session).
+        try:
+            connect = await asyncio.wait_for(packets._next_packet(), CONNECT_TIMEOUT)
+        except (asyncio.TimeoutError, OSError):
+            connect = b""
+        client_id, username = _connect_ids(connect)
+        full = self.max_connections and self.open_connections >= self.max_connections
+        if not connect or (full and username != SERVER_USER):
+            # At the limit, the server's own link is let in all the same (its devices must never lock it out).
+            await self._turn_away(writer, answer=bool(connect) and bool(full))
+            return
+        packets.push_back(connect)
+        packets.connect_client_id = client_id
+        self.open_connections += 1
+        try:
+            await self._client_connected(listener_name, packets, StreamWriterAdapter(writer))
+        finally:
+            self.open_connections -= 1
+
+    async def _turn_away(self, writer: asyncio.StreamWriter, *, answer: bool) -> None:
+        """Close a connection that sent no CONNECT in time, or (answer) one past the limit, with
+        CONNACK 3, "server unavailable", and a log line that says what to do."""
+        if not answer:
+            writer.close()
+            return
+        self.refused_full += 1
+        now = time.monotonic()
+        if now - self._full_warned >= 60:
+            self._full_warned = now
+            log.warning(FULL_MESSAGE, self.max_connections, self.refused_full)
+        try:
+            writer.write(bytes((CONNACK << 4, 2, 0, 3)))
+            await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def _run_broadcast(self, running_tasks) -> None:
+        """amqtt's broadcast of one message, to the subscribers the index finds (see _Subscriptions)."""
+        broadcast = await self._broadcast_queue.get()
+        topic = broadcast["topic"]
+        for target_session, sub_qos in self._subscriptions.matching(topic, self._matches):
+            qos = broadcast.get("qos", sub_qos)
+            if not await self._topic_filtering(target_session, topic=topic, action=Action.RECEIVE):
+                continue
+            if target_session.transitions.state != "connected":
+                # Kept for a persistent session (clean session off) at QoS 1 or 2 [MQTT 3.1.2.4], as amqtt does.
+                if not target_session.clean_session and qos in (1, 2) and not target_session.is_anonymous:
+                    await self._retain_broadcast_message(broadcast, qos, target_session)
+                continue
+            handler = self._get_handler(target_session)
+            if handler:
+                running_tasks.append(asyncio.ensure_future(handler.mqtt_publish(topic, broadcast["data"], qos, retain=False)))
 
     def connected_usernames(self) -> set[str]:
         return {s.username for s, _ in self._sessions.values() if s.username and s.transitions.state == "connected"}
@@ -338,7 +462,10 @@ class _Broker(Broker):
     _refused = itertools.count(1)
 
     async def _initialize_client_session(self, reader, writer, *args, **kwargs):
-        before = {cid: _connect_fields(old) for cid, (old, _) in self._sessions.items()}
+        # The one session the newcomer's CONNECT names, as it is before amqtt touches it (not every
+        # session's: with a thousand devices reconnecting after a restart, that was a million copies).
+        named = getattr(reader, "connect_client_id", None)
+        before = {named: _connect_fields(self._sessions[named][0])} if named in self._sessions else {}
         token = _CLEAN_AFTER_ADMISSION.set(set())
         try:
             handler, session = await super()._initialize_client_session(reader, writer, *args, **kwargs)
@@ -383,10 +510,56 @@ class _Broker(Broker):
                 self._sessions.pop(client_session.client_id, None)
 
     async def _publish_retained_messages_for_subscription(self, subscription, session) -> None:
-        topic_filter = subscription[0]
+        topic_filter, qos = subscription
         if all(s.client_id != session.client_id for s, _ in self._subscriptions.get(topic_filter, [])):
             return
-        await super()._publish_retained_messages_for_subscription(subscription, session)
+        if topics.unshared(topic_filter)[0] is not None:
+            return  # a shared subscription gets no retained messages [MQTT-4.8.2-6 in MQTT 5]
+        if "+" in topic_filter or "#" in topic_filter:
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+            return
+        # One topic: one look-up, not a walk over every retained message of every hall.
+        retained = self._retained_messages.get(topic_filter)
+        handler = self._get_handler(session)
+        if retained is not None and handler is not None:
+            await handler.mqtt_publish(retained.topic, retained.data, min(qos, retained.qos or qos), retain=True)
+
+
+FULL_MESSAGE = (
+    "the embedded MQTT broker holds at most %d connections (mqtt_max_connections) and has refused %d past it: "
+    "for more devices run Mosquitto (`hallq broker-config --mosquitto DIR` writes its configuration, then set MQTT_URL; "
+    "see docs/deployment.md, \"How many devices and browsers\")"
+)
+
+
+CONNECT_TIMEOUT = 10.0  # seconds a new connection has to send its CONNECT
+
+
+def _connect_ids(packet: bytes) -> tuple[str | None, str | None]:
+    """(client id, user name) of a raw MQTT 3.1/3.1.1 CONNECT packet; None for what it lacks, or
+    for both when it is not one (amqtt then refuses it as it would have)."""
+    def field(at: int) -> tuple[str, int]:
+        length = int.from_bytes(packet[at:at + 2], "big")
+        value = packet[at + 2:at + 2 + length]
+        if len(value) != length:
+            raise IndexError("a field longer than the packet")
+        return value.decode("utf-8"), at + 2 + length
+
+    try:
+        if not packet or packet[0] >> 4 != CONNECT:
+            return None, None
+        at = 1
+        while packet[at] & 0x80:  # the remaining length's bytes
+            at += 1
+        _, at = field(at + 1)  # protocol name
+        flags = packet[at + 1]
+        client_id, at = field(at + 4)  # after level, flags and keep alive
+        if flags & 0x04:  # will topic and message
+            _, at = field(at)
+            _, at = field(at)
+        return client_id, (field(at)[0] if flags & 0x80 else None)
+    except (IndexError, UnicodeDecodeError):
+        return None, None
 
 
 _CONNECT_FIELDS = ("username", "password", "will_flag", "will_message", "will_topic", "will_qos", "keep_alive")
@@ -448,9 +621,12 @@ class EmbeddedBroker:
     def __init__(self, directory: Directory, *, host: str = "127.0.0.1", port: int = 1883,
                  certfile: str | None = None, keyfile: str | None = None,
                  max_message_bytes: int = 16384, recheck_seconds: float = 2.0, local_port: int | None = None,
-                 publish_rate: float = 100.0, publish_burst: int = 200,
+                 publish_rate: float = 100.0, publish_burst: int = 200, max_connections: int = 0,
                  local_sink: Callable[[str, bytes], bool] | None = None):
         self.directory = directory
+        # Past this many connections a newcomer is refused (CONNACK 3) with a log line that says to
+        # switch to Mosquitto; the server's own link is always let in. 0: no limit.
+        self.max_connections = max_connections
         # The server in this process takes the devices' requests and availability here, as the
         # broker reads them (on the broker's thread, True when taken): each device's request goes
         # straight to the bridge's fair queue instead of waiting behind every other device's in
@@ -518,7 +694,7 @@ class EmbeddedBroker:
             asyncio.set_event_loop(loop)
             try:
                 self._broker = _Broker(self._config(), loop=loop, max_message_bytes=self.max_message_bytes,
-                                       publish_limit=self.publish_limit)
+                                       publish_limit=self.publish_limit, max_connections=self.max_connections)
                 self._broker.local_sink = self.local_sink
                 loop.run_until_complete(self._broker.start())
                 if self.recheck_seconds > 0:

@@ -26,7 +26,7 @@ import threading
 import time
 from urllib.parse import quote
 
-from .. import ports
+from .. import heap, limits, ports
 from .broker import SERVER_USER, broker_limits
 from hallq_protocol import privacy
 
@@ -45,8 +45,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us in order
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    limits.open_files(limits.wanted(devices=conf["options"]["max_connections"]))
     broker = EmbeddedBroker(Directory(Database.from_url(conf["database_url"]), conf["password"]), **conf["options"])
     broker.start()
+    heap.settle()  # as a server worker does once started: see hallq/heap.py
+    heap.Settler().start()
     print(READY, flush=True)
     stop.wait()
     broker.stop()
@@ -64,6 +67,7 @@ class BrokerProcess:
                 host=settings.mqtt_host, port=settings.mqtt_port,
                 certfile=settings.mqtt_certfile or None, keyfile=settings.mqtt_keyfile or None,
                 max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
+                max_connections=settings.mqtt_max_connections,
                 local_port=local_port, **broker_limits(settings.mqtt_device_rate, settings.mqtt_device_burst),
             ),
         }

@@ -6,6 +6,11 @@ device that has any, in turn, so a device that floods the server only ever waits
 itself. A request past either limit is not queued: `put` says so, and the bridge answers
 it at once with `rate_limited` (the device tries again after `retry_after` seconds). A
 device that waits for each answer before asking again, as HallQ's do, never meets either.
+
+Requests that someone is waiting for (a call, a ticket, a rating: `urgent`) go before the
+devices' housekeeping (their status reports, availability): a city's devices reporting faster
+than the server can record them only delay one another's reports, never a window's call. Within
+each kind, devices take turns as above.
 """
 
 from __future__ import annotations
@@ -56,19 +61,20 @@ class FairInbox:
         self.rate, self.max_queued = rate, max_queued
         # The transport's (monotonic) clock: how fast a device sends is no matter of the hall's time.
         self.limit = RateLimit(rate=rate, burst=burst, clock=clock)
-        self._devices: dict[Hashable, _Device] = {}
-        self._turns: deque = deque()  # devices with something queued, in the order they are served
+        self._devices: dict[tuple[Hashable, bool], _Device] = {}  # (device, urgent) → its queue of that kind
+        # Devices with something queued, in the order they are served: the urgent ones first.
+        self._turns: dict[bool, deque] = {True: deque(), False: deque()}
         self._ready = threading.Condition()
         self._stopped = False
 
-    def put(self, key: Hashable, item, *, limited: bool = True) -> float:
+    def put(self, key: Hashable, item, *, limited: bool = True, urgent: bool = True) -> float:
         """Queue `item` for device `key`; 0 when queued, else the seconds the device should wait
         before asking again (its queue is full or it is over its rate). `limited=False` (its
-        availability, say) only queues."""
+        availability, say) only queues; `urgent=False` (housekeeping) waits for every urgent item."""
         with self._ready:
-            device = self._devices.get(key)
+            device = self._devices.get((key, urgent))
             if device is None:
-                device = self._devices[key] = _Device()
+                device = self._devices[(key, urgent)] = _Device()
             if limited:
                 if len(device.queue) >= self.max_queued:
                     return len(device.queue) / self.rate
@@ -76,7 +82,7 @@ class FairInbox:
                 if wait:
                     return wait
             if not device.queue:
-                self._turns.append(key)
+                self._turns[urgent].append(key)
             device.queue.append(item)
             self._ready.notify()
         return 0.0
@@ -84,23 +90,24 @@ class FairInbox:
     def get(self):
         """The next message, taking devices in turn (blocks); STOP once stopped."""
         with self._ready:
-            while not self._turns and not self._stopped:
+            while not (self._turns[True] or self._turns[False]) and not self._stopped:
                 self._ready.wait()
-            if not self._turns:
+            urgent = bool(self._turns[True])
+            turns = self._turns[urgent]
+            if not turns:
                 return STOP
-            key = self._turns.popleft()
-            device = self._devices[key]
+            key = turns.popleft()
+            device = self._devices[(key, urgent)]
             item = device.queue.popleft()
             if device.queue:
-                self._turns.append(key)  # its next one waits for everyone else's turn
+                turns.append(key)  # its next one waits for everyone else's turn
             else:
-                del self._devices[key]  # nothing queued: nothing to remember (its rate is RateLimit's)
+                del self._devices[(key, urgent)]  # nothing queued: nothing to remember (its rate is RateLimit's)
             return item
 
     def queued(self, key: Hashable) -> int:
         with self._ready:
-            device = self._devices.get(key)
-            return len(device.queue) if device else 0
+            return sum(len(d.queue) for urgent in (True, False) if (d := self._devices.get((key, urgent))))
 
     def stop(self) -> None:
         """Let the worker finish what is queued, then get STOP."""

@@ -1,6 +1,7 @@
-"""The server's own MQTT client: it listens to every device's requests,
-availability and command results, and publishes what the publisher hands it. On every (re)connect
-it subscribes again and asks for all retained state to be republished.
+"""The server's own MQTT client: it listens to the devices' requests and availability (shared with
+the server's other processes: each message reaches one of them) and to every command result, and
+publishes what the publisher hands it. On every (re)connect it subscribes again and asks for all
+retained state to be republished.
 
 It also checks that the broker still delivers to it: every `probe_seconds` it sends itself a
 message on a topic of its own, and if the last one has not come back by then and nothing else
@@ -135,8 +136,11 @@ class ServerLink:
             return
         mqtt_client.no_delay(client)
         self._probe = None
-        client.subscribe([(topics.every_request(), 0), (topics.every_availability(), 1), (topics.every_result(), 1),
-                          (self.probe_topic, 1)])
+        # Requests and availability through a shared subscription: with several server processes on one
+        # broker, each message goes to one of them. Command results go to all: the process that sent
+        # the command is the one waiting for its result.
+        client.subscribe([(topics.shared(topics.every_request()), 0), (topics.shared(topics.every_availability()), 1),
+                          (topics.every_result(), 1), (self.probe_topic, 1)])
         self.connected.set()
         log.info("connected to the MQTT broker at %s:%s", self.conf["host"], self.conf["port"])
         self.on_connected()

@@ -32,7 +32,7 @@ class MqttRuntime:
 
     def __init__(self, halls: HallService, *, devices: DeviceService | None = None, url: str = "", host: str = "127.0.0.1", port: int = 1883,
                  request_max_age: float = REQUEST_MAX_AGE, block_size: int = BLOCK_SIZE, public_base_url: str = "", client_id: str = "",
-                 certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0,
+                 certfile: str = "", keyfile: str = "", max_message_bytes: int = 16384, recheck_seconds: float = 2.0, max_connections: int = 0,
                  probe_seconds: float = 10.0, device_rate: float = 10.0, device_burst: int = 50, device_queue: int = 100,
                  now: Callable[[], datetime] = utcnow):
         self.halls = halls
@@ -41,7 +41,7 @@ class MqttRuntime:
         if not url:
             self.directory = Directory(halls.db)
             self.broker = EmbeddedBroker(self.directory, host=host, port=port, certfile=certfile or None, keyfile=keyfile or None,
-                                         max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds,
+                                         max_message_bytes=max_message_bytes, recheck_seconds=recheck_seconds, max_connections=max_connections,
                                          local_sink=self._take_in_process, **broker_limits(device_rate, device_burst))
             local = "127.0.0.1" if certfile or host in ("0.0.0.0", "::", "") else host
             url = f"mqtt://{SERVER_USER}:{quote(self.directory.server_password, safe='')}@{local}:{self.broker.local_port}"
@@ -158,6 +158,7 @@ def start_for(hallq) -> MqttRuntime | None:
         request_max_age=settings.mqtt_request_max_age, block_size=settings.mqtt_block_size,
         public_base_url=settings.tracker_base_url, certfile=settings.mqtt_certfile, keyfile=settings.mqtt_keyfile,
         max_message_bytes=settings.mqtt_max_message_bytes, recheck_seconds=settings.mqtt_recheck_seconds,
+        max_connections=settings.mqtt_max_connections,
         device_rate=settings.mqtt_device_rate, device_burst=settings.mqtt_device_burst, device_queue=settings.mqtt_device_queue,
     ).start()
     return runtime

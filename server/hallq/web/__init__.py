@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, 
     from .api import bp as api_bp
     from .headers import init_headers
     from .live import init_live
+    from .live.limit import LiveLimit, open_sessions
     from .manager.balancer_live import init_balancer
 
     app.register_blueprint(api_bp)
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, *, hallq: HallQ | None = None, 
     init_balancer(app, hallq, socketio)
     init_pages(app)
     init_headers(app, settings.display_frame_ancestors)
+    # Outside Socket.IO's middleware: a session past the process's live connections is refused before it starts.
+    app.wsgi_app = LiveLimit(app.wsgi_app, open_sessions=open_sessions(socketio.server.eio), limit=settings.live_connections)
     if settings.trusted_proxies:
         # Behind nginx (or another proxy) every request comes from the proxy's
         # address: trust its X-Forwarded-* headers, and only as many hops as
