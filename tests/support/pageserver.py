@@ -93,7 +93,8 @@ def _serve(db_url: str, port: int, instance: str) -> None:
         from hallq.mqtt.runtime import start_for
 
         start_mqtt = lambda app: start_for(app.extensions["hallq"])  # noqa: E731
-    serve(lambda: create_app(hallq=build(settings)), host="127.0.0.1", port=port, threads=24, on_worker_start=start_mqtt)
+    serve(lambda: create_app(hallq=build(settings)), host="127.0.0.1", port=port, threads=24,
+          live_connections=settings.live_connections, on_worker_start=start_mqtt)
 
 
 if __name__ == "__main__":
