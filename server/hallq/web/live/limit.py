@@ -32,11 +32,9 @@ class LiveLimit:
         self.open_sessions = open_sessions
         self.limit = limit
         self.path = path
-        self.refused = 0
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith(self.path) and self._new_session(environ) and self.open_sessions() >= self.limit:
-            self.refused += 1
             body = json.dumps({"error": {
                 "code": "server_full",
                 "message": f"this server holds {self.limit} live connections and all are in use; try again in {RETRY_AFTER} s",
