@@ -18,20 +18,36 @@ ROOT = Path(__file__).resolve().parent.parent
 HALLQ = [sys.executable, "-m", "hallq"]
 
 
+def code_of(ref: str, tmp: Path) -> str:
+    """The server and edge folders of git commit `ref`, unpacked under tmp: a PYTHONPATH (--before REF)."""
+    import tarfile
+
+    where = tmp / f"code-{ref}"
+    where.mkdir()
+    archive = tmp / f"code-{ref}.tar"
+    archive.write_bytes(subprocess.run(["git", "-C", str(ROOT), "archive", ref, "server", "edge"], check=True, capture_output=True).stdout)
+    with tarfile.open(archive) as tar:
+        tar.extractall(where, filter="data")
+    return os.pathsep.join([str(where / "server"), str(where / "edge")])
+
+
 @contextmanager
 def fresh_postgres(url: str):
     """A new, empty database on the server of `url` for one run; dropped afterwards."""
     import secrets
 
     import psycopg
+    from sqlalchemy.engine import make_url
 
+    server = make_url(url)  # postgresql://… or SQLAlchemy's postgresql+psycopg://…
+    plain = server.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"hallq_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as admin:
+    with psycopg.connect(plain, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
-        yield url.rsplit("/", 1)[0] + "/" + name
+        yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
+        with psycopg.connect(plain, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -10,7 +10,9 @@ callers in turn. For each level it prints:
 
 - call → screen and call → browser p50/p99 (ms): from the caller's press to each of the hall's
   screens' MQTT message and each of its browsers' Socket.IO event;
-- devices and browsers connected, and those refused or never answered;
+- devices and browsers connected, and those refused or never answered (with the stage at which a
+  browser gave up); a browser that fails other than by a refusal (HTTP 503) tries once more a
+  second later, as the pages' Socket.IO client does, and is counted as "retried after …";
 - device requests sent, and those left unanswered;
 - CPU (% of one core) and RSS (MB) of the server's processes (and of Mosquitto, with it).
 
@@ -37,7 +39,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
@@ -245,17 +246,22 @@ async def _browsers(base: str, halls: list[str], commands, results) -> None:
 
     loop = asyncio.get_running_loop()
     open_: list = []
-    outcomes: dict[str, int] = {}
+    outcomes: dict[str, int] = {}  # why browsers did not connect, counted
+    outcomes_retried: dict[str, int] = {}  # why browsers that connected in the end had to try twice
     arrivals: dict[tuple[str, str], list[int]] = {}
     uri = base.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
 
-    async def browse(hall: str) -> None:
+    async def browse(hall: str, attempt: int = 1) -> None:
+        stage = "opening"
         try:
             ws = await connect(uri, origin=base, open_timeout=10, ping_interval=None, close_timeout=1, max_size=2 ** 22)
+            stage = "waiting for the handshake"
             assert (await asyncio.wait_for(ws.recv(), 15)).startswith("0")
             await ws.send("40")
+            stage = "connecting the namespace"
             assert (await asyncio.wait_for(ws.recv(), 15)).startswith("40")
             await ws.send('421["join",{"hall":"%s"}]' % hall)
+            stage = "joining the hall"
             while not (await asyncio.wait_for(ws.recv(), 15)).startswith("431"):
                 pass
         except InvalidStatus as exc:
@@ -263,7 +269,12 @@ async def _browsers(base: str, halls: list[str], commands, results) -> None:
             outcomes[key] = outcomes.get(key, 0) + 1
             return
         except (OSError, asyncio.TimeoutError, AssertionError, Exception) as exc:  # noqa: B014 - any failure is counted
-            key = type(exc).__name__
+            key = f"{type(exc).__name__} {stage}"
+            if attempt == 1:  # a browser's Socket.IO client tries again, a second later
+                key = f"retried after {key}"
+                outcomes_retried[key] = outcomes_retried.get(key, 0) + 1
+                await asyncio.sleep(1)
+                return await browse(hall, attempt + 1)
             outcomes[key] = outcomes.get(key, 0) + 1
             return
         open_.append(ws)
@@ -287,7 +298,7 @@ async def _browsers(base: str, halls: list[str], commands, results) -> None:
                     _keep(loop.create_task(browse(halls[j % len(halls)])))
                 while len(open_) + sum(outcomes.values()) < min(i + 100, command[1]):
                     await asyncio.sleep(0.05)
-            results.put(("ready", len(open_), dict(outcomes)))
+            results.put(("ready", len(open_), {**outcomes, **outcomes_retried}))
         elif command[0] == "mark":
             arrivals.clear()
             results.put(("marked",))
@@ -403,18 +414,6 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60) -> No
     raise SystemExit(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
-def code_of(ref: str, tmp: Path) -> str:
-    """The server and edge folders of git commit `ref`, unpacked under tmp: a PYTHONPATH."""
-    where = tmp / f"code-{ref}"
-    where.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "server", "edge"], check=True, capture_output=True).stdout
-    archive_path = tmp / "code.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(where, filter="data")
-    return os.pathsep.join([str(where / "server"), str(where / "edge")])
-
-
 def run(config: Config, args) -> list[dict]:
     import psutil
 
@@ -427,6 +426,8 @@ def run(config: Config, args) -> list[dict]:
         for var in ("HALLQ_DATABASE_URL", "DATABASE_URL", "MQTT_URL", "HALLQ_MQTT_URL", "REDIS_URL", "HALLQ_REDIS_URL"):
             env.pop(var, None)
         if config.code != "this checkout":
+            from _server import code_of
+
             env["PYTHONPATH"] = code_of(config.code, tmp)
         env["HALLQ_DATABASE_URL"] = stack.enter_context(database(config, tmp))
         if config.workers > 1:

@@ -237,17 +237,17 @@ def test_two_servers_hearing_the_same_request_act_once(any_bridge, db_url):
 
 
 def test_a_request_is_all_or_nothing(bridge, hall, monkeypatch):
-    """Log, effect and answer are one transaction: a server failing before the
-    answer is stored has issued nothing, and the device's retry issues once."""
+    """Effect, log and answer are one transaction: a server failing as it logs the
+    answer has issued nothing, and the device's retry issues once."""
     from hallq.core.devices import registry
 
-    real = registry.settle_request
+    real = registry.log_request
 
     def fail_once(*args, **kwargs):
-        monkeypatch.setattr(registry, "settle_request", real)
+        monkeypatch.setattr(registry, "log_request", real)
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(registry, "settle_request", fail_once)
+    monkeypatch.setattr(registry, "log_request", fail_once)
     failed = ask(bridge, "disp-1", id="once", action="issue_ticket", service="SI")
 
     assert failed["error"]["code"] == "internal"

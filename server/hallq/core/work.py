@@ -88,11 +88,13 @@ class UnitOfWork:
             events = list(tx.events)
         if swept or any(e.kind not in KEEPS_HALL_CACHE for e in events):
             self._hall_cache.pop(slug, None)
-        else:
+        elif isinstance(slug, str):
             services, capacity = tx.loaded
-            if services is not None and (cached is None or (cached[3] is None and capacity is not None)):
-                # Keep what this write loaded (capacity may still be missing: a call
-                # does not need it; the next write that loads it fills it in).
+            if cached is None or (cached[2] is None and services is not None) or (cached[3] is None and capacity is not None):
+                # Keep what this write loaded: the hall's row at least (a device's
+                # status report needs nothing more); services and capacity once a
+                # write has loaded them (a call does not need capacity; the next
+                # write that loads it fills it in).
                 expires = cached[0] if cached is not None else now_mono + HALL_CACHE_SECONDS
                 self._hall_cache[slug] = (expires, tx.hall, services, capacity)
         self.publish(events)

@@ -46,6 +46,8 @@ log = logging.getLogger("hallq.mqtt.bridge")
 CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "start": "start",
                "complete": "complete", "pause": "pause", "resume": "resume"}
 DEFAULT_PAUSE_REASON = "暂停服务"
+# The actions that change or read the device's own row (the others act as the device, on the hall).
+DEVICE_ROW_ACTIONS = frozenset({"review", "reserve_block", "offline_ticket", "status"})
 URGENT_ACTIONS = frozenset(set(CORE_ACTION) | {"issue_ticket", "review", "reserve_block", "offline_ticket"})
 _STAFF_AT_WINDOW = (
     select(User.id, User.name).join(Window, Window.staff_id == User.id)
@@ -184,7 +186,7 @@ class RequestBridge:
             return refusal
 
     def _once(self, tx: Txn, device_name: str, req, now: datetime, answer: dict | None = None) -> dict:
-        """Log the request, act on it and store its answer, all in `tx`; or return
+        """Act on the request and log it with its answer, all in `tx`; or return
         an earlier delivery's answer, or a refusal of the request itself.
 
         With `answer`, store that instead of acting (the action was refused).
@@ -193,7 +195,10 @@ class RequestBridge:
         """
         session = tx.session
         try:
-            who = devices.sender(session, hall=tx.hall.slug, name=device_name)
+            if req.action in DEVICE_ROW_ACTIONS:  # the device's row comes in the same query
+                who, device = devices.sending_device(session, hall=tx.hall.slug, name=device_name)
+            else:
+                who, device = devices.sender(session, hall=tx.hall.slug, name=device_name), None
         except HallError as exc:
             return schemas.error(req.id, exc.code, exc.message)
         seen = devices.earlier_request(session, who.device_id, req.id)
@@ -205,14 +210,14 @@ class RequestBridge:
         refusal = self._refusal(who, req, now)
         if refusal is not None:
             return refusal
-        try:
-            devices.log_request(session, who, req.id, req.action, now, digest)
-        except IntegrityError:
-            # Another server process logged this id after we looked: it acts and answers.
-            raise _HandledElsewhere from None
         if answer is None:
-            answer = schemas.ok(req.id, self._act(tx, who, req))
-        devices.settle_request(session, who.device_id, req.id, answer)
+            answer = schemas.ok(req.id, self._act(tx, who, device, req))
+        try:
+            devices.log_request(session, who, req.id, req.action, now, digest, answer, device)
+        except IntegrityError:
+            # Another server process acted on this id and logged it after we looked: it
+            # answers. Raising rolls back what we did, so the request has one effect.
+            raise _HandledElsewhere from None
         return answer
 
     def _refusal(self, who: devices.Sender, req, now: datetime) -> dict | None:
@@ -229,7 +234,7 @@ class RequestBridge:
             return schemas.error(req.id, "wrong_window", f"device {who.name} belongs to window {who.window}, not {req.window}")
         return None
 
-    def _act(self, tx: Txn, who: devices.Sender, req) -> dict:
+    def _act(self, tx: Txn, who: devices.Sender, device: Device | None, req) -> dict:
         """Do what the request asks, in `tx`, as the device (or, for a caller, as the staff at its window)."""
         action = req.action
         if action in CORE_ACTION:
@@ -242,7 +247,6 @@ class RequestBridge:
         tx.actor = Actor(name=f"device:{who.name}", role=Role.DEVICE, hall_id=who.hall_id, origin="mqtt")
         if action == "issue_ticket":
             return self.halls.issue_ticket_in(tx, service=req.service, priority=req.priority, actor=tx.actor, channel="dispenser")
-        device = tx.session.get(Device, who.device_id)
         if action == "review":
             return device_actions.record_review(tx, device, ticket_ref=req.ticket, score=req.score)
         if action == "reserve_block":

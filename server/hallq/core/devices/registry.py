@@ -185,14 +185,18 @@ _SENDER = (
     .join(Hall, Hall.id == Device.hall_id)
     .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
 )
+_SENDING_DEVICE = (
+    select(Device)
+    .join(Hall, Hall.id == Device.hall_id)
+    .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
+)
 _THIS_REQUEST = (DeviceRequest.device_id == bindparam("dev"), DeviceRequest.request_id == bindparam("rid"))
 _EARLIER = select(DeviceRequest.answer, DeviceRequest.digest).where(*_THIS_REQUEST)
 _LOG = insert(DeviceRequest).values(
     device_id=bindparam("dev"), request_id=bindparam("rid"), action=bindparam("act"), received_at=bindparam("at"),
-    digest=bindparam("dig"),
+    digest=bindparam("dig"), answer=bindparam("ans"),
 )
 _SEEN = update(Device).where(Device.id == bindparam("dev")).values(last_seen=bindparam("at"))
-_ANSWER = update(DeviceRequest).where(*_THIS_REQUEST).values(answer=bindparam("ans"))
 
 
 def sender(session: Session, *, hall: str, name: str) -> Sender:
@@ -203,26 +207,42 @@ def sender(session: Session, *, hall: str, name: str) -> Sender:
     return Sender(*row)
 
 
+def sending_device(session: Session, *, hall: str, name: str) -> tuple[Sender, Device]:
+    """Like `sender`, with the device's row to change (a status report, a review…), in the same one query."""
+    device = session.execute(_SENDING_DEVICE, {"hall": hall, "name": name}).scalar_one_or_none()
+    if device is None:
+        raise NotFound("unknown_device", f"no device {name!r} in hall {hall}")
+    return Sender(device.id, device.hall_id, device.name, device.role, device.window_number, device.last_seen), device
+
+
 def earlier_request(session: Session, device_id: int, request_id: str):
     """The log row of a request seen before (its `.answer` and `.digest`), or None.
 
-    The answer is stored in the transaction that logs the request, so it is
-    None only in a log written by an earlier HallQ, which logged a request
-    first and stored its answer in a later transaction."""
+    The answer is logged with the request, in the transaction that acts on it,
+    so it is None only in a log written by an earlier HallQ, which logged a
+    request first and stored its answer in a later transaction."""
     return session.execute(_EARLIER, {"dev": device_id, "rid": request_id}).first()
 
 
-def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime, digest: str | None = None) -> None:
-    """Log a request before acting on it, in the transaction that acts: its unique
-    key makes a concurrent repeat (another server process) fail or wait."""
-    session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now, "dig": digest})
-    if who.last_seen is None or (now - who.last_seen).total_seconds() > 30:  # no write per request just for this
+def log_request(session: Session, who: Sender, request_id: str, action: str, now: datetime, digest: str | None = None,
+                answer: dict | None = None, device: Device | None = None) -> None:
+    """Log a request and its answer, in the transaction that acted on it (one INSERT).
+
+    Its unique key stops a concurrent repeat (another server process that acted
+    on the same request meanwhile): the later of the two fails here and rolls
+    back its action with it, so the request has one effect. Pending changes are
+    flushed first, so an IntegrityError raised here is the log's own.
+    With `device` (its row, loaded by `sending_device`), last seen goes in the
+    row's own update."""
+    seen = device.last_seen if device is not None else who.last_seen
+    stale = seen is None or (now - seen).total_seconds() > 30  # no write per request just for this
+    if stale and device is not None:
+        device.last_seen = now
+        stale = False
+    session.flush()
+    session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now, "dig": digest, "ans": answer})
+    if stale:
         session.execute(_SEEN, {"dev": who.device_id, "at": now})
-
-
-def settle_request(session: Session, device_id: int, request_id: str, answer: dict) -> None:
-    """Store a logged request's answer, which a repeat gets instead of a second effect."""
-    session.execute(_ANSWER, {"dev": device_id, "rid": request_id, "ans": answer})
 
 
 def prune_requests(session: Session, before: datetime) -> int:
