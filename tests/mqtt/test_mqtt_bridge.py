@@ -167,6 +167,71 @@ def test_status_report_records_paper(bridge):
     assert DeviceService(bridge.halls).get("district", "disp-1")["paper"] == "out"
 
 
+def report(device: str, rid: str, **body) -> tuple[str, bytes]:
+    return device, json.dumps({"id": rid, "action": "status", "at": NOW.isoformat(), **body}).encode()
+
+
+def commits_while(hall, fn):
+    """fn()'s result, and how many transactions it committed."""
+    from sqlalchemy import event
+
+    commits = []
+
+    def count(conn):
+        commits.append(1)
+
+    event.listen(hall.db.engine, "commit", count)
+    try:
+        return fn(), len(commits)
+    finally:
+        event.remove(hall.db.engine, "commit", count)
+
+
+def test_the_reports_of_a_halls_devices_are_recorded_in_one_transaction(any_bridge):
+    """Issue 15: a city's devices report by the hundred a second; recorded one transaction each,
+    they outran the server. Queued together, they are one transaction, each answered as if alone."""
+    bridge, hall = any_bridge, any_bridge.halls
+    devices = DeviceService(hall)
+    for n in range(2, 6):
+        devices.add(hall="district", name=f"disp-{n}", role="dispenser")
+    reports = [report(f"disp-{n}", f"s{n}", paper="low") for n in range(1, 6)]
+    reports += [report("nobody", "s9", paper="low"), ("disp-2", b"{not json"), report("disp-1", "s1", paper="low")]
+
+    answers, commits = commits_while(hall, lambda: bridge.handle_reports("district", reports))
+
+    assert commits == 1
+    assert [a["status"] for a in answers[:5]] == ["ok"] * 5 and [a["id"] for a in answers[:5]] == ["s1", "s2", "s3", "s4", "s5"]
+    assert [devices.get("district", f"disp-{n}")["paper"] for n in range(1, 6)] == ["low"] * 5
+    assert answers[5]["error"]["code"] == "unknown_device"
+    assert answers[6]["error"]["code"] == "bad_json"
+    assert answers[7] == answers[0]  # a repeat in the same batch: the same answer, no second effect
+    again, commits = commits_while(hall, lambda: bridge.handle_reports("district", reports[:2]))
+    assert again == answers[:2] and commits == 1  # repeats: answered from the log
+
+
+def test_a_report_that_fails_among_others_fails_alone(bridge, hall, monkeypatch):
+    """One transaction for many reports: if one of them fails, none of them stays, and each is
+    handled again on its own, so the others are recorded and only the one is refused."""
+    from hallq.core.devices import actions
+    from hallq.core.errors import Invalid
+
+    DeviceService(hall).add(hall="district", name="disp-2", role="dispenser")
+    real = actions.report_status
+
+    def refuse_disp_2(tx, device, **kwargs):
+        if device.name == "disp-2":
+            raise Invalid("bad_report", "this report cannot be recorded")
+        return real(tx, device, **kwargs)
+
+    monkeypatch.setattr(actions, "report_status", refuse_disp_2)
+    answers = bridge.handle_reports("district", [report("disp-1", "a", paper="low"), report("disp-2", "b", paper="low")])
+
+    assert answers[0]["status"] == "ok" and answers[1]["error"]["code"] == "bad_report"
+    assert DeviceService(hall).get("district", "disp-1")["paper"] == "low"
+    assert DeviceService(hall).get("district", "disp-2")["paper"] != "low"
+    assert bridge.handle_reports("district", [report("disp-2", "b", paper="low")])[0] == answers[1]  # the refusal is its answer
+
+
 def test_a_revoked_device_is_refused(bridge, hall):
     DeviceService(hall).revoke(hall="district", name="disp-1")
 
