@@ -209,23 +209,6 @@ def test_the_reports_of_a_halls_devices_are_recorded_in_one_transaction(any_brid
     assert again == answers[:2] and commits == 1  # repeats: answered from the log
 
 
-def test_a_request_someone_waits_for_cuts_a_batch_of_reports_short(bridge, hall):
-    """A window's call does not wait for fifty reports: the batch stops at the next report, commits
-    what it did, and leaves the rest to be handled after the call."""
-    reports = [report("disp-1", f"s{n}", paper="low") for n in range(5)]
-    asked = []
-
-    def call_waits_after_two() -> bool:
-        asked.append(1)
-        return len(asked) >= 2
-
-    answers = bridge.handle_reports("district", reports, stop=call_waits_after_two)
-
-    assert [a["id"] for a in answers] == ["s0", "s1"]  # the first is always handled
-    rest = bridge.handle_reports("district", reports[2:])
-    assert [a["id"] for a in rest] == ["s2", "s3", "s4"] and all(a["status"] == "ok" for a in rest)
-
-
 def test_a_report_that_fails_among_others_fails_alone(bridge, hall, monkeypatch):
     """One transaction for many reports: if one of them fails, none of them stays, and each is
     handled again on its own, so the others are recorded and only the one is refused."""

@@ -66,21 +66,6 @@ def test_the_reports_taken_with_one_may_be_those_of_its_halls_devices_only():
     assert [inbox.get(), inbox.get()] == [("b", 1), ("b", 2)]  # hall b's devices kept their places
 
 
-def test_reports_put_back_come_again_first_and_in_their_devices_order():
-    inbox = FairInbox(rate=1000, burst=1000, max_queued=1000, clock=lambda: 0.0)
-    for d, n in [(1, 0), (1, 1), (2, 0), (1, 2)]:
-        inbox.put(d, (d, n), urgent=False)
-    taken = [inbox.get(), *inbox.more_housekeeping(2)]
-    assert taken == [(1, 0), (2, 0), (1, 1)]
-    inbox.put(3, "call_next")
-    assert inbox.urgent_waiting()
-
-    inbox.put_back([(2, (2, 0)), (1, (1, 1))])  # not reached: a call came first
-
-    assert inbox.get() == "call_next" and not inbox.urgent_waiting()
-    assert [inbox.get() for _ in range(3)] == [(2, 0), (1, 1), (1, 2)]
-
-
 def test_past_its_burst_or_its_queue_a_device_is_told_to_wait():
     now = [0.0]
     inbox = FairInbox(rate=10, burst=3, max_queued=2, clock=lambda: now[0])

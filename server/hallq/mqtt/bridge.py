@@ -151,26 +151,20 @@ class RequestBridge:
             self._answer(hall, device, answer)
 
     def _serve_reports(self, items: list) -> None:
-        """Reports and availability of one hall's devices; the reports in one transaction, cut short
-        when a request someone waits for arrives (the reports not reached go back to the inbox)."""
-        reports: list[tuple[str, bytes]] = []
+        by_hall: dict[str, list[tuple[str, bytes]]] = {}
         for kind, hall, device, payload in items:
             if kind == "availability":
                 self._safely(self.availability, hall, device, payload)
             else:
-                reports.append((device, payload))
-        if not reports:
-            return
-        hall = items[0][1]
-        try:
-            answers = self.handle_reports(hall, reports, stop=self._inbox.urgent_waiting)
-        except Exception:  # the worker must outlive any one request
-            log.exception("reports from %s failed", hall)
-            return
-        for (device, _), answer in zip(reports, answers):
-            self._answer(hall, device, answer)
-        if len(answers) < len(reports):
-            self._inbox.put_back([((hall, device), ("report", hall, device, payload)) for device, payload in reports[len(answers):]])
+                by_hall.setdefault(hall, []).append((device, payload))
+        for hall, reports in by_hall.items():
+            try:
+                answers = self.handle_reports(hall, reports)
+            except Exception:  # the worker must outlive any one request
+                log.exception("reports from %s failed", hall)
+                continue
+            for (device, _), answer in zip(reports, answers):
+                self._answer(hall, device, answer)
 
     def _answer(self, hall: str, device: str, answer: dict | None) -> None:
         if answer is None:
@@ -216,13 +210,12 @@ class RequestBridge:
         except HallError:  # refused before the request was logged (no such hall)
             return refusal
 
-    def handle_reports(self, hall: str, reports: list[tuple[str, bytes]], *, stop: Callable[[], bool] | None = None) -> list[dict | None]:
+    def handle_reports(self, hall: str, reports: list[tuple[str, bytes]]) -> list[dict | None]:
         """The answers to several requests of `hall`'s devices ((device name, payload) each), handled
         as `handle` handles each, but in one transaction: one BEGIN and one COMMIT for all (the
         devices' status reports, which come by the hundred a second in a city). If any of them
         fails (an action refused, a repeat another process is handling), nothing of them stays
-        and each is handled on its own. With `stop`, the reports after the first stop being handled
-        once stop() is true: the answers are then fewer than the reports (those of the first ones)."""
+        and each is handled on its own."""
         if len(reports) == 1:
             return [self.handle(hall, *reports[0])]
         parsed: list = []
@@ -234,12 +227,7 @@ class RequestBridge:
         now = self.now()
 
         def all_of_them(tx: Txn) -> list[dict]:
-            answers = []
-            for (device, _), req in zip(reports, parsed):
-                if answers and stop is not None and stop():
-                    break
-                answers.append(req if isinstance(req, dict) else self._once(tx, device, req, now))
-            return answers
+            return [req if isinstance(req, dict) else self._once(tx, device, req, now) for (device, _), req in zip(reports, parsed)]
 
         try:
             return self.halls.work.write(hall, all_of_them)

@@ -112,25 +112,6 @@ class FairInbox:
             turns.extendleft(reversed(passed))
         return items
 
-    def urgent_waiting(self) -> bool:
-        """Is a request someone waits for queued? (The worker stops a batch of reports for it.)"""
-        with self._ready:
-            return bool(self._turns[True])
-
-    def put_back(self, items: list) -> None:
-        """Return housekeeping items ((key, item) each, in the order they were taken) that were taken
-        but not handled, because something urgent came first: each ahead of its device's queue, so a
-        device's reports are still handled in the order it sent them."""
-        with self._ready:
-            for key, item in reversed(items):
-                device = self._devices.get((key, False))
-                if device is None:
-                    device = self._devices[(key, False)] = _Device()
-                if not device.queue:
-                    self._turns[False].appendleft(key)
-                device.queue.appendleft(item)
-            self._ready.notify()
-
     def _take(self, urgent: bool):
         turns = self._turns[urgent]
         key = turns.popleft()
