@@ -56,16 +56,6 @@ def test_the_reports_behind_one_come_with_it_in_turn_until_something_urgent_wait
     assert inbox.more_housekeeping(10) == [] and inbox.queued("screen-1") == 0
 
 
-def test_the_reports_taken_with_one_may_be_those_of_its_halls_devices_only():
-    inbox = FairInbox(rate=1000, burst=1000, max_queued=1000, clock=lambda: 0.0)
-    for hall, device in [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 3)]:
-        inbox.put((hall, device), (hall, device), urgent=False)
-
-    assert inbox.get() == ("a", 1)
-    assert inbox.more_housekeeping(10, like=lambda key: key[0] == "a") == [("a", 2), ("a", 3)]
-    assert [inbox.get(), inbox.get()] == [("b", 1), ("b", 2)]  # hall b's devices kept their places
-
-
 def test_past_its_burst_or_its_queue_a_device_is_told_to_wait():
     now = [0.0]
     inbox = FairInbox(rate=10, burst=3, max_queued=2, clock=lambda: now[0])

@@ -48,7 +48,7 @@ CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "st
 DEFAULT_PAUSE_REASON = "暂停服务"
 # The actions that change or read the device's own row (the others act as the device, on the hall).
 DEVICE_ROW_ACTIONS = frozenset({"review", "reserve_block", "offline_ticket", "status"})
-REPORTS_AT_ONCE = 50  # the most reports of a hall's devices one transaction records
+REPORTS_AT_ONCE = 50  # the most devices' reports one transaction records
 URGENT_ACTIONS = frozenset(set(CORE_ACTION) | {"issue_ticket", "review", "reserve_block", "offline_ticket"})
 _STAFF_AT_WINDOW = (
     select(User.id, User.name).join(Window, Window.staff_id == User.id)
@@ -135,9 +135,8 @@ class RequestBridge:
 
     def _work(self) -> None:
         while (item := self._inbox.get()) is not STOP:
-            if item[0] == "report":  # with the reports of its hall's devices queued behind it, in one transaction
-                hall = item[1]
-                self._serve_reports([item, *self._inbox.more_housekeeping(REPORTS_AT_ONCE - 1, like=lambda key: key[0] == hall)])
+            if item[0] == "report":  # with the reports queued behind it, a hall's in one transaction
+                self._serve_reports([item, *self._inbox.more_housekeeping(REPORTS_AT_ONCE - 1)])
                 continue
             kind, hall, device, payload = item
             if kind == "availability":

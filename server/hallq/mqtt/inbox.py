@@ -97,19 +97,13 @@ class FairInbox:
                 return STOP
             return self._take(urgent)
 
-    def more_housekeeping(self, most: int, *, like: Callable[[Hashable], bool] | None = None) -> list:
-        """Up to `most` housekeeping items more, without waiting: what the worker may handle with
-        the one `get` gave it. Taken in the devices' turns, of the devices `like(key)` accepts
-        (all by default); the devices passed over keep their places. None while an urgent item waits."""
+    def more_housekeeping(self, most: int) -> list:
+        """Up to `most` housekeeping items more, in the devices' turns, without waiting: what the
+        worker may handle with the one `get` gave it. None while an urgent item waits."""
         items: list = []
         with self._ready:
-            turns, passed = self._turns[False], deque()
-            while len(items) < most and turns and not self._turns[True]:
-                if like is not None and not like(turns[0]):
-                    passed.append(turns.popleft())
-                    continue
+            while len(items) < most and self._turns[False] and not self._turns[True]:
                 items.append(self._take(False))
-            turns.extendleft(reversed(passed))
         return items
 
     def _take(self, urgent: bool):
