@@ -5,9 +5,7 @@ device, look for an earlier delivery of the same request, act, log the request w
 answer, commit. This runs it one request after another, as the one thread that handles a
 server process's device requests does, for the three requests a hall sends most:
 a screen's or a dispenser's status report, a dispenser's ticket, a caller's call-next
-(each followed by complete, which is not timed); and status reports of 50 screens queued
-together, which the bridge's worker records in one transaction (`handle_reports`; their
-latencies are a batch's time shared among its reports). The example hall with its daily quotas
+(each followed by complete, which is not timed). The example hall with its daily quotas
 lifted, on a FixedClock (a Monday morning), devices registered as `hallq device add` does.
 
 Prints per kind: requests a second, p50 / p99 in ms, and SQL statements per request
@@ -37,8 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "server/hallq/examples/district-hall.toml"
 MONDAY_10AM = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai: the example hall is open
-BATCH = 50  # the reports the bridge's worker records in one transaction (hallq.mqtt.bridge.REPORTS_AT_ONCE)
-KINDS = ("status", f"status ×{BATCH}", "issue_ticket", "call_next")
+KINDS = ("status", "issue_ticket", "call_next")
 
 
 def measure(url: str, requests: int) -> dict:
@@ -63,8 +60,7 @@ def measure(url: str, requests: int) -> dict:
     halls.load_hall(spec)
     devices = DeviceService(halls)
     devices.add(hall="district", name="disp-1", role="dispenser")
-    for n in range(1, BATCH + 1):
-        devices.add(hall="district", name=f"screen-{n}", role="screen")
+    devices.add(hall="district", name="screen-1", role="screen")
     devices.add(hall="district", name="caller-5", role="caller", window=5)
     office = OfficeService(halls)
     office.add_user(name="bench-staff", role="staff", password="bench-password", hall="district")
@@ -92,14 +88,6 @@ def measure(url: str, requests: int) -> dict:
     def status() -> None:
         ask("screen-1", "status", detail={"firmware": "1.4.2", "uptime": next(ids)})
 
-    def reports() -> None:  # BATCH screens' reports, queued together: one transaction (what the bridge's worker does)
-        bodies = [(f"screen-{n}", json.dumps({"id": f"r{next(ids)}", "action": "status", "at": clock.now().isoformat(),
-                                              "detail": {"firmware": "1.4.2", "uptime": next(ids)}}).encode())
-                  for n in range(1, BATCH + 1)]
-        answers = bridge.handle_reports("district", bodies)
-        if any(a is None or a["status"] != "ok" for a in answers):
-            raise SystemExit(f"a report was answered {answers}")
-
     def issue() -> None:
         ask("disp-1", "issue_ticket", service="SI")
 
@@ -112,15 +100,14 @@ def measure(url: str, requests: int) -> dict:
     for _ in range(requests):  # the caller's queue: one ticket per call
         issue()
     results = {}
-    for kind, request, after, per in (("status", status, None, 1), (f"status ×{BATCH}", reports, None, BATCH),
-                                      ("issue_ticket", issue, None, 1), ("call_next", call, complete, 1)):
+    for kind, request, after in (("status", status, None), ("issue_ticket", issue, None), ("call_next", call, complete)):
         took, counted = [], 0
-        for i in range(max(requests // per, 2)):
+        for i in range(requests):
             clock.advance(milliseconds=10)  # time moves on, as in a hall (a device's last seen is written every 30 s)
             before = statements[0]
             t0 = time.perf_counter()
             request()
-            took.extend([(time.perf_counter() - t0) / per] * per)
+            took.append(time.perf_counter() - t0)
             counted += statements[0] - before
             if after is not None:
                 after()

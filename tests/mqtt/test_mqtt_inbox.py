@@ -41,21 +41,6 @@ def test_calls_and_tickets_go_before_every_devices_status_reports():
     assert inbox.queued("screen-0") == 0
 
 
-def test_the_reports_behind_one_come_with_it_in_turn_until_something_urgent_waits():
-    inbox = FairInbox(rate=1000, burst=1000, max_queued=1000, clock=lambda: 0.0)
-    for d in range(3):
-        for n in range(2):
-            inbox.put(f"screen-{d}", ("status", d, n), urgent=False)
-
-    assert inbox.get() == ("status", 0, 0)
-    assert inbox.more_housekeeping(3) == [("status", 1, 0), ("status", 2, 0), ("status", 0, 1)]  # devices in turn, at most 3
-    inbox.put("caller", ("call_next", 0))
-    assert inbox.more_housekeeping(10) == []  # a call waits: it goes first
-    assert inbox.get() == ("call_next", 0)
-    assert inbox.more_housekeeping(10) == [("status", 1, 1), ("status", 2, 1)]
-    assert inbox.more_housekeeping(10) == [] and inbox.queued("screen-1") == 0
-
-
 def test_past_its_burst_or_its_queue_a_device_is_told_to_wait():
     now = [0.0]
     inbox = FairInbox(rate=10, burst=3, max_queued=2, clock=lambda: now[0])

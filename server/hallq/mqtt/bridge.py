@@ -48,7 +48,6 @@ CORE_ACTION = {"call_next": "call-next", "recall": "recall", "skip": "skip", "st
 DEFAULT_PAUSE_REASON = "暂停服务"
 # The actions that change or read the device's own row (the others act as the device, on the hall).
 DEVICE_ROW_ACTIONS = frozenset({"review", "reserve_block", "offline_ticket", "status"})
-REPORTS_AT_ONCE = 50  # the most devices' reports one transaction records
 URGENT_ACTIONS = frozenset(set(CORE_ACTION) | {"issue_ticket", "review", "reserve_block", "offline_ticket"})
 _STAFF_AT_WINDOW = (
     select(User.id, User.name).join(Window, Window.staff_id == User.id)
@@ -96,8 +95,7 @@ class RequestBridge:
     def submit(self, hall: str, device: str, payload: bytes) -> None:
         """Queue a request for the worker (called on the MQTT thread); one past the device's
         limits is answered `rate_limited` here and now."""
-        urgent = not _housekeeping(payload)
-        wait = self._inbox.put((hall, device), ("request" if urgent else "report", hall, device, payload), urgent=urgent)
+        wait = self._inbox.put((hall, device), ("request", hall, device, payload), urgent=not _housekeeping(payload))
         if wait:
             self._refuse(hall, device, payload, wait)
 
@@ -135,9 +133,6 @@ class RequestBridge:
 
     def _work(self) -> None:
         while (item := self._inbox.get()) is not STOP:
-            if item[0] == "report":  # with the reports queued behind it, a hall's in one transaction
-                self._serve_reports([item, *self._inbox.more_housekeeping(REPORTS_AT_ONCE - 1)])
-                continue
             kind, hall, device, payload = item
             if kind == "availability":
                 self._safely(self.availability, hall, device, payload)
@@ -147,32 +142,13 @@ class RequestBridge:
             except Exception:  # the worker must outlive any one request
                 log.exception("request from %s/%s failed", hall, device)
                 continue
-            self._answer(hall, device, answer)
-
-    def _serve_reports(self, items: list) -> None:
-        by_hall: dict[str, list[tuple[str, bytes]]] = {}
-        for kind, hall, device, payload in items:
-            if kind == "availability":
-                self._safely(self.availability, hall, device, payload)
-            else:
-                by_hall.setdefault(hall, []).append((device, payload))
-        for hall, reports in by_hall.items():
-            try:
-                answers = self.handle_reports(hall, reports)
-            except Exception:  # the worker must outlive any one request
-                log.exception("reports from %s failed", hall)
+            if answer is None:
                 continue
-            for (device, _), answer in zip(reports, answers):
-                self._answer(hall, device, answer)
-
-    def _answer(self, hall: str, device: str, answer: dict | None) -> None:
-        if answer is None:
-            return
-        try:
-            self.send(topics.response(hall, device), schemas.encode(answer))
-            self.answered += 1
-        except Exception:
-            log.exception("could not answer %s/%s", hall, device)
+            try:
+                self.send(topics.response(hall, device), schemas.encode(answer))
+                self.answered += 1
+            except Exception:
+                log.exception("could not answer %s/%s", hall, device)
 
     @staticmethod
     def _safely(fn, *args) -> None:
@@ -208,30 +184,6 @@ class RequestBridge:
             return None
         except HallError:  # refused before the request was logged (no such hall)
             return refusal
-
-    def handle_reports(self, hall: str, reports: list[tuple[str, bytes]]) -> list[dict | None]:
-        """The answers to several requests of `hall`'s devices ((device name, payload) each), handled
-        as `handle` handles each, but in one transaction: one BEGIN and one COMMIT for all (the
-        devices' status reports, which come by the hundred a second in a city). If any of them
-        fails (an action refused, a repeat another process is handling), nothing of them stays
-        and each is handled on its own."""
-        if len(reports) == 1:
-            return [self.handle(hall, *reports[0])]
-        parsed: list = []
-        for device, payload in reports:
-            try:
-                parsed.append(schemas.parse_request(payload))
-            except schemas.BadRequest as exc:
-                parsed.append(schemas.error(exc.request_id, exc.code, exc.message))
-        now = self.now()
-
-        def all_of_them(tx: Txn) -> list[dict]:
-            return [req if isinstance(req, dict) else self._once(tx, device, req, now) for (device, _), req in zip(reports, parsed)]
-
-        try:
-            return self.halls.work.write(hall, all_of_them)
-        except Exception:  # noqa: BLE001 - nothing of them was committed: one by one, each with its own answer
-            return [self.handle(hall, device, payload) for device, payload in reports]
 
     def _once(self, tx: Txn, device_name: str, req, now: datetime, answer: dict | None = None) -> dict:
         """Act on the request and log it with its answer, all in `tx`; or return

@@ -93,29 +93,17 @@ class FairInbox:
             while not (self._turns[True] or self._turns[False]) and not self._stopped:
                 self._ready.wait()
             urgent = bool(self._turns[True])
-            if not self._turns[urgent]:
+            turns = self._turns[urgent]
+            if not turns:
                 return STOP
-            return self._take(urgent)
-
-    def more_housekeeping(self, most: int) -> list:
-        """Up to `most` housekeeping items more, in the devices' turns, without waiting: what the
-        worker may handle with the one `get` gave it. None while an urgent item waits."""
-        items: list = []
-        with self._ready:
-            while len(items) < most and self._turns[False] and not self._turns[True]:
-                items.append(self._take(False))
-        return items
-
-    def _take(self, urgent: bool):
-        turns = self._turns[urgent]
-        key = turns.popleft()
-        device = self._devices[(key, urgent)]
-        item = device.queue.popleft()
-        if device.queue:
-            turns.append(key)  # its next one waits for everyone else's turn
-        else:
-            del self._devices[(key, urgent)]  # nothing queued: nothing to remember (its rate is RateLimit's)
-        return item
+            key = turns.popleft()
+            device = self._devices[(key, urgent)]
+            item = device.queue.popleft()
+            if device.queue:
+                turns.append(key)  # its next one waits for everyone else's turn
+            else:
+                del self._devices[(key, urgent)]  # nothing queued: nothing to remember (its rate is RateLimit's)
+            return item
 
     def queued(self, key: Hashable) -> int:
         with self._ready:
