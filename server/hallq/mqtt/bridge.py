@@ -212,6 +212,7 @@ class RequestBridge:
             return refusal
         if answer is None:
             answer = schemas.ok(req.id, self._act(tx, who, device, req))
+        session.flush()  # the action's own writes: a conflict there is the action's, not a repeat's
         try:
             devices.log_request(session, who, req.id, req.action, now, digest, answer, device)
         except IntegrityError:

@@ -230,18 +230,13 @@ def log_request(session: Session, who: Sender, request_id: str, action: str, now
 
     Its unique key stops a concurrent repeat (another server process that acted
     on the same request meanwhile): the later of the two fails here and rolls
-    back its action with it, so the request has one effect. Pending changes are
-    flushed first, so an IntegrityError raised here is the log's own.
-    With `device` (its row, loaded by `sending_device`), last seen goes in the
-    row's own update."""
+    back its action with it, so the request has one effect. Flush the action's
+    own changes first, so that an IntegrityError raised here is the log's.
+    With `device` (its row, loaded by `sending_device`), a last-seen time the
+    action has just written counts."""
     seen = device.last_seen if device is not None else who.last_seen
-    stale = seen is None or (now - seen).total_seconds() > 30  # no write per request just for this
-    if stale and device is not None:
-        device.last_seen = now
-        stale = False
-    session.flush()
     session.execute(_LOG, {"dev": who.device_id, "rid": request_id, "act": action, "at": now, "dig": digest, "ans": answer})
-    if stale:
+    if seen is None or (now - seen).total_seconds() > 30:  # no write per request just for this
         session.execute(_SEEN, {"dev": who.device_id, "at": now})
 
 
