@@ -57,6 +57,10 @@ class MqttRuntime:
         # One client id per process: several servers behind one broker must not kick each other off.
         client_id = client_id or f"hallq-server-{socket.gethostname()}-{os.getpid()}"
         self.printing = PrintDesk(self.devices, self._send_response, lambda: self.link.connected.is_set(), now=now)
+        # The threads that republish after a (re)connect and send a device its configuration:
+        # stop() waits for them, so none reads the database after its owner has closed it.
+        self._helpers: list[threading.Thread] = []
+        self._helpers_lock = threading.Lock()
         self.link = ServerLink(url, client_id=client_id, on_request=self.bridge.submit,
                                on_availability=self._availability, on_connected=self._connected,
                                on_result=self.printing.on_result, probe_seconds=probe_seconds)
@@ -72,6 +76,10 @@ class MqttRuntime:
     def stop(self) -> None:
         self.halls.unsubscribe(self.publisher)
         self.link.stop()
+        with self._helpers_lock:
+            helpers, self._helpers = self._helpers, []
+        for helper in helpers:
+            helper.join(10)
         self.bridge.stop()
         if self.broker is not None:
             self.broker.stop()
@@ -101,7 +109,14 @@ class MqttRuntime:
 
     def _connected(self) -> None:
         # Off the MQTT thread: reading every window and device takes a while.
-        threading.Thread(target=self._after_connect, name="mqtt-republish", daemon=True).start()
+        self._helper(self._after_connect, name="mqtt-republish")
+
+    def _helper(self, target: Callable, *args, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._helpers_lock:
+            self._helpers = [t for t in self._helpers if t.is_alive()]
+            self._helpers.append(thread)
+        thread.start()
 
     def _after_connect(self) -> None:
         self.publisher.republish_all()
@@ -113,7 +128,7 @@ class MqttRuntime:
     def _availability(self, hall: str, device: str, payload: bytes) -> None:
         self.bridge.submit_availability(hall, device, payload)
         if payload.strip() == b"online":
-            threading.Thread(target=self._send_config, args=(hall, device), daemon=True).start()
+            self._helper(self._send_config, hall, device, name="mqtt-config")
 
     def _send_config(self, hall: str, name: str) -> None:
         from hallq.core.devices import registry as devices
