@@ -180,16 +180,12 @@ class Sender:
 
 # The request log's statements, built once and run with parameters: they are on
 # every device request's path, where building them cost more than running them.
+_ACTIVE_DEVICE = (Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
 _SENDER = (
     select(Device.id, Device.hall_id, Device.name, Device.role, Device.window_number, Device.last_seen)
-    .join(Hall, Hall.id == Device.hall_id)
-    .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
+    .join(Hall, Hall.id == Device.hall_id).where(*_ACTIVE_DEVICE)
 )
-_SENDING_DEVICE = (
-    select(Device)
-    .join(Hall, Hall.id == Device.hall_id)
-    .where(Hall.slug == bindparam("hall"), Device.name == bindparam("name"), Device.revoked_at == None)  # noqa: E711
-)
+_SENDING_DEVICE = select(Device).join(Hall, Hall.id == Device.hall_id).where(*_ACTIVE_DEVICE)
 _THIS_REQUEST = (DeviceRequest.device_id == bindparam("dev"), DeviceRequest.request_id == bindparam("rid"))
 _EARLIER = select(DeviceRequest.answer, DeviceRequest.digest).where(*_THIS_REQUEST)
 _LOG = insert(DeviceRequest).values(
