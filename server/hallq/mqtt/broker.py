@@ -730,6 +730,10 @@ class EmbeddedBroker:
                         await broker.disconnect_users(gone)
             except asyncio.CancelledError:
                 raise
+            except RuntimeError as exc:
+                if "shutdown" in str(exc):  # the process is stopping: its executor takes no more work
+                    return
+                log.exception("could not recheck the connected devices")
             except Exception:  # a database hiccup: look again next time
                 log.exception("could not recheck the connected devices")
 
