@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from hallq.core.enums import Priority, TicketStatus, WindowState
 from hallq.core.models import Ticket, Window, WindowService
-from hallq.core.sql import run_prepared
+from hallq.core.sql import constant, run_prepared
 
 WORKING_STATES = (WindowState.IDLE, WindowState.SERVING)
 
@@ -44,9 +44,9 @@ def _ahead_statement():
             .select_from(Ticket.__table__)
             .where(
                 columns.hall_id == bindparam("hall_id"),
-                columns.status == TicketStatus.WAITING,
+                columns.status == constant(columns.status, TicketStatus.WAITING),
                 columns.service_id == bindparam("service_id"),
-                columns.priority == p,
+                columns.priority == constant(columns.priority, p),
                 columns.business_date == bindparam("day"),
                 tuple_(columns.queued_at, columns.id) < tuple_(limit, bindparam("ticket_id", type_=columns.id.type)),
             )

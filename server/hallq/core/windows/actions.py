@@ -22,6 +22,7 @@ from hallq.core.enums import (
 from hallq.core.errors import Conflict, Invalid, NotFound
 from hallq.core.models import Ticket, Window, WindowService
 from hallq.core.shapes import iso
+from hallq.core.sql import constant
 from hallq.core.tickets import journey
 from hallq.core.tickets.issue import find_ticket
 from hallq.core.txn import Txn
@@ -176,7 +177,7 @@ def _heads_statement(groups: int, excluding: bool):
             select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at)
             .where(
                 Ticket.hall_id == bindparam("hall_id"),
-                Ticket.status == TicketStatus.WAITING,
+                Ticket.status == constant(Ticket.__table__.c.status, TicketStatus.WAITING),
                 Ticket.service_id == bindparam(f"service_{i}"),
                 Ticket.priority == bindparam(f"priority_{i}"),
                 Ticket.business_date == bindparam("day"),
