@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from hallq_protocol.days import closed_day_name
+
 from .clock import parse_moment
 
 CHINESE_ON = b"\x1c\x26"  # FS &
@@ -34,19 +36,12 @@ def make_printer(conf: dict):
     raise ValueError(f"printer kind is usb, serial, network, file or dummy, not {kind!r}")
 
 
-# The names chinese_calendar gives the statutory holidays (the server's `reason`), in Chinese.
-HOLIDAYS = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-            "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
-            "Anti-Fascist 70th Day": "抗战胜利纪念日", "weekend": "周末", "closure": "闭厅"}
-
-
 def refusal_notice(error: dict, service_name: str) -> list[str]:
     """What a dispenser prints when the server refuses a ticket for good (no number on it): why,
     in Chinese, from the refusal's code and details."""
     code, details = error.get("code"), error.get("details") or {}
     if code == "hall_closed_today":
-        reason = HOLIDAYS.get(str(details.get("reason")), "休息日")
-        return [f"今日（{details.get('date', '')}）{reason}", "大厅休息，不办理取号", "请于工作日前来"]
+        return [f"今日（{details.get('date', '')}）{closed_day_name(details.get('reason'))}", "大厅休息，不办理取号", "请于工作日前来"]
     if code == "service_closed":
         hours = [str(h) for h in details.get("hours") or []]
         if not hours:

@@ -63,27 +63,35 @@ def test_the_next_days_sweep_rolls_up_the_day_per_hall_service_window_staff_and_
 
 def test_today_is_read_live_and_a_finished_day_from_its_rows(monday, clock):
     stats = StatsService(monday)
-    today = stats.figures("district", stats.today("district"), stats.today("district"))[("hall", 0)]
+    figures = stats.figures("district", stats.today("district"), stats.today("district"))
+    today = figures[("hall", 0)]
     # B001 still waits: its day is open, so it is neither walked away nor closed yet
     assert (today["tickets"], today["cases"], today["wait_mean"], today["wait_median"], today["handling_mean"]) == (3, 2, 9.0, 4.0, 11.5)
     # Two ratings of three legs served (A002 was served at window 1, then transferred and served at window 7).
     assert (today["walked_away_rate"], today["active_rating_rate"], today["five_star_rate"], today["satisfaction_rate"]) == (0.0, 0.6667, 0.5, 0.5)
+    # 转办率: of the legs ended at a window (A001 and A002's second completed, A002's first sent on), 1 of 3;
+    # SI: A001 completed, A002 sent on; HR and window 7: A002 completed there; window 1: as SI.
+    key = ids(monday)
+    assert [figures[k]["transfer_rate"] for k in (("hall", 0), ("service", key[("service", "SI")]), ("service", key[("service", "HR")]),
+                                                  ("window", key[("window", 1)]), ("window", key[("window", 7)]))] == [0.3333, 0.5, 0.0, 0.5, 0.0]
     clock.advance(days=1)
     day = stats.figures("district", date(2026, 11, 23), stats.today("district"))[("hall", 0)]
     assert (day["tickets"], day["cases"], day["walked_away_rate"]) == (3, 2, 0.3333)  # the sweep closed B001
     assert rows(monday) != {}
 
 
-def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundary_in_shanghai(hall, clock):
+def test_figures_across_holidays_adjusted_working_weekends_and_a_month_boundary_in_shanghai(hall, clock):
     """A hall open around the clock on China's calendar. Worked out by hand from the State
     Council's 2026 notice: Sunday 20 Sep is a working day (调休 for National Day) and Friday
     25 Sep a holiday (中秋节), so 20-24 Sep has 5 working days (weekdays alone would say 4), 25 Sep
-    none (they would say 1), and November 21 (every weekday, no holiday). A ticket at 00:10 on 1 Dec in Shanghai is 16:10 UTC on 30 Nov:
-    it belongs to December."""
+    none (they would say 1); 1-7 Oct are National Day's holidays and Saturday 10 Oct a working day
+    (调休), so 1-10 Oct has 3 working days, the 8th, 9th and 10th (weekdays alone would say 7);
+    November 21 (every weekday, no holiday). A ticket at 00:10 on 1 Dec in Shanghai is 16:10 UTC on
+    30 Nov: it belongs to December."""
     from hallq.core.errors import Refused
     from support.halls import variant
 
-    hall.load_hall(variant("night", hours=["00:00-24:00"], stop_issuing_minutes_before_close=0))
+    hall.load_hall(variant("night", hours=["00:00-24:00"], stop_issuing_minutes_before_close=0, requeue_skipped=False))
     kiosk, boss = person(hall, "kiosk-n", "device", slug="night"), person(hall, "boss-n", "manager", slug="night")
     stats = StatsService(hall)
 
@@ -102,6 +110,13 @@ def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundar
     with pytest.raises(Refused) as closed:
         hall.issue_ticket("night", service="SI", actor=kiosk)
     assert closed.value.code == "hall_closed_today"
+    at("2026-10-10T09:00")  # the 调休 Saturday: a ticket called and not answered (过号)
+    hall.issue_ticket("night", service="SI", actor=kiosk)
+    at("2026-10-10T09:03")
+    desk("open")  # the day's close signed everyone out
+    desk("call-next")
+    at("2026-10-10T09:06")
+    desk("skip")
     at("2026-11-30T23:50")
     hall.issue_ticket("night", service="SI", actor=kiosk)
     at("2026-12-01T00:10")
@@ -112,6 +127,10 @@ def test_figures_across_a_holiday_an_adjusted_working_sunday_and_a_month_boundar
     assert (september["working_days"], t["tickets"], t["cases"], t["wait_mean"], t["handling_mean"], t["tickets_per_working_day"]) == (5, 1, 1, 5.0, 10.0, 0.2)
     holiday = stats.report("night", date(2026, 9, 25), date(2026, 9, 25), viewer=boss)
     assert (holiday["working_days"], holiday["totals"]["tickets"], holiday["totals"]["tickets_per_working_day"]) == (0, 0, None)
+    october = stats.report("night", date(2026, 10, 1), date(2026, 10, 10), viewer=boss)
+    t = october["totals"]
+    assert (october["working_days"], t["tickets"], t["cases"], t["wait_mean"], t["no_show_rate"], t["tickets_per_working_day"]) == (3, 1, 0, 3.0, 1.0, 0.3)
+    assert [(c["day"], c["hour"], c["tickets"]) for c in october["heat"]] == [("2026-10-10", 9, 1)]
     november = stats.report("night", date(2026, 11, 1), date(2026, 11, 30), viewer=boss)
     assert (november["working_days"], november["totals"]["tickets"], november["totals"]["walked_away_rate"]) == (21, 1, 1.0)
     assert [(c["day"], c["hour"], c["tickets"]) for c in november["heat"]] == [("2026-11-30", 23, 1)]  # from the stored rows

@@ -54,3 +54,24 @@ def test_a_service_that_issues_nothing_today_says_so_on_the_kiosk(browser, serve
     set_service_hours(manager, "RE", f"{at:02d}:10-{at:02d}:20")
     context.close()
     assert kiosk_refusal(browser, server, "RE") == "该事项当前不在取号时间内。 今日不办理本业务。"
+
+
+def test_a_closed_day_is_named_on_the_kiosk(browser, server):
+    """The manager closes today (a local closure, 闭厅): the kiosk says the hall issues no tickets
+    today and names the day, as the dispenser's slip does. The day is opened again after."""
+    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date().isoformat()  # Shanghai
+
+    def closed_days(text: str) -> None:
+        context, manager = browser_sign_in(browser, server, "mgr")
+        manager.goto("/admin/district")
+        hall = manager.locator("#hall form")
+        hall.locator("textarea[name=closed_days]").fill(text)
+        hall.locator("button.primary").click()
+        manager.wait_for_selector(".flash", timeout=WAIT_MS)
+        context.close()
+
+    closed_days(today)
+    try:
+        assert kiosk_refusal(browser, server, "SI") == f"本厅今日不办公，暂停取号。 今日（{today}）：闭厅。"
+    finally:
+        closed_days("")

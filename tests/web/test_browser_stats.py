@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from support.browser import WAIT_MS, browser_sign_in, kiosk_issue
 
 
-def tile(page, key: str) -> str:
-    return page.inner_text(f"#tiles .tile[data-key={key}] .tile-value")
+def tile(page, key: str, box: str = "tiles") -> str:
+    return page.inner_text(f"#{box} .tile[data-key={key}] .tile-value")
 
 
 def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_workbook(browser, server, tmp_path):
@@ -33,6 +33,10 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     page.wait_for_selector(f".stats-head[data-loaded='{this_month}']", timeout=WAIT_MS)
     assert page.inner_text("h2 >> nth=0") == "统计"
     assert tile(page, "tickets") == "2" and tile(page, "cases") == "0"
+    page.wait_for_selector("#today[data-loaded]", timeout=WAIT_MS)  # today's tiles beside the month's
+    assert (tile(page, "tickets", "today-tiles"), tile(page, "cases", "today-tiles")) == ("2", "0")
+    assert page.is_hidden("#today-closed") and page.inner_text("#today-date") == page.get_attribute("#today", "data-loaded")
+    assert "转办率" in page.inner_text("#table-windows thead") and "未叫离开率" in page.inner_text("#table-services thead")
     for chart in ("hours", "months", "heat"):
         assert page.locator(f"#chart-{chart} canvas").count() == 1, chart
     assert page.inner_text("#table-services tbody tr th") and "个工作日" in page.inner_text("#stats-period")
@@ -50,6 +54,7 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     page.dispatch_event("#stats-month", "change")
     page.wait_for_selector(f".stats-head[data-loaded='{earlier}']", timeout=WAIT_MS)
     assert tile(page, "tickets") == "0" and page.locator("#table-services tbody tr").count() == 0
+    assert tile(page, "tickets", "today-tiles") == "2"  # today stays today
 
     page.fill("#stats-month", this_month)
     page.dispatch_event("#stats-month", "change")

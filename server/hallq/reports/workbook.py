@@ -24,14 +24,14 @@ FIGURES = [
     ("wait_p90", "等候P90(分钟)"), ("handling_mean", "平均办理(分钟)"), ("handling_p90", "办理P90(分钟)"),
     ("no_show_rate", "过号率"), ("walked_away_rate", "未叫离开率"), ("wait_promise_error", "等候预测误差(分钟)"),
     ("wait_simple_error", "简单估算误差(分钟)"),
-    ("transfers", "转办数"), ("reviews", "评价数"),
+    ("transfers", "转办数"), ("transfer_rate", "转办率"), ("reviews", "评价数"),
     ("active_rating_rate", "主动评价率"), ("five_star_rate", "非常满意率"), ("satisfaction_rate", "满意率"),
     ("bad_reviews", "差评数"), ("mean_score", "平均分"),
     ("reviews_box", "评价器评价数"), ("reviews_phone", "手机评价数"), ("appealed_removed", "申诉剔除数"),
     ("bad_cases", "差评工单数"), ("rectified", "已整改办结数"), ("rectified_on_time", "按期整改数"),
     ("rectification_rate", "差评整改率"), ("on_time_rectification_rate", "按期整改率"),
 ]
-RATES = {"no_show_rate", "walked_away_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "rectification_rate",
+RATES = {"no_show_rate", "walked_away_rate", "transfer_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "rectification_rate",
          "on_time_rectification_rate"}
 # (key in the report, sheet and file name, the level's own columns)
 LEVELS = [

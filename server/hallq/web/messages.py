@@ -68,6 +68,17 @@ def error_text(code: str, fallback: str = "") -> str:
     return str(text) if text is not None else (fallback or code)
 
 
+def _closed_day_names() -> dict:
+    from flask_babel import get_locale
+
+    from hallq_protocol.days import CHINESE, closed_day_name
+
+    from .i18n import html_lang
+
+    chinese = html_lang(get_locale()) != "en"
+    return {reason: closed_day_name(reason, chinese=chinese) for reason in CHINESE}
+
+
 def page_strings() -> dict:
     """Texts the JavaScript of the signed-in pages needs, in the page's language."""
     return {
@@ -118,6 +129,9 @@ def page_strings() -> dict:
             "ahead": _("%(ahead)s people ahead of you · about %(minutes)s min"),
             "hours_today": _("Tickets for it today: %(hours)s."),
             "no_hours_today": _("No tickets for it today."),
+            # A closed day's refusal names the day: the holiday, a rest day, the hall's own closure.
+            "closed_today": _("Today (%(date)s): %(day)s."),
+            "day_names": _closed_day_names(),
             "print": {
                 "printed": _("Please take your printed ticket."),
                 "none": _("Please remember your number or scan the code."),
@@ -204,6 +218,7 @@ def stats_strings() -> dict:
             "tickets": _("Tickets"), "cases": _("Cases"), "cases_per_working_day": _("Cases per working day"),
             "wait_mean": _("Mean wait"), "wait_median": _("Median wait"), "wait_p90": _("Wait p90"),
             "handling_mean": _("Mean handling"), "handling_p90": _("Handling p90"), "no_show_rate": _("No-show rate"),
+            "walked_away_rate": _("Walk-away rate"), "transfer_rate": _("Transfer rate"),
             "wait_promise_error": _("Wait promise error"), "wait_simple_error": _("Simple estimate's error"),
             "active_rating_rate": _("Active rating rate"), "five_star_rate": _("Five-star rate"),
             "satisfaction_rate": _("Satisfaction rate"), "bad_reviews": _("Bad reviews"),

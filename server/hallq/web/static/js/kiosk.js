@@ -43,9 +43,14 @@
   for (const kind of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(kind, touched, { passive: true, capture: true });
   touched();
 
-  // A refusal in words; a service closed now says when it issues tickets today (or that it
-  // issues none today: its hours and the day's never meet).
+  // A refusal in words; a closed day says what day it is (the holiday's name); a service closed
+  // now says when it issues tickets today (or that it issues none today: its hours and the day's
+  // never meet).
   function refusal(error) {
+    const closed = error && error.code === "hall_closed_today" && error.details;
+    if (closed && T.kiosk.day_names[closed.reason]) {
+      return H.errorText(error) + " " + H.format(T.kiosk.closed_today, { date: closed.date, day: T.kiosk.day_names[closed.reason] });
+    }
     const hours = error && error.code === "service_closed" && error.details && error.details.hours;
     if (!Array.isArray(hours)) return H.errorText(error);
     return H.errorText(error) + " " + (hours.length ? H.format(T.kiosk.hours_today, { hours: hours.join(", ") }) : T.kiosk.no_hours_today);

@@ -11,7 +11,11 @@
   const api = `/api/v1/halls/${encodeURIComponent(hall)}/stats`;
   const ratingsApi = `/api/v1/halls/${encodeURIComponent(hall)}/ratings`;
   const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate",
-    "rectification_rate", "on_time_rectification_rate"]);
+    "transfer_rate", "rectification_rate", "on_time_rectification_rate"]);
+  // Today's headline figures (read again every minute while the page is open), then the month's.
+  const TODAY = ["tickets", "cases", "wait_mean", "handling_mean", "no_show_rate", "walked_away_rate", "active_rating_rate",
+    "five_star_rate", "satisfaction_rate", "bad_reviews"];
+  const TODAY_EVERY_MS = 60000;
   const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90", "wait_promise_error", "wait_simple_error"]);
   const charts = {};
 
@@ -37,18 +41,29 @@
     return out;
   }
 
-  function tiles(totals) {
-    const box = document.getElementById("tiles");
-    box.replaceChildren(...Object.entries(S.tiles).map(([key, label]) =>
-      H.el("div", { class: "tile", "data-key": key }, H.el("span", { class: "tile-value" }, shown(key, totals[key])), H.el("span", { class: "tile-label" }, label))));
+  function tiles(id, keys, totals) {
+    const box = document.getElementById(id);
+    box.replaceChildren(...keys.map((key) =>
+      H.el("div", { class: "tile", "data-key": key }, H.el("span", { class: "tile-value" }, shown(key, totals[key])), H.el("span", { class: "tile-label" }, S.tiles[key]))));
+  }
+
+  async function today() {
+    const answer = await H.api("GET", api);  // no day asked: today, in the hall's time zone
+    if (!answer.ok) return;  // the month's error line speaks for the page; the next minute tries again
+    const r = answer.data;
+    document.getElementById("today-date").textContent = r.since;
+    tiles("today-tiles", TODAY, r.working_days ? r.totals : {});
+    document.getElementById("today-closed").hidden = r.working_days > 0;
+    document.getElementById("today").dataset.loaded = r.since;
   }
 
   function table(key, rows, label) {
     const body = document.querySelector(`#table-${key} tbody`);
     body.replaceChildren(...rows.map((r) => H.el("tr", {}, H.el("th", {}, label(r)),
       ...[...(key === "services" ? ["tickets"] : []),  // issued for services, not at windows or by staff
-        "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate", "reviews", "satisfaction_rate", "bad_reviews",
-        "rectification_rate"]
+        "cases", "wait_mean", "wait_p90", "handling_mean", "no_show_rate",
+        ...(key === "services" ? ["walked_away_rate"] : []),  // a ticket never called walked away from its service only
+        "transfer_rate", "reviews", "satisfaction_rate", "bad_reviews", "rectification_rate"]
         .map((k) => H.el("td", {}, shown(k, r[k]))))));
   }
 
@@ -121,7 +136,7 @@
     document.getElementById("stats-download").href = `${api}.xlsx?month=${month}`;
     document.getElementById("ratings-csv").href = `${ratingsApi}.csv?month=${month}`;
     document.getElementById("ratings-xlsx").href = `${ratingsApi}.xlsx?month=${month}`;
-    tiles({ ...r.totals });
+    tiles("tiles", Object.keys(S.tiles), r.totals);
     table("services", r.services, (x) => H.localName({ name: x.name, name_en: x.name_en, code: x.service }));
     table("windows", r.windows, (x) => String(x.window));
     table("staff", r.staff, (x) => x.display_name + (x.staff_no ? ` (${x.staff_no})` : ""));
@@ -135,4 +150,6 @@
   document.getElementById("stats-pick").addEventListener("submit", (e) => { e.preventDefault(); if (picker.value) show(picker.value); });
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   show(picker.value || head.dataset.month);
+  today();
+  setInterval(() => { if (!document.hidden) today(); }, TODAY_EVERY_MS);
 })();
