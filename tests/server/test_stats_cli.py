@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from hallq.cli import cli
+from hallq.core.models import AuditEntry
 from hallq.core.stats.models import DayFigure
 from support.figures import MONDAY, counts, hand_made_monday, rows
 
@@ -31,6 +32,9 @@ def test_stats_rebuild_writes_every_finished_day_again_and_says_so(monday, clock
     assert result.exit_code == 0, result.output
     assert f"district: 1 day(s) rolled up, {MONDAY} to {MONDAY}" in result.output
     assert counts(rows(monday)[(MONDAY, "hall", 0)]) == (3, 2, 2, 0, 1, 0, 1)
+    with monday.db.read() as session:  # audited: which days, by whom, from where
+        entry = session.exec(select(AuditEntry.target, AuditEntry.detail, AuditEntry.origin).where(AuditEntry.action == "stats.rebuild")).one()
+    assert (entry.target, entry.detail, entry.origin.startswith("cli@")) == ("district", {"days": 1, "first": MONDAY, "last": MONDAY}, True)
     shown = CliRunner().invoke(cli, ["--database-url", sqlite_url, "stats", "show", "--hall", "district", "--since", MONDAY])
     assert shown.exit_code == 0, shown.output
     figures = json.loads(shown.output)
