@@ -382,6 +382,24 @@ def test_the_servers_retained_messages_carry_versions_that_only_grow(hall):
         assert versions == sorted(set(versions)) and len(versions) == 3
 
 
+def test_a_devices_retained_config_says_nothing_that_changes_at_midnight(hall, clock):
+    """Retained until the next config is sent: today's hours and whether the hall works today would be
+    yesterday's after midnight. The hall's own hours and time zone stay."""
+    from hallq.core.devices.registry import DeviceInfo
+    from hallq.core.devices.service import DeviceService
+    from hallq.mqtt.publisher import MqttPublisher
+
+    devices = DeviceService(hall)
+    publisher = MqttPublisher(hall, devices, lambda topic, payload, retain: None, now=clock.now)
+    device = DeviceInfo("district", "screen-c", "screen", None, "", "")
+    before = publisher.device_config("district", device)
+    clock.advance(days=1)
+    after = publisher.device_config("district", device)
+    assert "hours_today" in hall.hall_info("district") and "calendar" in hall.hall_info("district")
+    assert not {"hours_today", "calendar"} & set(before["hall"])
+    assert before["hall"] == after["hall"] and before["hall"]["timezone"] == "Asia/Shanghai" and before["hall"]["hours"]
+
+
 def test_the_embedded_broker_drops_what_a_device_publishes_past_its_rate(hall, caplog):
     from hallq.core.devices.service import DeviceService
     from hallq.mqtt.broker import Directory, EmbeddedBroker

@@ -30,6 +30,8 @@ from ..core.service import HallService
 from . import schemas
 
 log = logging.getLogger("hallq.mqtt.publisher")
+# What hall_info says of today only: left out of the retained device config (device_config).
+DAY_FACTS = ("hours_today", "calendar")
 CALL_KINDS = ("ticket.called", "ticket.recalled")
 
 
@@ -110,8 +112,10 @@ class MqttPublisher:
     # -- device configuration ----------------------------------------------
 
     def device_config(self, hall: str, device: devices.DeviceInfo) -> dict:
-        """What a device needs to know, sent retained on its config topic."""
-        info = self.halls.hall_info(hall)
+        """What a device needs to know, sent retained on its config topic. Retained until the next
+        config, so nothing in it may change at midnight: the hall's facts without today's (its hours
+        and whether it works today: a refusal says those when they matter)."""
+        info = {k: v for k, v in self.halls.hall_info(hall).items() if k not in DAY_FACTS}
         services = []
         if device.role == "dispenser":
             services = [
