@@ -166,7 +166,10 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
                            .where(Ticket.id.in_(day_tickets))).all()
     issued = {ticket_id: at for ticket_id, at, _, _ in tickets}
     promised = {ticket_id: (promise, simple) for ticket_id, _, promise, simple in tickets}
-    steps = session.exec(select(TicketStep).where(TicketStep.ticket_id.in_(day_tickets)).order_by(TicketStep.ticket_id, TicketStep.id)).all()
+    # The steps as plain rows (what measure reads), not ORM objects: a day has some ten thousand.
+    step = TicketStep.__table__.c
+    steps = session.connection().execute(select(step.ticket_id, step.step, step.leg, step.service_id, step.at, step.window_id, step.staff_id)
+                                         .where(step.ticket_id.in_(day_tickets)).order_by(step.ticket_id, step.id)).all()
     last_service: dict[int, int] = {}
     for ticket_id, journey in groupby(steps, key=lambda s: s.ticket_id):
         m = measure(list(journey))
@@ -196,9 +199,14 @@ def summarise(session: Session, hall: Hall, day: date, *, staff: int | None = No
                 cell.add_handling(leg.handling_minutes)
             if leg.service_id is not None:
                 last_service[ticket_id] = leg.service_id
-    reviews = session.exec(select(Review, ReviewCase).outerjoin(ReviewCase, ReviewCase.review_id == Review.id)
-                           .where(Review.ticket_id.in_(day_tickets))).all()
-    for review, case in reviews:
+    r, c = Review.__table__.c, ReviewCase.__table__.c
+    rows = session.connection().execute(
+        select(r.ticket_id, r.window_id, r.staff_id, r.service_id, r.score, r.channel, r.excluded,
+               c.id.label("case_id"), c.state, c.outcome, c.settled_on, c.due)
+        .select_from(Review.__table__.outerjoin(ReviewCase.__table__, c.review_id == r.id))
+        .where(r.ticket_id.in_(day_tickets))).all()
+    for review in rows:  # plain rows, as the steps: a day has some two thousand ratings
+        case = review if review.case_id is not None else None
         keys = [("hall", 0), ("window", review.window_id)]
         keys += [("staff", review.staff_id)] if review.staff_id is not None else []
         service = review.service_id or last_service.get(review.ticket_id)
