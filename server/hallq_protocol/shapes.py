@@ -268,6 +268,9 @@ class Figures(TypedDict):
     wait_simple_error: float | None
     """The same for the simple estimate (people ahead × handling ÷ windows) made at issue beside the promise"""
     transfers: int
+    """Legs ended by a transfer (转办) or a manager's move"""
+    transfer_rate: float | None
+    """Of the legs served at a window, the share its window sent on to another service (转办率)"""
     reviews: int
     """好差评 of these tickets (one per service leg), without those an approved appeal removed"""
     reviews_phone: int

@@ -140,3 +140,13 @@ def test_figures_across_holidays_adjusted_working_weekends_and_a_month_boundary_
     assert rows(hall)[("2026-11-30", "hall", 0)].walked_away == 1  # the first write after midnight rolled it up
     with pytest.raises(Forbidden):
         stats.report("night", date(2026, 11, 1), date(2026, 11, 30), viewer=kiosk)
+
+
+def test_every_figure_is_in_the_published_schema():
+    """The figures the API and the report give (derive) are the ones its schema (and so the OpenAPI
+    document) describes: a figure added to one and not the other fails here."""
+    from hallq.core.stats.rollup import Cell
+    from hallq.core.stats.service import derive
+    from hallq_protocol.shapes import Figures
+
+    assert set(derive(Cell())) == set(Figures.__annotations__)

@@ -64,7 +64,9 @@ def test_the_monthly_report_as_a_workbook_and_csv_files(monday, sqlite_url, tmp_
     by_code = {row[0]: row for row in services.iter_rows(min_row=2, values_only=True)}
     assert (by_code["SI"][2], by_code["SI"][3], by_code["HR"][3], by_code["MI"][2]) == (2, 1, 1, 1)
     assert [row[0] for row in book["人员"].iter_rows(min_row=2, values_only=True)] == ["s1", "s7"]  # no display names: the user names
-    assert book["总览"]["B" + str(3 + [r[0] for r in book["总览"].iter_rows(min_row=3, values_only=True)].index("满意率"))].number_format == "0.00%"
+    for rate in ("满意率", "转办率"):
+        assert book["总览"]["B" + str(3 + [r[0] for r in book["总览"].iter_rows(min_row=3, values_only=True)].index(rate))].number_format == "0.00%"
+    assert summary["转办率"] == 0.3333  # A002 sent on from SI at window 1: one of the three legs served
     assert len(book["时段"]._charts) == 1 and len(book["事项"]._charts) == 1  # native charts
     with (tmp_path / "csv" / "services.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))

@@ -39,8 +39,8 @@ def test_a_service_closed_now_says_its_hours_today_on_the_kiosk(browser, server)
 
 def test_a_service_that_issues_nothing_today_says_so_on_the_kiosk(browser, server):
     """Today's hours (a weekday's own) and the service's never meet: the kiosk says it issues no
-    tickets today, as the dispenser's slip does (今日不办理本业务). Last in the module: it leaves
-    today's hours changed."""
+    tickets today, as the dispenser's slip does (今日不办理本业务). It leaves today's hours
+    changed: the tests after it in this module must not need them."""
     now = datetime.now(timezone.utc) + timedelta(hours=8)  # Shanghai
     at = (now + timedelta(hours=12)).hour  # the service's ten minutes, twelve hours from now
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now.weekday()]
@@ -58,8 +58,11 @@ def test_a_service_that_issues_nothing_today_says_so_on_the_kiosk(browser, serve
 
 def test_a_closed_day_is_named_on_the_kiosk(browser, server):
     """The manager closes today (a local closure, 闭厅): the kiosk says the hall issues no tickets
-    today and names the day, as the dispenser's slip does. The day is opened again after."""
-    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date().isoformat()  # Shanghai
+    today and names the day, as the dispenser's slip does. The days are opened again after. The day
+    before and after are closed too: Shanghai's date may turn while the test runs (a clock-shifted
+    run starts at 23:59:30)."""
+    now = datetime.now(timezone.utc) + timedelta(hours=8)  # Shanghai
+    days = [(now + timedelta(days=n)).date().isoformat() for n in (-1, 0, 1)]
 
     def closed_days(text: str) -> None:
         context, manager = browser_sign_in(browser, server, "mgr")
@@ -70,8 +73,9 @@ def test_a_closed_day_is_named_on_the_kiosk(browser, server):
         manager.wait_for_selector(".flash", timeout=WAIT_MS)
         context.close()
 
-    closed_days(today)
+    closed_days("\n".join(days))
     try:
-        assert kiosk_refusal(browser, server, "SI") == f"本厅今日不办公，暂停取号。 今日（{today}）：闭厅。"
+        said = kiosk_refusal(browser, server, "SI")
+        assert said in [f"本厅今日不办公，暂停取号。 今日（{day}）：闭厅。" for day in days[1:]], said
     finally:
         closed_days("")

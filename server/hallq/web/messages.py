@@ -76,7 +76,7 @@ def _closed_day_names() -> dict:
     from .i18n import html_lang
 
     chinese = html_lang(get_locale()) != "en"
-    return {reason: closed_day_name(reason, chinese=chinese) for reason in CHINESE}
+    return {reason: closed_day_name(reason, chinese=chinese) for reason in (*CHINESE, "")}
 
 
 def page_strings() -> dict:
@@ -131,7 +131,7 @@ def page_strings() -> dict:
             "no_hours_today": _("No tickets for it today."),
             # A closed day's refusal names the day: the holiday, a rest day, the hall's own closure.
             "closed_today": _("Today (%(date)s): %(day)s."),
-            "day_names": _closed_day_names(),
+            "day_names": _closed_day_names(),  # and "" for a reason the list lacks (休息日, a rest day)
             "print": {
                 "printed": _("Please take your printed ticket."),
                 "none": _("Please remember your number or scan the code."),

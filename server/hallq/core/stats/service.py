@@ -43,8 +43,10 @@ def derive(cell: Cell) -> dict:
         "wait_promise_error": minutes(cell.promise_error_sum / cell.promise_n if cell.promise_n else None),
         "wait_simple_error": minutes(cell.simple_error_sum / cell.simple_n if cell.simple_n else None),
         "transfers": cell.transferred,
-        # 转办率: of the legs that ended at a window, finished there or sent on to another service, the share sent on.
-        "transfer_rate": share(cell.transferred, cell.completed + cell.transferred),
+        # 转办率: of the legs served at a window (finished there or sent on to another service), the share sent
+        # on. A manager's move of a waiting ticket is no window's transfer. (A day stored before legs were
+        # counted: unknown.)
+        "transfer_rate": share(cell.served_legs - cell.completed, cell.served_legs) if cell.served_legs >= cell.completed else None,
         "reviews": cell.reviews,
         "reviews_phone": cell.reviews_phone,
         "reviews_box": cell.reviews - cell.reviews_phone - cell.reviews_default,

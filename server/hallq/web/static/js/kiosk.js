@@ -48,8 +48,9 @@
   // never meet).
   function refusal(error) {
     const closed = error && error.code === "hall_closed_today" && error.details;
-    if (closed && T.kiosk.day_names[closed.reason]) {
-      return H.errorText(error) + " " + H.format(T.kiosk.closed_today, { date: closed.date, day: T.kiosk.day_names[closed.reason] });
+    if (closed && closed.date) {
+      const day = T.kiosk.day_names[closed.reason] || T.kiosk.day_names[""];
+      return H.errorText(error) + " " + H.format(T.kiosk.closed_today, { date: closed.date, day });
     }
     const hours = error && error.code === "service_closed" && error.details && error.details.hours;
     if (!Array.isArray(hours)) return H.errorText(error);

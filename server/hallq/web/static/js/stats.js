@@ -12,8 +12,9 @@
   const ratingsApi = `/api/v1/halls/${encodeURIComponent(hall)}/ratings`;
   const RATES = new Set(["no_show_rate", "active_rating_rate", "five_star_rate", "satisfaction_rate", "walked_away_rate",
     "transfer_rate", "rectification_rate", "on_time_rectification_rate"]);
-  // Today's headline figures (read again every minute while the page is open), then the month's.
-  const TODAY = ["tickets", "cases", "wait_mean", "handling_mean", "no_show_rate", "walked_away_rate", "active_rating_rate",
+  // Today's headline figures (read again every minute while the page is shown, and when it is shown
+  // again), then the month's. No walk-away rate: tickets walk away only at the day's close.
+  const TODAY = ["tickets", "cases", "wait_mean", "handling_mean", "no_show_rate", "active_rating_rate",
     "five_star_rate", "satisfaction_rate", "bad_reviews"];
   const TODAY_EVERY_MS = 60000;
   const MINUTES = new Set(["wait_mean", "wait_median", "wait_p90", "handling_mean", "handling_p90", "wait_promise_error", "wait_simple_error"]);
@@ -49,7 +50,14 @@
 
   async function today() {
     const answer = await H.api("GET", api);  // no day asked: today, in the hall's time zone
-    if (!answer.ok) return;  // the month's error line speaks for the page; the next minute tries again
+    const error = document.getElementById("today-error");
+    if (!answer.ok) {  // no figures rather than old ones passed off as today's; the next minute tries again
+      tiles("today-tiles", TODAY, {});
+      error.textContent = H.errorText(answer.data.error);
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
     const r = answer.data;
     document.getElementById("today-date").textContent = r.since;
     tiles("today-tiles", TODAY, r.working_days ? r.totals : {});
@@ -152,4 +160,5 @@
   show(picker.value || head.dataset.month);
   today();
   setInterval(() => { if (!document.hidden) today(); }, TODAY_EVERY_MS);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) today(); });
 })();
