@@ -33,6 +33,7 @@ def test_a_manager_reads_the_months_figures_switches_month_and_downloads_the_wor
     page.wait_for_selector(f".stats-head[data-loaded='{this_month}']", timeout=WAIT_MS)
     assert page.inner_text("h2 >> nth=0") == "统计"
     assert tile(page, "tickets") == "2" and tile(page, "cases") == "0"
+    assert [page.get_attribute(f"#tiles .tile >> nth={i}", "data-key") for i in range(3)] == ["tickets", "cases", "cases_per_working_day"]
     page.wait_for_selector("#today[data-loaded]", timeout=WAIT_MS)  # today's tiles beside the month's
     assert (tile(page, "tickets", "today-tiles"), tile(page, "cases", "today-tiles")) == ("2", "0")
     assert page.is_hidden("#today-closed") and page.is_hidden("#today-error") and page.inner_text("#today-date").startswith(this_month)

@@ -160,6 +160,7 @@ def take(base: str, out: Path, password: str, ticket_id: str) -> None:
         page = context(1440, 900, "manager")
         page.goto("/manager/district/stats")
         page.wait_for_selector(".stats-head[data-loaded='2026-11']")
+        page.wait_for_selector("#today[data-loaded]")
         time.sleep(1)  # the charts' entry animation
         _shoot(page, out / "manager-stats.png", full_page=True)
 

@@ -144,7 +144,7 @@
     document.getElementById("stats-download").href = `${api}.xlsx?month=${month}`;
     document.getElementById("ratings-csv").href = `${ratingsApi}.csv?month=${month}`;
     document.getElementById("ratings-xlsx").href = `${ratingsApi}.xlsx?month=${month}`;
-    tiles("tiles", Object.keys(S.tiles), r.totals);
+    tiles("tiles", S.tile_order, r.totals);
     table("services", r.services, (x) => H.localName({ name: x.name, name_en: x.name_en, code: x.service }));
     table("windows", r.windows, (x) => String(x.window));
     table("staff", r.staff, (x) => x.display_name + (x.staff_no ? ` (${x.staff_no})` : ""));
