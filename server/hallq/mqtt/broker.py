@@ -730,12 +730,10 @@ class EmbeddedBroker:
                         await broker.disconnect_users(gone)
             except asyncio.CancelledError:
                 raise
-            except RuntimeError as exc:
-                if "shutdown" in str(exc):  # the process is stopping: its executor takes no more work
+            except Exception as exc:
+                if isinstance(exc, RuntimeError) and "shutdown" in str(exc):  # the process is stopping: its executor takes no more work
                     return
-                log.exception("could not recheck the connected devices")
-            except Exception:  # a database hiccup: look again next time
-                log.exception("could not recheck the connected devices")
+                log.exception("could not recheck the connected devices")  # a database hiccup: look again next time
 
     def stop(self, timeout: float = 15.0) -> None:
         """Shut the broker down (clients see the connection drop)."""
